@@ -1,0 +1,38 @@
+import type { Document } from 'bson';
+import type { ChangeLog, ClusterClock } from './changes.js';
+import type { CursorRegistry } from './cursors.js';
+import type { ChangeContext, Store, Transaction } from './store.js';
+
+/** Counters reported by `serverStatus`. */
+export interface OpCounters {
+  insert: number;
+  query: number;
+  update: number;
+  delete: number;
+  getmore: number;
+  command: number;
+}
+
+/** What a command handler may use: the request, its database, transaction, and the server's shared state. */
+export interface CommandContext {
+  db: string;
+  body: Document;
+  txn: Transaction | undefined;
+  change: ChangeContext;
+  store: Store;
+  changes: ChangeLog;
+  clock: ClusterClock;
+  cursors: CursorRegistry;
+  opcounters: OpCounters;
+  server: ServerInfo;
+  connectionId: number;
+}
+
+export interface ServerInfo {
+  host: string;
+  replSet: string | undefined;
+  startedAt: number;
+  connections: { current: number; totalCreated: number };
+}
+
+export type CommandHandler = (ctx: CommandContext) => Document | Promise<Document>;

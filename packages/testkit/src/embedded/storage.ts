@@ -1,0 +1,214 @@
+import { type Document, EJSON, UUID } from 'bson';
+import { Query } from 'mingo';
+import { CommandError, ErrorCodes, WriteError } from './errors.js';
+
+/** A stable map key for an `_id` value: equal ids give equal keys. */
+export function idKey(id: unknown): string {
+  if (typeof id === 'string') return `s${id}`;
+  if (typeof id === 'number') return `n${id}`;
+  if (id !== null && typeof id === 'object' && (id as { _bsontype?: string })._bsontype === 'ObjectId') {
+    return `o${(id as { toHexString(): string }).toHexString()}`;
+  }
+  return `x${EJSON.stringify(id as Document, { relaxed: false })}`;
+}
+
+/** Deep copy of plain objects and arrays; BSON value classes are immutable and shared. */
+export function cloneDocument<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(cloneDocument) as T;
+  if (value instanceof Date) return new Date(value.getTime()) as T;
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Document = {};
+    for (const [k, v] of Object.entries(value as Document)) out[k] = cloneDocument(v);
+    return out as T;
+  }
+  return value;
+}
+
+export function getPath(doc: Document, path: string): unknown {
+  let current: unknown = doc;
+  for (const part of path.split('.')) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Document)[part];
+  }
+  return current;
+}
+
+export interface IndexSpec {
+  v: number;
+  key: Document;
+  name: string;
+  unique?: boolean;
+  sparse?: boolean;
+  partialFilterExpression?: Document;
+  expireAfterSeconds?: number;
+  [option: string]: unknown;
+}
+
+const INVALID_DB_CHARS = /[/\\. "$*<>:|?\0]/;
+
+export function validateDatabaseName(name: unknown): string {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new CommandError(ErrorCodes.InvalidNamespace, 'Invalid database name: empty');
+  }
+  if (INVALID_DB_CHARS.test(name) || Buffer.byteLength(name) >= 64) {
+    throw new CommandError(ErrorCodes.InvalidNamespace, `Invalid database name: '${name}'`);
+  }
+  return name;
+}
+
+export function validateCollectionName(db: string, name: unknown): string {
+  if (typeof name !== 'string' || name.length === 0 || name.includes('\0') || name.startsWith('.')) {
+    throw new CommandError(ErrorCodes.InvalidNamespace, `Invalid collection name: ${String(name)}`);
+  }
+  if (name.includes('$')) {
+    throw new CommandError(ErrorCodes.InvalidNamespace, `Invalid collection name: ${db}.${name}`);
+  }
+  return name;
+}
+
+interface UniqueIndex {
+  spec: IndexSpec;
+  fields: string[];
+  filter?: Query;
+  entries: Map<string, string>;
+}
+
+/** One collection's documents, indexes and per-document write versions. */
+export class Collection {
+  readonly uuid = new UUID();
+  readonly docs = new Map<string, Document>();
+  readonly versions = new Map<string, number>();
+  readonly indexes: IndexSpec[] = [{ v: 2, key: { _id: 1 }, name: '_id_' }];
+  /** Documents written by an open transaction, keyed by document key, holding the transaction id. */
+  readonly locks = new Map<string, number>();
+  options: Document = {};
+  private uniques: UniqueIndex[] = [];
+
+  constructor(
+    readonly db: string,
+    public name: string,
+  ) {}
+
+  get ns(): string {
+    return `${this.db}.${this.name}`;
+  }
+
+  /** Index keys of `doc` for one unique index; none when a sparse or partial index skips it. */
+  private uniqueKeysOf(index: UniqueIndex, doc: Document): string[] {
+    if (index.filter && !index.filter.test(doc)) return [];
+    const values = index.fields.map((f) => getPath(doc, f));
+    if (index.spec.sparse && values.every((v) => v === undefined)) return [];
+    const first = values[0];
+    if (values.length === 1 && Array.isArray(first)) {
+      return [...new Set(first.map((v) => EJSON.stringify([v ?? null], { relaxed: false })))];
+    }
+    return [EJSON.stringify(values.map((v) => v ?? null) as unknown as Document, { relaxed: false })];
+  }
+
+  /** Throws E11000 when `doc` (stored under `key`) would collide in a unique index. */
+  checkUnique(doc: Document, key: string, ignore?: (otherKey: string) => boolean): void {
+    for (const index of this.uniques) {
+      for (const k of this.uniqueKeysOf(index, doc)) {
+        const owner = index.entries.get(k);
+        if (owner !== undefined && owner !== key && !ignore?.(owner)) throw duplicateKey(this, index, doc);
+      }
+    }
+  }
+
+  /** E11000 check against an arbitrary set of documents (used inside transactions). */
+  checkUniqueAmong(doc: Document, key: string, others: Iterable<[string, Document]>): void {
+    if (this.uniques.length === 0) return;
+    for (const index of this.uniques) {
+      const mine = new Set(this.uniqueKeysOf(index, doc));
+      if (mine.size === 0) continue;
+      for (const [otherKey, other] of others) {
+        if (otherKey === key) continue;
+        if (this.uniqueKeysOf(index, other).some((k) => mine.has(k))) throw duplicateKey(this, index, doc);
+      }
+    }
+  }
+
+  get hasSecondaryUniques(): boolean {
+    return this.uniques.length > 0;
+  }
+
+  private indexDoc(key: string, doc: Document): void {
+    for (const index of this.uniques) for (const k of this.uniqueKeysOf(index, doc)) index.entries.set(k, key);
+  }
+
+  private unindexDoc(key: string, doc: Document): void {
+    for (const index of this.uniques) {
+      for (const k of this.uniqueKeysOf(index, doc)) if (index.entries.get(k) === key) index.entries.delete(k);
+    }
+  }
+
+  /** Writes or removes one document, keeping unique indexes and versions in step. */
+  put(key: string, doc: Document | null, version: number): void {
+    const before = this.docs.get(key);
+    if (before) this.unindexDoc(key, before);
+    if (doc) {
+      this.docs.set(key, doc);
+      this.indexDoc(key, doc);
+    } else {
+      this.docs.delete(key);
+    }
+    this.versions.set(key, version);
+  }
+
+  addIndex(spec: IndexSpec): void {
+    if (spec.unique && spec.name !== '_id_') {
+      const index: UniqueIndex = {
+        spec,
+        fields: Object.keys(spec.key),
+        entries: new Map(),
+        ...(spec.partialFilterExpression ? { filter: new Query(spec.partialFilterExpression) } : {}),
+      };
+      for (const [key, doc] of this.docs) {
+        for (const k of this.uniqueKeysOf(index, doc)) {
+          if (index.entries.has(k)) {
+            throw new CommandError(ErrorCodes.DuplicateKey, duplicateKey(this, index, doc).message);
+          }
+          index.entries.set(k, key);
+        }
+      }
+      this.uniques.push(index);
+    }
+    this.indexes.push(spec);
+  }
+
+  dropIndex(name: string): void {
+    const i = this.indexes.findIndex((ix) => ix.name === name);
+    if (i >= 0) this.indexes.splice(i, 1);
+    this.uniques = this.uniques.filter((u) => u.spec.name !== name);
+  }
+
+  dataSize(): number {
+    let size = 0;
+    for (const doc of this.docs.values()) size += EJSON.stringify(doc).length;
+    return size;
+  }
+}
+
+function duplicateKey(coll: Collection, index: UniqueIndex, doc: Document): WriteError {
+  const keyValue: Document = {};
+  for (const f of index.fields) keyValue[f] = getPath(doc, f) ?? null;
+  const dup = index.fields.map((f) => `${f}: ${EJSON.stringify([keyValue[f]] as unknown as Document).slice(1, -1)}`);
+  return new WriteError(
+    ErrorCodes.DuplicateKey,
+    `E11000 duplicate key error collection: ${coll.ns} index: ${index.spec.name} dup key: { ${dup.join(', ')} }`,
+    { keyPattern: index.spec.key, keyValue },
+  );
+}
+
+export function duplicateIdError(coll: Collection, id: unknown): WriteError {
+  return new WriteError(
+    ErrorCodes.DuplicateKey,
+    `E11000 duplicate key error collection: ${coll.ns} index: _id_ dup key: { _id: ${EJSON.stringify([id] as unknown as Document).slice(1, -1)} }`,
+    { keyPattern: { _id: 1 }, keyValue: { _id: id } },
+  );
+}
+
+export class Database {
+  readonly collections = new Map<string, Collection>();
+  constructor(readonly name: string) {}
+}

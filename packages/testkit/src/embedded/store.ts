@@ -1,0 +1,251 @@
+import type { Document } from 'bson';
+import type { ChangeLog, ChangeRecord } from './changes.js';
+import { CommandError, ErrorCodes, writeConflict } from './errors.js';
+import { Collection, Database, duplicateIdError, validateCollectionName, validateDatabaseName } from './storage.js';
+
+type PendingChange = Omit<ChangeRecord, 'seq' | 'clusterTime' | 'wallTime'>;
+
+/** What a transaction sees of one collection: its snapshot plus its own uncommitted writes. */
+class TransactionCollection {
+  readonly snapshot: Map<string, Document>;
+  readonly writes = new Map<string, Document | null>();
+
+  constructor(readonly coll: Collection) {
+    this.snapshot = new Map(coll.docs);
+  }
+}
+
+/** A multi-document transaction with snapshot isolation and first-writer-wins conflicts. */
+export class Transaction {
+  private static nextId = 1;
+  readonly id = Transaction.nextId++;
+  state: 'in_progress' | 'committed' | 'aborted' = 'in_progress';
+  readonly collections = new Map<Collection, TransactionCollection>();
+  readonly pending: PendingChange[] = [];
+  /** The store version at the snapshot: a document written after it conflicts. */
+  readonly snapshotVersion: number;
+
+  constructor(
+    readonly txnNumber: number,
+    snapshotVersion: number,
+  ) {
+    this.snapshotVersion = snapshotVersion;
+  }
+
+  view(coll: Collection): TransactionCollection {
+    let tc = this.collections.get(coll);
+    if (!tc) {
+      tc = new TransactionCollection(coll);
+      this.collections.set(coll, tc);
+    }
+    return tc;
+  }
+}
+
+/** Read and write access to one collection, either directly or through a transaction. */
+export interface CollectionView {
+  readonly coll: Collection;
+  get(key: string): Document | undefined;
+  entries(): Iterable<[string, Document]>;
+  values(): Iterable<Document>;
+  insert(key: string, doc: Document): void;
+  update(key: string, before: Document, after: Document, replace: boolean): void;
+  remove(key: string, before: Document): void;
+}
+
+export interface ChangeContext {
+  lsid?: Document;
+  txnNumber?: number;
+}
+
+/** All databases of the embedded server, and the write paths that keep indexes, locks and the change log right. */
+export class Store {
+  readonly databases = new Map<string, Database>();
+  private version = 0;
+  private readonly openTransactions = new Map<number, Transaction>();
+
+  constructor(private readonly changes: ChangeLog) {}
+
+  database(name: string, create: boolean): Database | undefined {
+    let db = this.databases.get(name);
+    if (!db && create) {
+      validateDatabaseName(name);
+      db = new Database(name);
+      this.databases.set(name, db);
+    }
+    return db;
+  }
+
+  collection(dbName: string, name: string, create: boolean): Collection | undefined {
+    const db = this.database(dbName, create);
+    let coll = db?.collections.get(name);
+    if (!coll && create && db) {
+      validateCollectionName(dbName, name);
+      coll = new Collection(dbName, name);
+      db.collections.set(name, coll);
+    }
+    return coll;
+  }
+
+  dropCollection(dbName: string, name: string): boolean {
+    const db = this.databases.get(dbName);
+    const coll = db?.collections.get(name);
+    if (!db || !coll) return false;
+    db.collections.delete(name);
+    if (db.collections.size === 0) this.databases.delete(dbName);
+    this.changes.record({ operationType: 'drop', db: dbName, coll: name });
+    return true;
+  }
+
+  dropDatabase(dbName: string): boolean {
+    const db = this.databases.get(dbName);
+    if (!db) return false;
+    for (const name of [...db.collections.keys()]) this.dropCollection(dbName, name);
+    this.databases.delete(dbName);
+    this.changes.record({ operationType: 'dropDatabase', db: dbName });
+    return true;
+  }
+
+  renameCollection(from: Collection, toDb: string, toName: string, dropTarget: boolean): void {
+    const target = this.collection(toDb, toName, false);
+    if (target) {
+      if (!dropTarget) throw new CommandError(ErrorCodes.NamespaceExists, 'target namespace exists');
+      this.dropCollection(toDb, toName);
+    }
+    const fromDb = this.databases.get(from.db);
+    fromDb?.collections.delete(from.name);
+    if (fromDb && fromDb.collections.size === 0) this.databases.delete(from.db);
+    const moved = this.collection(toDb, toName, true) as Collection;
+    for (const [k, d] of from.docs) moved.put(k, d, ++this.version);
+    for (const ix of from.indexes) if (ix.name !== '_id_') moved.addIndex(ix);
+    moved.options = from.options;
+    this.changes.record({ operationType: 'rename', db: from.db, coll: from.name, to: { db: toDb, coll: toName } });
+  }
+
+  beginTransaction(txnNumber: number): Transaction {
+    const txn = new Transaction(txnNumber, this.version);
+    this.openTransactions.set(txn.id, txn);
+    return txn;
+  }
+
+  view(coll: Collection, txn: Transaction | undefined, context: ChangeContext): CollectionView {
+    return txn ? this.transactionView(coll, txn) : this.directView(coll, context);
+  }
+
+  private directView(coll: Collection, context: ChangeContext): CollectionView {
+    const write = (key: string, doc: Document | null) => {
+      const holder = coll.locks.get(key);
+      // A write outside a transaction wins over an uncommitted transactional write: that transaction is aborted
+      // and fails with a TransientTransactionError, so the driver retries it.
+      if (holder !== undefined) this.abortTransaction(this.openTransactions.get(holder));
+      coll.put(key, doc, ++this.version);
+    };
+    return {
+      coll,
+      get: (key) => coll.docs.get(key),
+      entries: () => coll.docs.entries(),
+      values: () => coll.docs.values(),
+      insert: (key, doc) => {
+        if (coll.docs.has(key)) throw duplicateIdError(coll, doc._id);
+        coll.checkUnique(doc, key);
+        write(key, doc);
+        this.changes.record({ operationType: 'insert', db: coll.db, coll: coll.name, documentKey: { _id: doc._id }, fullDocument: doc, ...context });
+      },
+      update: (key, before, after, replace) => {
+        coll.checkUnique(after, key);
+        write(key, after);
+        this.changes.record(updateChange(coll, before, after, replace, context));
+      },
+      remove: (key, before) => {
+        write(key, null);
+        this.changes.record({ operationType: 'delete', db: coll.db, coll: coll.name, documentKey: { _id: before._id }, ...context });
+      },
+    };
+  }
+
+  private transactionView(coll: Collection, txn: Transaction): CollectionView {
+    const tc = txn.view(coll);
+    const get = (key: string): Document | undefined => (tc.writes.has(key) ? (tc.writes.get(key) ?? undefined) : tc.snapshot.get(key));
+    function* entries(): Iterable<[string, Document]> {
+      for (const [k, d] of tc.snapshot) if (!tc.writes.has(k)) yield [k, d];
+      for (const [k, d] of tc.writes) if (d) yield [k, d];
+    }
+    const write = (key: string, doc: Document | null) => {
+      const holder = coll.locks.get(key);
+      if ((holder !== undefined && holder !== txn.id) || (coll.versions.get(key) ?? 0) > txn.snapshotVersion) {
+        throw writeConflict();
+      }
+      coll.locks.set(key, txn.id);
+      tc.writes.set(key, doc);
+    };
+    const context = {};
+    return {
+      coll,
+      get,
+      entries,
+      values: function* () {
+        for (const [, d] of entries()) yield d;
+      },
+      insert: (key, doc) => {
+        if (get(key)) throw duplicateIdError(coll, doc._id);
+        coll.checkUniqueAmong(doc, key, entries());
+        write(key, doc);
+        txn.pending.push({ operationType: 'insert', db: coll.db, coll: coll.name, documentKey: { _id: doc._id }, fullDocument: doc, txnNumber: txn.txnNumber });
+      },
+      update: (key, before, after, replace) => {
+        coll.checkUniqueAmong(after, key, entries());
+        write(key, after);
+        txn.pending.push({ ...updateChange(coll, before, after, replace, context), txnNumber: txn.txnNumber });
+      },
+      remove: (key, before) => {
+        write(key, null);
+        txn.pending.push({ operationType: 'delete', db: coll.db, coll: coll.name, documentKey: { _id: before._id }, txnNumber: txn.txnNumber });
+      },
+    };
+  }
+
+  commitTransaction(txn: Transaction): void {
+    if (txn.state !== 'in_progress') return;
+    // Unique indexes are checked against the committed data before anything is applied, so a commit is all or nothing.
+    for (const [coll, tc] of txn.collections) {
+      for (const [key, doc] of tc.writes) if (doc) coll.checkUnique(doc, key, (other) => tc.writes.has(other));
+    }
+    for (const [coll, tc] of txn.collections) {
+      for (const [key, doc] of tc.writes) {
+        coll.put(key, doc, ++this.version);
+        coll.locks.delete(key);
+      }
+      if (!this.databases.get(coll.db)?.collections.has(coll.name)) this.collection(coll.db, coll.name, true);
+    }
+    for (const change of txn.pending) this.changes.record(change);
+    txn.state = 'committed';
+    this.openTransactions.delete(txn.id);
+  }
+
+  abortTransaction(txn: Transaction | undefined): void {
+    if (!txn || txn.state !== 'in_progress') return;
+    for (const [coll, tc] of txn.collections) {
+      for (const key of tc.writes.keys()) if (coll.locks.get(key) === txn.id) coll.locks.delete(key);
+    }
+    txn.state = 'aborted';
+    this.openTransactions.delete(txn.id);
+  }
+}
+
+function updateChange(coll: Collection, before: Document, after: Document, replace: boolean, context: ChangeContext): PendingChange {
+  const base = { db: coll.db, coll: coll.name, documentKey: { _id: before._id }, ...context };
+  if (replace) return { ...base, operationType: 'replace', fullDocument: after };
+  const updatedFields: Document = {};
+  const removedFields: string[] = [];
+  for (const [k, v] of Object.entries(after)) {
+    if (!(k in before) || !sameValue(before[k], v)) updatedFields[k] = v;
+  }
+  for (const k of Object.keys(before)) if (!(k in after)) removedFields.push(k);
+  return { ...base, operationType: 'update', updateDescription: { updatedFields, removedFields, truncatedArrays: [] } };
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  return JSON.stringify(a) === JSON.stringify(b) && Object.getPrototypeOf(a) === Object.getPrototypeOf(b);
+}

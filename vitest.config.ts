@@ -1,0 +1,25 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (pkg: string, entry = 'index.ts') => fileURLToPath(new URL(`./packages/${pkg}/src/${entry}`, import.meta.url));
+
+// Tests import the workspace packages from source, so `vitest run` needs no build step.
+const alias = {
+  '@polymongo/core': src('core'),
+  '@polymongo/native': src('native'),
+  '@polymongo/mongoose/compat': src('mongoose-adapter', 'compat/index.ts'),
+  '@polymongo/mongoose': src('mongoose-adapter'),
+  '@polymongo/testkit': src('testkit'),
+};
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    pool: 'forks',
+    reporters: ['default', './scripts/summary-reporter.ts'],
+    typecheck: { enabled: true, include: ['packages/*/test/**/*.test-d.ts'] },
+  },
+});
