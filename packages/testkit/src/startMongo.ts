@@ -45,10 +45,22 @@ async function startMemoryServer(replSet: boolean): Promise<RunningMongo> {
   const mms = await import('mongodb-memory-server-core');
   if (replSet) {
     const rs = await mms.MongoMemoryReplSet.create({ replSet: { count: 1, storageEngine: 'wiredTiger' } });
-    return { uri: rs.getUri(), kind: 'memory-server', reason: 'mongod binary at hand', embedded: undefined, stop: async () => void (await rs.stop()) };
+    return {
+      uri: rs.getUri(),
+      kind: 'memory-server',
+      reason: 'mongod binary at hand',
+      embedded: undefined,
+      stop: async () => void (await rs.stop()),
+    };
   }
   const server = await mms.MongoMemoryServer.create();
-  return { uri: server.getUri(), kind: 'memory-server', reason: 'mongod binary at hand', embedded: undefined, stop: async () => void (await server.stop()) };
+  return {
+    uri: server.getUri(),
+    kind: 'memory-server',
+    reason: 'mongod binary at hand',
+    embedded: undefined,
+    stop: async () => void (await server.stop()),
+  };
 }
 
 /**

@@ -1,5 +1,4 @@
-import { type Document, Long } from 'bson';
-import { calculateObjectSize } from 'bson';
+import { calculateObjectSize, type Document, Long } from 'bson';
 
 const DEFAULT_FIRST_BATCH = 101;
 const MAX_BATCH_BYTES = 16 * 1024 * 1024 - 16 * 1024;

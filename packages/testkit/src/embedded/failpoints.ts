@@ -24,7 +24,10 @@ export class FailPoints {
 
   configure(body: Document): void {
     if (body.configureFailPoint !== 'failCommand') {
-      throw new CommandError(ErrorCodes.BadValue, `Cannot find fail point named ${String(body.configureFailPoint)}; the embedded server supports failCommand`);
+      throw new CommandError(
+        ErrorCodes.BadValue,
+        `Cannot find fail point named ${String(body.configureFailPoint)}; the embedded server supports failCommand`,
+      );
     }
     const mode = body.mode;
     if (mode === 'off') {
@@ -58,7 +61,7 @@ export class FailPoints {
   /** The action for this command, consuming one activation; undefined when the fail point does not match. */
   match(command: string, appName: string | undefined): FailCommandAction | undefined {
     const fp = this.failCommand;
-    if (!fp || !fp.commands.has(command)) return undefined;
+    if (!fp?.commands.has(command)) return undefined;
     if (fp.appName !== undefined && fp.appName !== appName) return undefined;
     if (fp.skip > 0) {
       fp.skip -= 1;

@@ -32,7 +32,17 @@ const MAX_WIRE_VERSION = 21; // MongoDB 7.0
 const COMMAND_LOG_LIMIT = 50_000;
 const RETRYABLE_WRITES = new Set(['insert', 'update', 'delete', 'findAndModify', 'findandmodify']);
 const RETRYABLE_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
-const NO_AUTH_COMMANDS = new Set(['hello', 'isMaster', 'ismaster', 'saslStart', 'saslContinue', 'ping', 'buildInfo', 'buildinfo', 'endSessions']);
+const NO_AUTH_COMMANDS = new Set([
+  'hello',
+  'isMaster',
+  'ismaster',
+  'saslStart',
+  'saslContinue',
+  'ping',
+  'buildInfo',
+  'buildinfo',
+  'endSessions',
+]);
 
 interface Session {
   txnNumber: number;
@@ -209,7 +219,8 @@ export class EmbeddedMongo {
       }
       if (name === 'saslStart' || name === 'saslContinue') return this.authenticate(conn, name, body);
       if (name === 'configureFailPoint') {
-        if (db !== 'admin') throw new CommandError(ErrorCodes.Unauthorized, 'configureFailPoint may only be run against the admin database.');
+        if (db !== 'admin')
+          throw new CommandError(ErrorCodes.Unauthorized, 'configureFailPoint may only be run against the admin database.');
         this.failPoints.configure(body);
         return this.withClusterTime({ ok: 1 });
       }
@@ -220,7 +231,8 @@ export class EmbeddedMongo {
       }
       if (failure?.blockTimeMS) await new Promise((r) => setTimeout(r, failure.blockTimeMS));
       if (failure?.errorCode !== undefined) {
-        const labels = failure.errorLabels ?? (isRetryableWrite(name, body) && RETRYABLE_CODES.has(failure.errorCode) ? ['RetryableWriteError'] : []);
+        const labels =
+          failure.errorLabels ?? (isRetryableWrite(name, body) && RETRYABLE_CODES.has(failure.errorCode) ? ['RetryableWriteError'] : []);
         throw new CommandError(failure.errorCode, `Failing command ${name} via 'failCommand' failpoint`, labels);
       }
       const reply = await this.runWithSession(conn, name, db, body);
@@ -317,7 +329,11 @@ export class EmbeddedMongo {
 
     if (body.autocommit === false) {
       if (body.startTransaction === true) {
-        if (txnNumber < session.txnNumber) throw new CommandError(ErrorCodes.TransactionTooOld, `Cannot start transaction ${txnNumber} on session because a newer transaction ${session.txnNumber} has already started.`);
+        if (txnNumber < session.txnNumber)
+          throw new CommandError(
+            ErrorCodes.TransactionTooOld,
+            `Cannot start transaction ${txnNumber} on session because a newer transaction ${session.txnNumber} has already started.`,
+          );
         this.store.abortTransaction(session.txn);
         session.txnNumber = txnNumber;
         session.txn = this.store.beginTransaction(txnNumber);
@@ -351,7 +367,11 @@ export class EmbeddedMongo {
     if (!RETRYABLE_WRITES.has(name)) return this.run(conn, name, db, body, undefined);
     const previous = session.retried.get(txnNumber);
     if (previous) return previous;
-    if (txnNumber < session.txnNumber) throw new CommandError(ErrorCodes.TransactionTooOld, `Retryable write with txnNumber ${txnNumber} is prohibited on session because a newer retryable write with txnNumber ${session.txnNumber} has already started.`);
+    if (txnNumber < session.txnNumber)
+      throw new CommandError(
+        ErrorCodes.TransactionTooOld,
+        `Retryable write with txnNumber ${txnNumber} is prohibited on session because a newer retryable write with txnNumber ${session.txnNumber} has already started.`,
+      );
     this.store.abortTransaction(session.txn);
     session.txn = undefined;
     session.txnNumber = txnNumber;
@@ -404,7 +424,9 @@ function isRetryableWrite(name: string, body: Document): boolean {
 }
 
 function noSuchTransaction(txnNumber: number): CommandError {
-  return new CommandError(ErrorCodes.NoSuchTransaction, `Transaction with { txnNumber: ${txnNumber} } has been aborted.`, ['TransientTransactionError']);
+  return new CommandError(ErrorCodes.NoSuchTransaction, `Transaction with { txnNumber: ${txnNumber} } has been aborted.`, [
+    'TransientTransactionError',
+  ]);
 }
 
 function errorReply(err: unknown): Document {

@@ -149,7 +149,14 @@ export class Store {
         if (coll.docs.has(key)) throw duplicateIdError(coll, doc._id);
         coll.checkUnique(doc, key);
         write(key, doc);
-        this.changes.record({ operationType: 'insert', db: coll.db, coll: coll.name, documentKey: { _id: doc._id }, fullDocument: doc, ...context });
+        this.changes.record({
+          operationType: 'insert',
+          db: coll.db,
+          coll: coll.name,
+          documentKey: { _id: doc._id },
+          fullDocument: doc,
+          ...context,
+        });
       },
       update: (key, before, after, replace) => {
         coll.checkUnique(after, key);
@@ -190,7 +197,14 @@ export class Store {
         if (get(key)) throw duplicateIdError(coll, doc._id);
         coll.checkUniqueAmong(doc, key, entries());
         write(key, doc);
-        txn.pending.push({ operationType: 'insert', db: coll.db, coll: coll.name, documentKey: { _id: doc._id }, fullDocument: doc, txnNumber: txn.txnNumber });
+        txn.pending.push({
+          operationType: 'insert',
+          db: coll.db,
+          coll: coll.name,
+          documentKey: { _id: doc._id },
+          fullDocument: doc,
+          txnNumber: txn.txnNumber,
+        });
       },
       update: (key, before, after, replace) => {
         coll.checkUniqueAmong(after, key, entries());
@@ -199,7 +213,13 @@ export class Store {
       },
       remove: (key, before) => {
         write(key, null);
-        txn.pending.push({ operationType: 'delete', db: coll.db, coll: coll.name, documentKey: { _id: before._id }, txnNumber: txn.txnNumber });
+        txn.pending.push({
+          operationType: 'delete',
+          db: coll.db,
+          coll: coll.name,
+          documentKey: { _id: before._id },
+          txnNumber: txn.txnNumber,
+        });
       },
     };
   }
@@ -223,7 +243,7 @@ export class Store {
   }
 
   abortTransaction(txn: Transaction | undefined): void {
-    if (!txn || txn.state !== 'in_progress') return;
+    if (txn?.state !== 'in_progress') return;
     for (const [coll, tc] of txn.collections) {
       for (const key of tc.writes.keys()) if (coll.locks.get(key) === txn.id) coll.locks.delete(key);
     }

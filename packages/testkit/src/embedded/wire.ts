@@ -1,4 +1,4 @@
-import { deserialize, type Document, serialize } from 'bson';
+import { type Document, deserialize, serialize } from 'bson';
 
 /** MongoDB wire protocol opcodes the embedded server speaks. */
 export const OP_REPLY = 1;

@@ -77,7 +77,8 @@ const dropDatabase: CommandHandler = (ctx) => {
 };
 
 function splitNamespace(ns: unknown): [string, string] {
-  if (typeof ns !== 'string' || !ns.includes('.')) throw new CommandError(ErrorCodes.InvalidNamespace, `Invalid namespace specified '${String(ns)}'`);
+  if (typeof ns !== 'string' || !ns.includes('.'))
+    throw new CommandError(ErrorCodes.InvalidNamespace, `Invalid namespace specified '${String(ns)}'`);
   const dot = ns.indexOf('.');
   return [ns.slice(0, dot), ns.slice(dot + 1)];
 }
@@ -97,7 +98,9 @@ const collMod: CommandHandler = (ctx) => {
   const { collMod: _c, $db: _d, lsid: _l, $clusterTime: _t, index, writeConcern: _w, ...options } = ctx.body;
   const reply: Document = { ok: 1 };
   if (index) {
-    const spec = coll.indexes.find((ix) => (index.name ? ix.name === index.name : JSON.stringify(ix.key) === JSON.stringify(index.keyPattern)));
+    const spec = coll.indexes.find((ix) =>
+      index.name ? ix.name === index.name : JSON.stringify(ix.key) === JSON.stringify(index.keyPattern),
+    );
     if (!spec) throw new CommandError(ErrorCodes.IndexNotFound, `cannot find index ${JSON.stringify(index)} for ns ${coll.ns}`);
     if (index.expireAfterSeconds !== undefined) {
       reply.expireAfterSeconds_old = spec.expireAfterSeconds;
@@ -136,13 +139,19 @@ const createIndexes: CommandHandler = (ctx) => {
     const sameName = coll.indexes.find((ix) => ix.name === spec.name);
     const sameKey = coll.indexes.find((ix) => JSON.stringify(ix.key) === JSON.stringify(spec.key));
     if (sameName && JSON.stringify(sameName.key) !== JSON.stringify(spec.key)) {
-      throw new CommandError(ErrorCodes.IndexKeySpecsConflict, `An existing index has the same name as the requested index but a different key. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(sameName)}`);
+      throw new CommandError(
+        ErrorCodes.IndexKeySpecsConflict,
+        `An existing index has the same name as the requested index but a different key. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(sameName)}`,
+      );
     }
     if (sameKey) {
       const differs = INDEX_OPTIONS_COMPARED.some((o) => JSON.stringify(sameKey[o]) !== JSON.stringify(spec[o]));
       if (differs || sameKey.name !== spec.name) {
         if (sameKey.name === '_id_' && !differs) continue;
-        throw new CommandError(ErrorCodes.IndexOptionsConflict, `An equivalent index already exists with a different name and options. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(sameKey)}`);
+        throw new CommandError(
+          ErrorCodes.IndexOptionsConflict,
+          `An equivalent index already exists with a different name and options. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(sameKey)}`,
+        );
       }
       continue;
     }
@@ -153,7 +162,12 @@ const createIndexes: CommandHandler = (ctx) => {
 
 const listIndexes: CommandHandler = (ctx) => {
   const coll = requireCollection(ctx, 'listIndexes');
-  return firstBatchReply(ctx.cursors, `${ctx.db}.${coll.name}`, coll.indexes.map((ix) => ({ ...ix })), ctx.body.cursor?.batchSize);
+  return firstBatchReply(
+    ctx.cursors,
+    `${ctx.db}.${coll.name}`,
+    coll.indexes.map((ix) => ({ ...ix })),
+    ctx.body.cursor?.batchSize,
+  );
 };
 
 const dropIndexes: CommandHandler = (ctx) => {
@@ -168,7 +182,8 @@ const dropIndexes: CommandHandler = (ctx) => {
         : typeof target === 'string'
           ? [target]
           : coll.indexes.filter((ix) => JSON.stringify(ix.key) === JSON.stringify(target)).map((ix) => ix.name);
-  if (names.length === 0 && target !== '*') throw new CommandError(ErrorCodes.IndexNotFound, `can't find index with key: ${JSON.stringify(target)}`);
+  if (names.length === 0 && target !== '*')
+    throw new CommandError(ErrorCodes.IndexNotFound, `can't find index with key: ${JSON.stringify(target)}`);
   for (const n of names) {
     if (n === '_id_') throw new CommandError(ErrorCodes.InvalidOptions, 'cannot drop _id index');
     if (!coll.indexes.some((ix) => ix.name === n)) throw new CommandError(ErrorCodes.IndexNotFound, `index not found with name [${n}]`);

@@ -1,5 +1,5 @@
 import { type Document, EJSON, ObjectId } from 'bson';
-import { Aggregator, find as mingoFind, ProcessingMode, Query, update as mingoUpdate } from 'mingo';
+import { Aggregator, find as mingoFind, update as mingoUpdate, ProcessingMode, Query } from 'mingo';
 import type { CommandContext, CommandHandler } from '../context.js';
 import { firstBatchReply } from '../cursors.js';
 import { CommandError, ErrorCodes, WriteError } from '../errors.js';
@@ -124,7 +124,12 @@ const find: CommandHandler = (ctx) => {
 };
 
 /** Applies an update document, a replacement or a pipeline to a copy of `before`. */
-function applyUpdate(before: Document, spec: Document | Document[], arrayFilters: Document[] | undefined, inserting: boolean): { after: Document; replace: boolean; changed: boolean } {
+function applyUpdate(
+  before: Document,
+  spec: Document | Document[],
+  arrayFilters: Document[] | undefined,
+  inserting: boolean,
+): { after: Document; replace: boolean; changed: boolean } {
   if (Array.isArray(spec)) {
     const out = withMingo(() => new Aggregator(spec, { processingMode: ProcessingMode.CLONE_INPUT }).run([before]));
     const after = { _id: before._id, ...(out[0] as Document) };
@@ -144,7 +149,11 @@ function applyUpdate(before: Document, spec: Document | Document[], arrayFilters
     delete ops.$setOnInsert;
   }
   for (const op of Object.keys(ops)) {
-    if (!KNOWN_UPDATE_OPERATORS.has(op)) throw new WriteError(ErrorCodes.FailedToParse, `Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`);
+    if (!KNOWN_UPDATE_OPERATORS.has(op))
+      throw new WriteError(
+        ErrorCodes.FailedToParse,
+        `Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`,
+      );
   }
   const after = cloneDocument(before);
   const modified = withMingo(() => mingoUpdate(after, ops, arrayFilters));
@@ -154,7 +163,22 @@ function applyUpdate(before: Document, spec: Document | Document[], arrayFilters
   return { after, replace: false, changed: modified.length > 0 };
 }
 
-const KNOWN_UPDATE_OPERATORS = new Set(['$set', '$unset', '$inc', '$mul', '$rename', '$min', '$max', '$currentDate', '$push', '$pull', '$pullAll', '$pop', '$addToSet', '$bit']);
+const KNOWN_UPDATE_OPERATORS = new Set([
+  '$set',
+  '$unset',
+  '$inc',
+  '$mul',
+  '$rename',
+  '$min',
+  '$max',
+  '$currentDate',
+  '$push',
+  '$pull',
+  '$pullAll',
+  '$pop',
+  '$addToSet',
+  '$bit',
+]);
 
 function sameDocument(a: Document, b: Document): boolean {
   return EJSON.stringify(a, { relaxed: false }) === EJSON.stringify(b, { relaxed: false });
@@ -184,10 +208,20 @@ interface UpdateOutcome {
   after?: Document;
 }
 
-function updateMatching(view: CollectionView, q: Document, spec: Document | Document[], options: { multi: boolean; upsert: boolean; arrayFilters?: Document[]; sort?: Document }): UpdateOutcome {
+function updateMatching(
+  view: CollectionView,
+  q: Document,
+  spec: Document | Document[],
+  options: { multi: boolean; upsert: boolean; arrayFilters?: Document[]; sort?: Document },
+): UpdateOutcome {
   let matches = select(view, q);
   if (options.sort && matches.length > 1) {
-    const sorted = mingoFind(matches.map(([, d]) => d), {}).sort(options.sort).all();
+    const sorted = mingoFind(
+      matches.map(([, d]) => d),
+      {},
+    )
+      .sort(options.sort)
+      .all();
     const byDoc = new Map(matches.map(([k, d]) => [d, k]));
     matches = sorted.map((d) => [byDoc.get(d) as string, d]);
   }
@@ -225,7 +259,11 @@ const update: CommandHandler = (ctx) => {
     ctx.opcounters.update += 1;
     const u = updates[i] as Document;
     try {
-      const outcome = updateMatching(view, u.q ?? {}, u.u, { multi: u.multi === true, upsert: u.upsert === true, arrayFilters: u.arrayFilters });
+      const outcome = updateMatching(view, u.q ?? {}, u.u, {
+        multi: u.multi === true,
+        upsert: u.upsert === true,
+        arrayFilters: u.arrayFilters,
+      });
       n += outcome.n;
       nModified += outcome.nModified;
       if (outcome.upsertedId !== undefined) upserted.push({ index: i, _id: outcome.upsertedId });
@@ -272,7 +310,12 @@ const findAndModify: CommandHandler = (ctx) => {
   if (b.remove) {
     let matches = select(view, query);
     if (b.sort && matches.length > 1) {
-      const first = mingoFind(matches.map(([, d]) => d), {}).sort(b.sort).all()[0];
+      const first = mingoFind(
+        matches.map(([, d]) => d),
+        {},
+      )
+        .sort(b.sort)
+        .all()[0];
       matches = matches.filter(([, d]) => d === first);
     }
     const target = matches[0];
@@ -281,7 +324,12 @@ const findAndModify: CommandHandler = (ctx) => {
   }
   if (b.update === undefined) throw new CommandError(ErrorCodes.FailedToParse, 'Either an update or remove=true must be specified');
   try {
-    const outcome = updateMatching(view, query, b.update, { multi: false, upsert: b.upsert === true, arrayFilters: b.arrayFilters, sort: b.sort });
+    const outcome = updateMatching(view, query, b.update, {
+      multi: false,
+      upsert: b.upsert === true,
+      arrayFilters: b.arrayFilters,
+      sort: b.sort,
+    });
     const lastErrorObject: Document = { n: outcome.n, updatedExisting: outcome.n > 0 && outcome.upsertedId === undefined };
     if (outcome.upsertedId !== undefined) lastErrorObject.upserted = outcome.upsertedId;
     const value = outcome.upsertedId !== undefined ? (b.new ? outcome.after : null) : b.new ? outcome.after : outcome.before;
@@ -358,7 +406,7 @@ const aggregate: CommandHandler = (ctx) => {
     source = first.$documents as Document[];
     stages = pipeline.slice(1);
   } else {
-    if (!name) throw new CommandError(ErrorCodes.InvalidNamespace, "{aggregate: 1} is not valid for this pipeline");
+    if (!name) throw new CommandError(ErrorCodes.InvalidNamespace, '{aggregate: 1} is not valid for this pipeline');
     const view = viewOf(ctx, name, false);
     source = view ? [...view.values()] : [];
   }

@@ -17,7 +17,10 @@ export function openChangeStream(ctx: CommandContext): Document {
   const coll = typeof b.aggregate === 'string' ? b.aggregate : undefined;
   const wholeCluster = spec.allChangesForCluster === true;
   if (wholeCluster && ctx.db !== 'admin') {
-    throw new CommandError(ErrorCodes.InvalidOptions, "$changeStream may only be run with allChangesForCluster: true on the 'admin' database");
+    throw new CommandError(
+      ErrorCodes.InvalidOptions,
+      "$changeStream may only be run with allChangesForCluster: true on the 'admin' database",
+    );
   }
   if (!wholeCluster && ctx.db === 'admin' && !coll) {
     throw new CommandError(ErrorCodes.InvalidOptions, "$changeStream on the 'admin' database must set allChangesForCluster: true");
@@ -27,14 +30,20 @@ export function openChangeStream(ctx: CommandContext): Document {
   if (token) {
     const decoded = decodeResumeToken(token);
     if (decoded.invalidate && spec.resumeAfter) {
-      throw new CommandError(ErrorCodes.InvalidOptions, 'Attempting to resume a change stream using an invalidate token is not allowed; use startAfter');
+      throw new CommandError(
+        ErrorCodes.InvalidOptions,
+        'Attempting to resume a change stream using an invalidate token is not allowed; use startAfter',
+      );
     }
     position = decoded.seq;
   } else if (spec.startAtOperationTime) {
     position = ctx.changes.positionAt(spec.startAtOperationTime);
   }
   if (position + 1 < ctx.changes.oldestRetained) {
-    throw new CommandError(ErrorCodes.ChangeStreamHistoryLost, 'Resume of change stream was not possible, as the resume point may no longer be in the oplog.');
+    throw new CommandError(
+      ErrorCodes.ChangeStreamHistoryLost,
+      'Resume of change stream was not possible, as the resume point may no longer be in the oplog.',
+    );
   }
   const cursor: ChangeStreamCursor = {
     kind: 'change',
