@@ -1,0 +1,139 @@
+/** Stable machine-readable codes carried by every error PolyMongo throws. */
+export type PolyMongoErrorCode =
+  | 'CONFIG_INVALID'
+  | 'INVALID_TENANT'
+  | 'TENANT_REQUIRED'
+  | 'UNKNOWN_CLUSTER'
+  | 'CLIENT_CLOSED'
+  | 'AUTH_FAILED'
+  | 'CONNECTION_FAILED'
+  | 'DEDICATED_POOL_LIMIT'
+  | 'TRANSACTIONS_UNSUPPORTED'
+  | 'CROSS_CLUSTER_TRANSACTION'
+  | 'VALIDATION_FAILED'
+  | 'CLOSE_TIMEOUT';
+
+/**
+ * Base class of every error PolyMongo throws. `code` is stable across releases; match on it, not on the message.
+ * Messages say what to do next and never contain a password or a URI with credentials.
+ *
+ * @example
+ * try { poly.db('bad.tenant'); } catch (err) {
+ *   if (err instanceof PolyMongoError && err.code === 'INVALID_TENANT') res.status(400).json({ code: err.code });
+ * }
+ */
+export class PolyMongoError extends Error {
+  readonly code: PolyMongoErrorCode;
+
+  constructor(code: PolyMongoErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+
+  toJSON(): { name: string; code: PolyMongoErrorCode; message: string } {
+    return { name: this.name, code: this.code, message: this.message };
+  }
+}
+
+/** One invalid option: where it is and what is wrong with it. */
+export interface ConfigIssue {
+  path: string;
+  message: string;
+}
+
+/** Options failed validation at construction. `issues` lists every bad field. */
+export class ConfigError extends PolyMongoError {
+  readonly issues: ConfigIssue[];
+
+  constructor(issues: ConfigIssue[]) {
+    const list = issues.map((i) => `  - ${i.path || '(options)'}: ${i.message}`).join('\n');
+    super('CONFIG_INVALID', `Invalid PolyMongo options; fix these fields:\n${list}`);
+    this.issues = issues;
+  }
+}
+
+/** Which database-name rule a tenant id broke. */
+export type TenantRule = 'type' | 'empty' | 'characters' | 'length' | 'reserved';
+
+export class InvalidTenantError extends PolyMongoError {
+  readonly rule: TenantRule;
+
+  constructor(rule: TenantRule, message: string) {
+    super('INVALID_TENANT', message);
+    this.rule = rule;
+  }
+}
+
+export class TenantRequiredError extends PolyMongoError {
+  constructor() {
+    super(
+      'TENANT_REQUIRED',
+      'No tenant given and strictTenancy is on: pass a tenant id, or run the code inside runWithTenant(id, fn).',
+    );
+  }
+}
+
+export class ClientClosedError extends PolyMongoError {
+  constructor() {
+    super('CLIENT_CLOSED', 'This PolyMongo client is closing or closed; create a new client to run more operations.');
+  }
+}
+
+export class AuthFailedError extends PolyMongoError {
+  constructor(target: string, options?: { cause?: unknown }) {
+    super('AUTH_FAILED', `Authentication to ${target} failed; check the user name, password and authSource in the URI.`, options);
+  }
+}
+
+export class ConnectionFailedError extends PolyMongoError {
+  constructor(target: string, attempts: number, reason: string, options?: { cause?: unknown }) {
+    super(
+      'CONNECTION_FAILED',
+      `Could not connect to ${target} after ${attempts} attempt(s): ${reason}. Check that the server is reachable, or raise retry.attempts.`,
+      options,
+    );
+  }
+}
+
+export class DedicatedPoolLimitError extends PolyMongoError {
+  constructor(limit: number) {
+    super(
+      'DEDICATED_POOL_LIMIT',
+      `Cannot open another dedicated pool: maxDedicatedPools (${limit}) is reached. Raise maxDedicatedPools, or let idle dedicated pools close (autoClose).`,
+    );
+  }
+}
+
+export class UnknownClusterError extends PolyMongoError {
+  constructor(clusterId: string) {
+    super('UNKNOWN_CLUSTER', `Cluster "${clusterId}" is not configured; add it under clusters, or fix the routing rule that names it.`);
+  }
+}
+
+export class TransactionsUnsupportedError extends PolyMongoError {
+  constructor(detail = 'the server is a standalone') {
+    super(
+      'TRANSACTIONS_UNSUPPORTED',
+      `Transactions need a replica set or a sharded cluster, but ${detail}. Start mongod with --replSet (a single-node replica set is enough) or connect to a cluster.`,
+    );
+  }
+}
+
+export class CrossClusterTransactionError extends PolyMongoError {
+  constructor(tenants: string[], pools: string[]) {
+    super(
+      'CROSS_CLUSTER_TRANSACTION',
+      `Tenants ${tenants.map((t) => `"${t}"`).join(', ')} live on different pools (${pools.join(', ')}); one transaction can only span tenants of one cluster's shared pool.`,
+    );
+  }
+}
+
+export class CloseTimeoutError extends PolyMongoError {
+  constructor(timeoutMS: number, inFlight: number) {
+    super(
+      'CLOSE_TIMEOUT',
+      `close() waited ${timeoutMS} ms and ${inFlight} operation(s) were still running; they were cut off. Raise timeoutMS to let them finish.`,
+    );
+  }
+}

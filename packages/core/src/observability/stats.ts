@@ -1,0 +1,27 @@
+import type { ConnectionState } from '../lifecycle/states.js';
+import type { PoolNumbers } from '../pools/DriverPort.js';
+
+/** A JSON snapshot of a client; safe to log or serve: it holds no credentials. */
+export interface StatsSnapshot {
+  state: ConnectionState;
+  clusters: Array<{ id: string; uri: string }>;
+  pools: Array<{
+    key: string;
+    kind: 'shared' | 'dedicated';
+    clusterId: string;
+    tenant?: string;
+    state: ConnectionState;
+    connections: PoolNumbers;
+    maxPoolSize: number;
+    pins: number;
+  }>;
+  tenants: { cached: number; maxCached: number; evictions: number; pinned: number };
+  dedicatedPools: number;
+  openStreams: number;
+  operations: {
+    total: number;
+    errors: number;
+    topTenants: Array<{ tenant: string; ops: number; errors: number }>;
+    other: { ops: number; errors: number };
+  };
+}

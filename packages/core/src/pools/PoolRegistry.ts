@@ -1,0 +1,261 @@
+import type { ClusterConfig, DedicatedConfig, LoggerLike } from '../config/schema.js';
+import { redactText, redactUri } from '../config/uri.js';
+import { AuthFailedError, ConnectionFailedError, DedicatedPoolLimitError, PolyMongoError, UnknownClusterError } from '../errors/errors.js';
+import type { PolyMongoEvents } from '../events/events.js';
+import type { TypedEmitter } from '../events/TypedEmitter.js';
+import { backoffDelay, type RetryPolicy, sleep } from '../lifecycle/backoff.js';
+import { classifyError } from '../lifecycle/classifyError.js';
+import type { ConnectionState } from '../lifecycle/states.js';
+import type { Route } from '../tenancy/TenantRouter.js';
+import type { DriverPort, PoolNumbers, PoolSpec } from './DriverPort.js';
+
+/** One pool and what PolyMongo knows of it. */
+export interface PoolEntry<Pool> {
+  readonly spec: PoolSpec;
+  readonly pool: Pool;
+  state: ConnectionState;
+  connecting: Promise<void> | undefined;
+  lastError: PolyMongoError | undefined;
+  pins: number;
+  /** For autoClose pools: when it was last used (performance.now()). */
+  lastUsed: number;
+  readonly autoCloseTTL: number | undefined;
+  idleTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+export interface PoolRegistryOptions {
+  clusters: Map<string, ClusterConfig>;
+  dedicated: DedicatedConfig[];
+  maxDedicatedPools: number;
+  retry: RetryPolicy;
+  logger: LoggerLike;
+  events: TypedEmitter<PolyMongoEvents>;
+  onStateChange(): void;
+  /** Called after a pool closed on its own (idle), so handles on it can be dropped. */
+  onPoolClosed(key: string): void;
+}
+
+const BUSY_STATES = new Set<ConnectionState>(['connecting', 'retrying']);
+
+/**
+ * Owns every pool: one shared pool per cluster, dedicated pools for chosen tenants. Creates pools lazily (no I/O),
+ * connects each once however many callers ask at the same time, retries with backoff, closes idle dedicated pools.
+ */
+export class PoolRegistry<Pool, Handle> {
+  private readonly entries = new Map<string, PoolEntry<Pool>>();
+  private readonly dedicated = new Map<string, DedicatedConfig>();
+  private readonly abort = new AbortController();
+  private closed = false;
+
+  constructor(
+    private readonly port: DriverPort<Pool, Handle>,
+    private readonly options: PoolRegistryOptions,
+  ) {
+    for (const d of options.dedicated) this.dedicated.set(d.tenant, d);
+  }
+
+  dedicatedPoolKey(tenantId: string): string | undefined {
+    return this.dedicated.has(tenantId) ? `dedicated:${tenantId}` : undefined;
+  }
+
+  dedicatedConfig(tenantId: string): DedicatedConfig | undefined {
+    return this.dedicated.get(tenantId);
+  }
+
+  /** Records dedicated-pool settings; takes effect on the tenants' next use. */
+  setDedicated(configs: DedicatedConfig[]): void {
+    for (const c of configs) this.dedicated.set(c.tenant, c);
+  }
+
+  /** The pool a route uses, created (without I/O) on first use; its connection starts in the background. */
+  entryFor(route: Route): PoolEntry<Pool> {
+    const existing = this.entries.get(route.poolKey);
+    if (existing) {
+      if (existing.state === 'auth_failed' && existing.lastError) throw existing.lastError;
+      if (existing.state === 'failed' || existing.state === 'idle') this.connectInBackground(existing);
+      return existing;
+    }
+    return this.create(route);
+  }
+
+  get(key: string): PoolEntry<Pool> | undefined {
+    return this.entries.get(key);
+  }
+
+  all(): IterableIterator<PoolEntry<Pool>> {
+    return this.entries.values();
+  }
+
+  get dedicatedCount(): number {
+    let n = 0;
+    for (const e of this.entries.values()) if (e.spec.kind === 'dedicated') n += 1;
+    return n;
+  }
+
+  private create(route: Route): PoolEntry<Pool> {
+    const dedicated = route.poolKey.startsWith('dedicated:') ? this.dedicated.get(route.tenantId) : undefined;
+    if (dedicated && this.dedicatedCount >= this.options.maxDedicatedPools) throw new DedicatedPoolLimitError(this.options.maxDedicatedPools);
+    const cluster = this.options.clusters.get(route.clusterId);
+    if (!cluster) throw new UnknownClusterError(route.clusterId);
+    const spec: PoolSpec = dedicated
+      ? {
+          key: route.poolKey,
+          kind: 'dedicated',
+          clusterId: route.clusterId,
+          uri: dedicated.uri ?? cluster.uri,
+          maxPoolSize: dedicated.maxConnections,
+          minPoolSize: Math.min(cluster.pool.minPoolSize, dedicated.maxConnections),
+          maxIdleTimeMS: cluster.pool.maxIdleTimeMS,
+          tenant: route.tenantId,
+        }
+      : { key: route.poolKey, kind: 'shared', clusterId: route.clusterId, uri: cluster.uri, ...cluster.pool };
+    const entry: PoolEntry<Pool> = {
+      spec,
+      pool: this.port.createPool(spec),
+      state: 'idle',
+      connecting: undefined,
+      lastError: undefined,
+      pins: 0,
+      lastUsed: performance.now(),
+      autoCloseTTL: dedicated?.autoClose ? dedicated.ttlMS : undefined,
+      idleTimer: undefined,
+    };
+    this.entries.set(spec.key, entry);
+    this.options.events.emit('poolCreated', {
+      poolKey: spec.key,
+      kind: spec.kind,
+      clusterId: spec.clusterId,
+      ...(spec.tenant ? { tenant: spec.tenant } : {}),
+    });
+    this.options.logger.debug({ pool: spec.key, uri: redactUri(spec.uri) }, 'pool created');
+    this.connectInBackground(entry);
+    return entry;
+  }
+
+  private connectInBackground(entry: PoolEntry<Pool>): void {
+    // Errors are reported through events and the pool state; operations see the driver's own error.
+    this.connect(entry).catch(() => undefined);
+  }
+
+  /** Connects a pool, with retries; concurrent callers share one attempt. */
+  connect(entry: PoolEntry<Pool>): Promise<void> {
+    if (entry.state === 'connected') return Promise.resolve();
+    if (entry.state === 'auth_failed' && entry.lastError) return Promise.reject(entry.lastError);
+    if (this.closed) return Promise.reject(new PolyMongoError('CLIENT_CLOSED', 'This PolyMongo client is closed.'));
+    entry.connecting ??= this.connectWithRetry(entry).finally(() => {
+      entry.connecting = undefined;
+    });
+    return entry.connecting;
+  }
+
+  private async connectWithRetry(entry: PoolEntry<Pool>): Promise<void> {
+    const { retry, logger, events } = this.options;
+    const target = redactUri(entry.spec.uri);
+    for (let attempt = 1; ; attempt++) {
+      this.setState(entry, attempt === 1 ? 'connecting' : 'retrying');
+      try {
+        await this.port.connect(entry.pool);
+        if (this.closed || !this.entries.has(entry.spec.key)) return;
+        entry.lastError = undefined;
+        this.setState(entry, 'connected');
+        events.emit('connect', { poolKey: entry.spec.key, clusterId: entry.spec.clusterId });
+        logger.info({ pool: entry.spec.key, uri: target }, 'connected');
+        this.scheduleIdleCheck(entry);
+        return;
+      } catch (error) {
+        if (this.closed) return;
+        const kind = classifyError(error);
+        const reason = redactText(error instanceof Error ? error.message : String(error));
+        if (kind === 'auth') {
+          entry.lastError = new AuthFailedError(target, { cause: error });
+          this.setState(entry, 'auth_failed');
+        } else if (kind === 'fatal' || attempt >= retry.attempts) {
+          entry.lastError = new ConnectionFailedError(target, attempt, reason, { cause: error });
+          this.setState(entry, 'failed');
+        }
+        if (entry.lastError && (entry.state === 'auth_failed' || entry.state === 'failed')) {
+          logger.error({ pool: entry.spec.key, uri: target, attempt, code: entry.lastError.code }, entry.lastError.message);
+          events.emit('error', { error: entry.lastError, poolKey: entry.spec.key });
+          throw entry.lastError;
+        }
+        const delay = backoffDelay(retry, attempt);
+        logger.warn({ pool: entry.spec.key, uri: target, attempt, delayMS: delay, reason }, 'connect failed; retrying');
+        await sleep(delay, this.abort.signal);
+      }
+    }
+  }
+
+  private setState(entry: PoolEntry<Pool>, to: ConnectionState): void {
+    const from = entry.state;
+    if (from === to) return;
+    entry.state = to;
+    this.options.events.emit('stateChange', { scope: 'pool', poolKey: entry.spec.key, from, to });
+    this.options.onStateChange();
+  }
+
+  /** Marks an autoClose pool as used now; its idle timer restarts from this moment. */
+  touch(entry: PoolEntry<Pool>): void {
+    if (entry.autoCloseTTL !== undefined) entry.lastUsed = performance.now();
+  }
+
+  pin(entry: PoolEntry<Pool>): void {
+    entry.pins += 1;
+  }
+
+  unpin(entry: PoolEntry<Pool>): void {
+    entry.pins = Math.max(0, entry.pins - 1);
+    this.touch(entry);
+  }
+
+  private scheduleIdleCheck(entry: PoolEntry<Pool>, delay = entry.autoCloseTTL): void {
+    if (entry.autoCloseTTL === undefined || delay === undefined) return;
+    clearTimeout(entry.idleTimer);
+    entry.idleTimer = setTimeout(() => {
+      const idleFor = performance.now() - entry.lastUsed;
+      const ttl = entry.autoCloseTTL as number;
+      if (entry.pins > 0 || BUSY_STATES.has(entry.state)) return this.scheduleIdleCheck(entry, ttl);
+      if (idleFor < ttl) return this.scheduleIdleCheck(entry, ttl - idleFor);
+      void this.closeEntry(entry, 'idle', false).then(() => this.options.onPoolClosed(entry.spec.key));
+    }, Math.max(1, Math.ceil(delay)));
+    entry.idleTimer.unref?.();
+  }
+
+  /** In-use plus waiting operations across every pool, as the driver reports them. */
+  busy(): number {
+    let n = 0;
+    for (const e of this.entries.values()) {
+      const numbers = this.numbers(e);
+      n += numbers.inUse + numbers.waiting;
+    }
+    return n;
+  }
+
+  numbers(entry: PoolEntry<Pool>): PoolNumbers {
+    try {
+      return this.port.numbers(entry.pool);
+    } catch {
+      return { open: 0, inUse: 0, available: 0, waiting: 0 };
+    }
+  }
+
+  async closeEntry(entry: PoolEntry<Pool>, reason: 'close' | 'idle', force: boolean): Promise<void> {
+    if (this.entries.get(entry.spec.key) !== entry) return;
+    clearTimeout(entry.idleTimer);
+    this.entries.delete(entry.spec.key);
+    this.setState(entry, 'disconnecting');
+    try {
+      await this.port.close(entry.pool, force);
+    } catch (error) {
+      this.options.logger.warn({ pool: entry.spec.key, reason: redactText(String(error)) }, 'error while closing pool');
+    }
+    this.setState(entry, 'closed');
+    this.options.events.emit('poolClosed', { poolKey: entry.spec.key, reason });
+    this.options.events.emit('disconnect', { poolKey: entry.spec.key, clusterId: entry.spec.clusterId, reason });
+  }
+
+  async closeAll(force: boolean): Promise<void> {
+    this.closed = true;
+    this.abort.abort();
+    await Promise.all([...this.entries.values()].map((e) => this.closeEntry(e, 'close', force)));
+  }
+}

@@ -1,0 +1,78 @@
+import { TenantRequiredError } from '../errors/errors.js';
+import type { ClusterRouter } from '../routing/ClusterRouter.js';
+import { LruCache } from '../pools/LruCache.js';
+import { currentTenant } from './context.js';
+import { assertDatabaseName, normalizeTenantId } from './databaseName.js';
+import { namingFunction, type TenantNaming } from './naming.js';
+
+/** Where a tenant's data lives. */
+export interface Route {
+  readonly tenantId: string;
+  readonly dbName: string;
+  readonly clusterId: string;
+  readonly poolKey: string;
+}
+
+export interface TenantRouterOptions {
+  naming: TenantNaming;
+  defaultTenant: string | undefined;
+  strictTenancy: boolean;
+  allowReservedDatabases: boolean;
+  cacheSize: number;
+  clusters: ClusterRouter;
+  /** Pool key of a tenant with a dedicated pool; undefined for the cluster's shared pool. */
+  dedicatedPoolKey(tenantId: string): string | undefined;
+}
+
+/** Maps tenant ids to routes, validating each id once; routes are cached, so a repeat resolve allocates nothing. */
+export class TenantRouter {
+  private readonly cache: LruCache<string, Route>;
+  private readonly toDbName: (tenantId: string) => string;
+
+  constructor(private readonly options: TenantRouterOptions) {
+    this.cache = new LruCache(options.cacheSize);
+    this.toDbName = namingFunction(options.naming);
+    if (options.defaultTenant !== undefined) this.resolve(options.defaultTenant);
+  }
+
+  /** The tenant to use: the argument, else the current `runWithTenant` tenant, else the default. */
+  tenantOf(tenant?: string | null): string {
+    const given = normalizeTenantId(tenant) ?? currentTenant();
+    if (given !== undefined) return given;
+    if (this.options.strictTenancy || this.options.defaultTenant === undefined) throw new TenantRequiredError();
+    return this.options.defaultTenant;
+  }
+
+  /** The route of a tenant; throws InvalidTenantError before any network call when the id is not usable. */
+  resolve(tenantId: string): Route {
+    const hit = this.cache.get(tenantId);
+    if (hit !== undefined) return hit;
+    normalizeTenantId(tenantId);
+    const dbName = this.toDbName(tenantId);
+    if (typeof dbName !== 'string') normalizeTenantId(dbName);
+    assertDatabaseName(tenantId, dbName, this.options.allowReservedDatabases);
+    const clusterId = this.options.clusters.clusterOf(tenantId);
+    const route: Route = {
+      tenantId,
+      dbName,
+      clusterId,
+      poolKey: this.options.dedicatedPoolKey(tenantId) ?? sharedPoolKey(clusterId),
+    };
+    this.cache.set(tenantId, route);
+    return route;
+  }
+
+  /** Forgets a cached route, after its placement or pool changed. */
+  invalidate(tenantId?: string): void {
+    if (tenantId === undefined) this.cache.clear();
+    else this.cache.delete(tenantId);
+  }
+
+  get cachedRoutes(): number {
+    return this.cache.size;
+  }
+}
+
+export function sharedPoolKey(clusterId: string): string {
+  return `cluster:${clusterId}`;
+}

@@ -1,0 +1,116 @@
+import { describe, expect, test } from 'vitest';
+import { InvalidTenantError, PolyMongoCore, type PolyMongoOptions, TenantRequiredError } from '../src/index.js';
+import { FakePort } from './fakePort.js';
+
+const URI = 'mongodb://127.0.0.1:27017';
+const core = (options: Partial<PolyMongoOptions> = {}) => new PolyMongoCore({ uri: URI, ...options }, new FakePort());
+
+const badTenantIds: Array<[string, unknown, string]> = [
+  ['empty string', '', 'empty'],
+  ['a dot', 'acme.corp', 'characters'],
+  ['a slash', 'acme/corp', 'characters'],
+  ['a backslash', 'acme\\corp', 'characters'],
+  ['a double quote', 'acme"', 'characters'],
+  ['a dollar', '$admin', 'characters'],
+  ['an asterisk', 'acme*', 'characters'],
+  ['a less-than', 'a<b', 'characters'],
+  ['a greater-than', 'a>b', 'characters'],
+  ['a colon', 'a:b', 'characters'],
+  ['a pipe', 'a|b', 'characters'],
+  ['a question mark', 'a?b', 'characters'],
+  ['a space', 'acme corp', 'characters'],
+  ['a NUL byte', 'acme\0', 'characters'],
+  ['a path traversal', '../../etc', 'characters'],
+  ['SQL-ish text', 'db; drop database', 'characters'],
+  ['64 ASCII characters', 'a'.repeat(64), 'length'],
+  ['multi-byte characters over 63 bytes', 'é'.repeat(32), 'length'],
+  ['the admin database', 'admin', 'reserved'],
+  ['the local database', 'local', 'reserved'],
+  ['the config database', 'config', 'reserved'],
+  ['a number', 42, 'type'],
+  ['an object', { tenant: 'a' }, 'type'],
+  ['an array', ['a'], 'type'],
+  ['a boolean', true, 'type'],
+  ['a tab is fine but a dot in a prefix-mapped id is not', 'x.y', 'characters'],
+];
+
+describe('tenant ids', () => {
+  test.each(badTenantIds)('rejects %s with INVALID_TENANT (%s)', (_label, id, rule) => {
+    const c = core();
+    let error: unknown;
+    try {
+      c.route(id as string);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(InvalidTenantError);
+    expect((error as InvalidTenantError).code).toBe('INVALID_TENANT');
+    expect((error as InvalidTenantError).rule).toBe(rule);
+  });
+
+  test('an invalid tenant touches no pool', () => {
+    const port = new FakePort();
+    const c = new PolyMongoCore({ uri: URI }, port);
+    expect(() => c.acquire('bad.tenant')).toThrow(InvalidTenantError);
+    expect(port.created).toHaveLength(0);
+  });
+
+  test('accepts 63-byte names, unicode and punctuation MongoDB allows', () => {
+    const c = core();
+    for (const id of ['a'.repeat(63), 'tenant-1', 'tenant_1', 'Ünïcödé', 'a+b=c', 'a,b', "o'brien", '#hash']) {
+      expect(c.route(id).dbName).toBe(id);
+    }
+  });
+
+  test('allowReservedDatabases permits admin, local and config', () => {
+    expect(core({ allowReservedDatabases: true }).route('admin').dbName).toBe('admin');
+  });
+
+  test('validates the database name after the naming strategy', () => {
+    const prefixed = core({ tenantDb: { prefix: 'tenant_' } });
+    expect(prefixed.route('acme').dbName).toBe('tenant_acme');
+    // "admin" is only reserved as a database name; prefixed it is fine.
+    expect(prefixed.route('admin').dbName).toBe('tenant_admin');
+    expect(() => prefixed.route('a'.repeat(60))).toThrow(/longer than 63 bytes/);
+    const fn = core({ tenantDb: (id: string) => `t-${id.toLowerCase()}` });
+    expect(fn.route('ACME').dbName).toBe('t-acme');
+    // The default tenant is resolved at construction, so a naming function that produces bad names fails early.
+    expect(() => core({ tenantDb: (id: string) => `${id}.db` })).toThrow(InvalidTenantError);
+  });
+
+  test('resolve returns the same route object on a cache hit', () => {
+    const c = core();
+    const first = c.router.resolve('acme');
+    expect(c.router.resolve('acme')).toBe(first);
+    expect(first).toEqual({ tenantId: 'acme', dbName: 'acme', clusterId: 'default', poolKey: 'cluster:default' });
+  });
+});
+
+describe('default tenant', () => {
+  test('an explicit defaultTenant wins', () => {
+    expect(core({ uri: `${URI}/fromuri`, defaultTenant: 'main' }).route().tenantId).toBe('main');
+  });
+
+  test('else the database in the URI path', () => {
+    expect(core({ uri: `${URI}/fromuri` }).route(undefined).dbName).toBe('fromuri');
+  });
+
+  test("else 'default', as in PolyMongo 1.x", () => {
+    expect(core().route(null).dbName).toBe('default');
+  });
+
+  test('strictTenancy turns a missing tenant into TENANT_REQUIRED', () => {
+    const c = core({ strictTenancy: true, uri: `${URI}/fromuri` });
+    expect(() => c.route()).toThrow(TenantRequiredError);
+    try {
+      c.acquire(undefined);
+    } catch (err) {
+      expect((err as TenantRequiredError).code).toBe('TENANT_REQUIRED');
+    }
+    expect(c.route('acme').dbName).toBe('acme');
+  });
+
+  test('an invalid defaultTenant fails at construction', () => {
+    expect(() => core({ defaultTenant: 'a.b' })).toThrow(InvalidTenantError);
+  });
+});
