@@ -37,7 +37,10 @@ describe('tenant context', () => {
   });
 
   test('callbacks scheduled inside a run see its tenant', async () => {
-    const fromTimer = await runWithTenant('timer-tenant', () => new Promise<string | undefined>((resolve) => setTimeout(() => resolve(currentTenant()), 2)));
+    const fromTimer = await runWithTenant(
+      'timer-tenant',
+      () => new Promise<string | undefined>((resolve) => setTimeout(() => resolve(currentTenant()), 2)),
+    );
     expect(fromTimer).toBe('timer-tenant');
   });
 

@@ -16,7 +16,10 @@ describe('routing across clusters', () => {
         defaultCluster: 'eu',
         routing: {
           tenants: { acme: 'us' },
-          prefixes: [{ prefix: 'ap-', cluster: 'ap' }, { prefix: 'ap-special', cluster: 'us' }],
+          prefixes: [
+            { prefix: 'ap-', cluster: 'ap' },
+            { prefix: 'ap-special', cluster: 'us' },
+          ],
           overrides: { moving: 'ap' },
         },
       },

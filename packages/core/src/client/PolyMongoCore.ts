@@ -1,4 +1,12 @@
-import { type DedicatedOptions, expandDedicated, type LoggerLike, type PolyMongoOptions, parseDedicatedOptions, type ResolvedConfig, resolveConfig } from '../config/schema.js';
+import {
+  type DedicatedOptions,
+  expandDedicated,
+  type LoggerLike,
+  type PolyMongoOptions,
+  parseDedicatedOptions,
+  type ResolvedConfig,
+  resolveConfig,
+} from '../config/schema.js';
 import { redactText, redactUri } from '../config/uri.js';
 import { ClientClosedError, UnknownClusterError } from '../errors/errors.js';
 import type { OperationInfo, PolyMongoEventName, PolyMongoEvents } from '../events/events.js';
@@ -78,7 +86,9 @@ export class PolyMongoCore<Pool, Handle> {
     this.router = new TenantRouter({
       naming: this.config.tenantDb,
       // The 1.x rule: an explicit default, else the database in the URI path, else "default".
-      defaultTenant: this.config.strictTenancy ? this.config.defaultTenant : (this.config.defaultTenant ?? this.config.uriDatabase ?? 'default'),
+      defaultTenant: this.config.strictTenancy
+        ? this.config.defaultTenant
+        : (this.config.defaultTenant ?? this.config.uriDatabase ?? 'default'),
       strictTenancy: this.config.strictTenancy,
       allowReservedDatabases: this.config.allowReservedDatabases,
       cacheSize: this.config.maxCachedTenants,
@@ -228,7 +238,9 @@ export class PolyMongoCore<Pool, Handle> {
   use(plugin: PolyMongoPlugin): () => void {
     this.plugins.push(plugin);
     const offs = plugin.onEvent
-      ? (Object.keys(EVENT_NAMES) as PolyMongoEventName[]).map((name) => this.events.on(name, (payload) => plugin.onEvent?.(name, payload as never)))
+      ? (Object.keys(EVENT_NAMES) as PolyMongoEventName[]).map((name) =>
+          this.events.on(name, (payload) => plugin.onEvent?.(name, payload as never)),
+        )
       : [];
     return () => {
       const i = this.plugins.indexOf(plugin);
@@ -238,7 +250,9 @@ export class PolyMongoCore<Pool, Handle> {
   }
 
   get hasOperationListeners(): boolean {
-    return this.plugins.some((p) => p.onOperation) || this.events.listenerCount('operation') > 0 || this.config.slowOperationMS !== undefined;
+    return (
+      this.plugins.some((p) => p.onOperation) || this.events.listenerCount('operation') > 0 || this.config.slowOperationMS !== undefined
+    );
   }
 
   /** Runs an operation PolyMongo performs itself, through every plugin's wrapOperation, and records it. */
@@ -309,7 +323,12 @@ export class PolyMongoCore<Pool, Handle> {
         maxPoolSize: e.spec.maxPoolSize,
         pins: e.pins,
       })),
-      tenants: { cached: this.handles.size, maxCached: this.config.maxCachedTenants, evictions: this.evictions, pinned: this.tenantPins.size },
+      tenants: {
+        cached: this.handles.size,
+        maxCached: this.config.maxCachedTenants,
+        evictions: this.evictions,
+        pinned: this.tenantPins.size,
+      },
       dedicatedPools: this.registry.dedicatedCount,
       openStreams: this.streams,
       operations: { total: this.operations.total, errors: this.operations.errors, topTenants: top.tenants, other: top.other },

@@ -43,7 +43,8 @@ const tenantDbSchema = z.union([
 const loggerSchema = z.union([
   z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }).strict(),
   z.custom<LoggerLike>(
-    (v) => typeof v === 'object' && v !== null && typeof (v as LoggerLike).child === 'function' && typeof (v as LoggerLike).info === 'function',
+    (v) =>
+      typeof v === 'object' && v !== null && typeof (v as LoggerLike).child === 'function' && typeof (v as LoggerLike).info === 'function',
     'must be a pino logger or { level }',
   ),
 ]);
@@ -70,7 +71,10 @@ const optionsSchema = z
       .object({
         tenants: z.record(z.string(), clusterId).optional(),
         prefixes: z.array(z.object({ prefix: z.string().min(1), cluster: clusterId }).strict()).optional(),
-        hashRing: z.object({ clusters: z.array(clusterId).min(1), virtualNodes: positiveInt.max(10_000).default(160) }).strict().optional(),
+        hashRing: z
+          .object({ clusters: z.array(clusterId).min(1), virtualNodes: positiveInt.max(10_000).default(160) })
+          .strict()
+          .optional(),
         overrides: z.record(z.string(), clusterId).optional(),
       })
       .strict()
@@ -108,7 +112,11 @@ const optionsSchema = z
       ctx.addIssue({ code: 'custom', path: ['uri'], message: 'required: give uri, or at least one entry in clusters' });
     }
     if (o.uri && o.clusters && 'default' in o.clusters) {
-      ctx.addIssue({ code: 'custom', path: ['clusters', 'default'], message: 'the "default" cluster is the one uri names; remove it from clusters or drop uri' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clusters', 'default'],
+        message: 'the "default" cluster is the one uri names; remove it from clusters or drop uri',
+      });
     }
     const known = new Set([...(o.uri ? ['default'] : []), ...Object.keys(o.clusters ?? {})]);
     const check = (id: string, path: (string | number)[]) => {
@@ -168,7 +176,14 @@ export function parseDedicatedOptions(options: unknown): z.output<typeof dedicat
 
 export function expandDedicated(d: z.output<typeof dedicatedSchema>): DedicatedConfig[] {
   const tenants = Array.isArray(d.tenants) ? d.tenants : [d.tenants];
-  return tenants.map((tenant) => ({ tenant, uri: d.uri, maxConnections: d.maxConnections, autoClose: d.autoClose, ttlMS: d.ttlMS, coldStart: d.coldStart }));
+  return tenants.map((tenant) => ({
+    tenant,
+    uri: d.uri,
+    maxConnections: d.maxConnections,
+    autoClose: d.autoClose,
+    ttlMS: d.ttlMS,
+    coldStart: d.coldStart,
+  }));
 }
 
 /**
@@ -182,7 +197,8 @@ export function resolveConfig(input: unknown): ResolvedConfig {
   const pool: PoolSettings = { ...profile, ...stripUndefined(o.pool ?? {}) };
   const clusters = new Map<string, ClusterConfig>();
   if (o.uri) clusters.set('default', { id: 'default', uri: o.uri, pool });
-  for (const [id, c] of Object.entries(o.clusters ?? {})) clusters.set(id, { id, uri: c.uri, pool: { ...pool, ...stripUndefined(c.pool ?? {}) } });
+  for (const [id, c] of Object.entries(o.clusters ?? {}))
+    clusters.set(id, { id, uri: c.uri, pool: { ...pool, ...stripUndefined(c.pool ?? {}) } });
   const defaultCluster = o.defaultCluster ?? (o.uri ? 'default' : (clusters.keys().next().value as string));
   const defaultUri = clusters.get(defaultCluster)?.uri as string;
   const parsed = parseMongoUri(defaultUri);

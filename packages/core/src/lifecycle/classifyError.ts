@@ -13,9 +13,24 @@ const RETRYABLE_NAMES = new Set([
   'MongoPoolClearedError',
   'MongoWaitQueueTimeoutError',
 ]);
-const FATAL_NAMES = new Set(['MongoParseError', 'MongoInvalidArgumentError', 'MongoAPIError', 'MongoMissingCredentialsError', 'MongoCompatibilityError']);
+const FATAL_NAMES = new Set([
+  'MongoParseError',
+  'MongoInvalidArgumentError',
+  'MongoAPIError',
+  'MongoMissingCredentialsError',
+  'MongoCompatibilityError',
+]);
 const RETRYABLE_LABELS = ['RetryableError', 'ResetPool', 'RetryableWriteError', 'TransientTransactionError'];
-const NETWORK_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
+const NETWORK_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+]);
 
 interface ErrorShape {
   name?: unknown;
@@ -43,7 +58,8 @@ export function classifyError(error: unknown): ErrorClass {
   while (current && typeof current === 'object' && !seen.has(current)) {
     seen.add(current);
     const e = current as ErrorShape;
-    if ((typeof e.code === 'number' && AUTH_CODES.has(e.code)) || e.codeName === 'AuthenticationFailed' || e.name === 'MongoAuthError') return 'auth';
+    if ((typeof e.code === 'number' && AUTH_CODES.has(e.code)) || e.codeName === 'AuthenticationFailed' || e.name === 'MongoAuthError')
+      return 'auth';
     if (current instanceof PolyMongoError) return current.code === 'AUTH_FAILED' ? 'auth' : 'fatal';
     if (typeof e.name === 'string' && FATAL_NAMES.has(e.name)) return 'fatal';
     if (verdict === undefined) {

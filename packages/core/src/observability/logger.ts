@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import type { LoggerLike } from '../config/schema.js';
 
 // Even if a caller logs an options object, these paths never reach the output.
-const REDACT_PATHS = ['password', '*.password', 'uri', '*.uri', 'auth.password', 'options.auth.password'];
+const REDACT_PATHS = ['password', '*.password', 'auth.password', 'options.auth.password'];
 
 /** The user's pino logger as a `polymongo` child, or a new pino logger at `{ level }` (default `warn`). */
 export function createLogger(option: LoggerLike | { level: string } | undefined): LoggerLike {

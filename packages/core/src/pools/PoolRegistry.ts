@@ -94,7 +94,8 @@ export class PoolRegistry<Pool, Handle> {
 
   private create(route: Route): PoolEntry<Pool> {
     const dedicated = route.poolKey.startsWith('dedicated:') ? this.dedicated.get(route.tenantId) : undefined;
-    if (dedicated && this.dedicatedCount >= this.options.maxDedicatedPools) throw new DedicatedPoolLimitError(this.options.maxDedicatedPools);
+    if (dedicated && this.dedicatedCount >= this.options.maxDedicatedPools)
+      throw new DedicatedPoolLimitError(this.options.maxDedicatedPools);
     const cluster = this.options.clusters.get(route.clusterId);
     if (!cluster) throw new UnknownClusterError(route.clusterId);
     const spec: PoolSpec = dedicated
@@ -210,13 +211,16 @@ export class PoolRegistry<Pool, Handle> {
   private scheduleIdleCheck(entry: PoolEntry<Pool>, delay = entry.autoCloseTTL): void {
     if (entry.autoCloseTTL === undefined || delay === undefined) return;
     clearTimeout(entry.idleTimer);
-    entry.idleTimer = setTimeout(() => {
-      const idleFor = performance.now() - entry.lastUsed;
-      const ttl = entry.autoCloseTTL as number;
-      if (entry.pins > 0 || BUSY_STATES.has(entry.state)) return this.scheduleIdleCheck(entry, ttl);
-      if (idleFor < ttl) return this.scheduleIdleCheck(entry, ttl - idleFor);
-      void this.closeEntry(entry, 'idle', false).then(() => this.options.onPoolClosed(entry.spec.key));
-    }, Math.max(1, Math.ceil(delay)));
+    entry.idleTimer = setTimeout(
+      () => {
+        const idleFor = performance.now() - entry.lastUsed;
+        const ttl = entry.autoCloseTTL as number;
+        if (entry.pins > 0 || BUSY_STATES.has(entry.state)) return this.scheduleIdleCheck(entry, ttl);
+        if (idleFor < ttl) return this.scheduleIdleCheck(entry, ttl - idleFor);
+        void this.closeEntry(entry, 'idle', false).then(() => this.options.onPoolClosed(entry.spec.key));
+      },
+      Math.max(1, Math.ceil(delay)),
+    );
     entry.idleTimer.unref?.();
   }
 

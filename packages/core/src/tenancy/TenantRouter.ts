@@ -1,6 +1,6 @@
 import { TenantRequiredError } from '../errors/errors.js';
-import type { ClusterRouter } from '../routing/ClusterRouter.js';
 import { LruCache } from '../pools/LruCache.js';
+import type { ClusterRouter } from '../routing/ClusterRouter.js';
 import { currentTenant } from './context.js';
 import { assertDatabaseName, normalizeTenantId } from './databaseName.js';
 import { namingFunction, type TenantNaming } from './naming.js';
