@@ -125,8 +125,8 @@ const optionsSchema = z
     if (o.defaultCluster) check(o.defaultCluster, ['defaultCluster']);
     for (const [t, c] of Object.entries(o.routing?.tenants ?? {})) check(c, ['routing', 'tenants', t]);
     for (const [t, c] of Object.entries(o.routing?.overrides ?? {})) check(c, ['routing', 'overrides', t]);
-    o.routing?.prefixes?.forEach((p, i) => check(p.cluster, ['routing', 'prefixes', i, 'cluster']));
-    o.routing?.hashRing?.clusters.forEach((c, i) => check(c, ['routing', 'hashRing', 'clusters', i]));
+    for (const [i, p] of (o.routing?.prefixes ?? []).entries()) check(p.cluster, ['routing', 'prefixes', i, 'cluster']);
+    for (const [i, c] of (o.routing?.hashRing?.clusters ?? []).entries()) check(c, ['routing', 'hashRing', 'clusters', i]);
   });
 
 /** Options accepted by `createPolyMongo` and the adapters. */
