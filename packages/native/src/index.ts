@@ -1,1 +1,29 @@
-export {};
+export {
+  AuthFailedError,
+  ClientClosedError,
+  ConfigError,
+  type ConnectionState,
+  CrossClusterTransactionError,
+  currentTenant,
+  InvalidTenantError,
+  type OperationInfo,
+  PolyMongoError,
+  type PolyMongoErrorCode,
+  type PolyMongoEvents,
+  type PolyMongoPlugin,
+  type Route,
+  redactUri,
+  runWithTenant,
+  type StatsSnapshot,
+  TenantRequiredError,
+  TransactionsUnsupportedError,
+} from '@polymongo/core';
+export type { NativePool } from './driver/MongoDriverPort.js';
+export { createPolyMongo, type HealthReport, type NativeOptions, PolyMongo } from './PolyMongo.js';
+export { defineRepository, type RepositoryDefinition, type RepositoryOptions } from './repositories/defineRepository.js';
+export { type DocumentOf, type InputOf, Repository } from './repositories/Repository.js';
+export { ValidationError } from './repositories/ValidationError.js';
+export { InMemoryResumeTokenStore, MongoResumeTokenStore, type ResumeTokenStore } from './streams/ResumeTokenStore.js';
+export { type ResumableWatchOptions, TenantFanOut, type WatchAllOptions, type WatchOptions } from './streams/WatchManager.js';
+export { TenantScope } from './tenancy/TenantScope.js';
+export type { WithTransactionOptions } from './transactions/withTransaction.js';

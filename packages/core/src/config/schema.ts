@@ -96,6 +96,7 @@ const optionsSchema = z
       .default({ attempts: 5, initialDelayMS: 100, maxDelayMS: 5_000 }),
     logger: loggerSchema.optional(),
     slowOperationMS: nonNegativeInt.optional(),
+    monitorOperations: z.boolean().default(false),
     shutdown: z
       .object({
         signals: z.array(z.enum(['SIGINT', 'SIGTERM', 'SIGUSR2', 'SIGHUP'])).default(['SIGINT', 'SIGTERM']),

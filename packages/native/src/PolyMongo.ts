@@ -1,0 +1,229 @@
+import {
+  type CloseOptions,
+  type ConnectionState,
+  type DedicatedOptions,
+  type PolyMongoEventName,
+  type PolyMongoEvents,
+  PolyMongoCore,
+  type PolyMongoOptions,
+  type PolyMongoPlugin,
+  type PoolNumbers,
+  type Route,
+  type StatsSnapshot,
+} from '@polymongo/core';
+import type { ChangeStream, ClientSession, Db, MongoClient, MongoClientOptions } from 'mongodb';
+import { MongoDriverPort, type NativePool } from './driver/MongoDriverPort.js';
+import { TenantScope } from './tenancy/TenantScope.js';
+import { runTransaction, type WithTransactionOptions } from './transactions/withTransaction.js';
+import { type ResumableWatchOptions, type TenantFanOut, type WatchAllOptions, WatchManager, type WatchOptions } from './streams/WatchManager.js';
+
+/** Options of `createPolyMongo`: the core options plus the driver's own MongoClient options. */
+export interface NativeOptions extends Omit<PolyMongoOptions, 'driverOptions'> {
+  /** Passed to every MongoClient (TLS, timeouts, compressors...); pool sizes come from `pool` / `dedicated`. */
+  driverOptions?: MongoClientOptions;
+}
+
+export interface HealthReport {
+  ok: boolean;
+  state: ConnectionState;
+  /** Round trip of a `ping` to the default cluster, when it answered. */
+  latencyMS: number | undefined;
+  error?: { code?: string | number; message: string };
+  pools: Array<{ key: string; state: ConnectionState; connections: PoolNumbers }>;
+}
+
+/**
+ * A multi-tenant MongoDB client over the official driver: one MongoClient per cluster serves every tenant on it,
+ * and `db(tenant)` is `client.db(name)` plus a cache lookup. Create it with `createPolyMongo`.
+ */
+export class PolyMongo {
+  /** The driver-agnostic core, for adapters and advanced use. */
+  readonly core: PolyMongoCore<NativePool, Db>;
+  private readonly streams: WatchManager;
+
+  constructor(options: NativeOptions) {
+    let core: PolyMongoCore<NativePool, Db> | undefined;
+    const probe = options as PolyMongoOptions;
+    const monitorOperations = probe?.monitorOperations === true || typeof probe?.slowOperationMS === 'number';
+    const port = new MongoDriverPort({ driverOptions: (options?.driverOptions ?? {}) as MongoClientOptions, monitorOperations, core: () => core });
+    core = new PolyMongoCore(options as PolyMongoOptions, port);
+    this.core = core;
+    this.streams = new WatchManager(core);
+    core.onClose(() => this.streams.closeAll().then(() => undefined));
+    if (!core.config.coldStart) {
+      core.connect().catch(() => undefined);
+    }
+  }
+
+  /**
+   * The tenant's `Db`: from the argument, else the current `runWithTenant` tenant, else the default tenant
+   * (or TENANT_REQUIRED with strictTenancy). Throws INVALID_TENANT before any network call for a bad id.
+   *
+   * @example
+   * await poly.db('acme').collection('orders').insertOne({ total: 10 });
+   */
+  db(tenant?: string | null): Db {
+    return this.core.acquire(tenant).handle;
+  }
+
+  /** A scope bundling everything of one tenant: `db`, `collection(name)`, `repo(definition)`. */
+  tenant(id?: string | null): TenantScope {
+    const { route, handle } = this.core.acquire(id);
+    return new TenantScope(this.core, route, handle);
+  }
+
+  /** The tenant's route: database name, cluster and pool key. */
+  route(tenant?: string | null): Route {
+    return this.core.route(tenant);
+  }
+
+  /** The MongoClient serving a tenant (its cluster's shared client, or its dedicated one). */
+  client(tenant?: string | null): MongoClient {
+    return this.core.acquire(tenant).pool.pool.client;
+  }
+
+  /** Connects the default cluster now (it otherwise connects on first use, unless coldStart is false). */
+  connect(): Promise<void> {
+    return this.core.connect();
+  }
+
+  /**
+   * Runs `fn` in a transaction; pass `{ tenants }` when it touches several tenants (they must share a cluster).
+   *
+   * @example
+   * await poly.withTransaction(async (session) => {
+   *   await poly.db('acme').collection('a').insertOne({ x: 1 }, { session });
+   *   await poly.db('globex').collection('b').insertOne({ x: 1 }, { session });
+   * }, { tenants: ['acme', 'globex'] });
+   */
+  withTransaction<T>(fn: (session: ClientSession) => Promise<T>, options?: WithTransactionOptions): Promise<T> {
+    return runTransaction(this.core, fn, options);
+  }
+
+  /** A change stream on a tenant's database (or one collection of it), tracked: it pins the tenant until closed. */
+  watch(tenant: string | undefined | null, options?: WatchOptions): ChangeStream {
+    return this.streams.watch(tenant, options);
+  }
+
+  /** Like `watch`, resuming from the token stored under `key` and storing each new token. */
+  resumeWatch(tenant: string | undefined | null, options: ResumableWatchOptions): Promise<ChangeStream> {
+    return this.streams.resumeWatch(tenant, options);
+  }
+
+  /** One cluster-wide change stream per cluster, fanned out to listeners by tenant. */
+  watchAll(options: WatchAllOptions = {}): TenantFanOut {
+    return this.streams.watchAll(options, this.core.config.tenantDb);
+  }
+
+  /** Closes a tenant's change streams (the 1.x `closeDBstream`); returns how many were open. */
+  closeStreams(tenant: string): Promise<number> {
+    return this.streams.closeStreams(this.core.route(tenant).tenantId);
+  }
+
+  /** Closes every change stream (the 1.x `closeAllWatches`). */
+  closeAllStreams(): Promise<number> {
+    return this.streams.closeAll();
+  }
+
+  /** Round trip of a `ping` to the default cluster, in milliseconds. */
+  async ping(): Promise<number> {
+    const pool = this.core.sharedPool(this.core.config.defaultCluster);
+    await this.core.registry.connect(pool);
+    const started = performance.now();
+    await pool.pool.client.db('admin').command({ ping: 1 });
+    return performance.now() - started;
+  }
+
+  /** `{ ok, state, latencyMS, pools }`: what a health endpoint needs. Never throws. */
+  async health(): Promise<HealthReport> {
+    let latencyMS: number | undefined;
+    let error: HealthReport['error'];
+    try {
+      if (!this.core.isClosing) latencyMS = await this.ping();
+    } catch (err) {
+      const e = err as { code?: string | number; message?: string };
+      error = { ...(e.code !== undefined ? { code: e.code } : {}), message: String(e.message ?? err) };
+    }
+    const stats = this.core.stats();
+    return {
+      ok: latencyMS !== undefined && stats.state === 'connected',
+      state: stats.state,
+      latencyMS,
+      ...(error ? { error } : {}),
+      pools: stats.pools.map((p) => ({ key: p.key, state: p.state, connections: p.connections })),
+    };
+  }
+
+  /** Whether a tenant's database exists, by a `listDatabases` name filter: nothing is created. */
+  async tenantExists(tenant: string): Promise<boolean> {
+    const { route, pool } = this.core.acquire(tenant);
+    const result = await pool.pool.client.db('admin').admin().listDatabases({ nameOnly: true, filter: { name: route.dbName } });
+    return result.databases.length > 0;
+  }
+
+  /** Drops a tenant's database, closes its change streams and evicts it from every cache. */
+  async dropTenant(tenant: string): Promise<void> {
+    const { route, handle } = this.core.acquire(tenant);
+    await this.streams.closeStreams(route.tenantId);
+    await handle.dropDatabase();
+    this.core.evict(route.tenantId, 'dropped');
+  }
+
+  /** Frees a tenant's cached handles (not while a stream or transaction pins it). */
+  evict(tenant: string): boolean {
+    return this.core.evict(this.core.route(tenant).tenantId);
+  }
+
+  /** Gives tenants dedicated pools (the 1.x `scale.setDB`). */
+  setDedicated(tenants: string | string[], options?: Omit<DedicatedOptions, 'tenants'>): void {
+    this.core.setDedicated(tenants, options);
+  }
+
+  /** Gives tenants dedicated pools and connects them now (the 1.x `scale.connectDB`). */
+  connectDedicated(tenants: string | string[], options?: Omit<DedicatedOptions, 'tenants'>): Promise<void> {
+    return this.core.connectDedicated(tenants, options);
+  }
+
+  /** Moves a tenant to another cluster; `undefined` returns it to the routing rules. */
+  setPlacement(tenant: string, clusterId: string | undefined): void {
+    this.core.setPlacement(tenant, clusterId);
+  }
+
+  stats(): StatsSnapshot {
+    return this.core.stats();
+  }
+
+  get state(): ConnectionState {
+    return this.core.state;
+  }
+
+  on<K extends PolyMongoEventName>(event: K, listener: (payload: PolyMongoEvents[K]) => void): () => void {
+    return this.core.on(event, listener);
+  }
+
+  use(plugin: PolyMongoPlugin): () => void {
+    return this.core.use(plugin);
+  }
+
+  /** Closes streams, lets in-flight operations finish (up to timeoutMS), closes every pool. Safe to call twice. */
+  close(options?: CloseOptions): Promise<void> {
+    return this.core.close(options);
+  }
+
+  /** Closes everything at once. Safe to call twice. */
+  forceClose(): Promise<void> {
+    return this.core.forceClose();
+  }
+}
+
+/**
+ * Creates a multi-tenant client over the official `mongodb` driver.
+ *
+ * @example
+ * const poly = createPolyMongo({ uri: process.env.MONGODB_URI!, strictTenancy: true });
+ * app.use((req, _res, next) => runWithTenant(req.header('x-tenant')!, next));
+ * app.get('/orders', async (_req, res) => res.json(await poly.db().collection('orders').find().toArray()));
+ */
+export function createPolyMongo(options: NativeOptions): PolyMongo {
+  return new PolyMongo(options);
+}

@@ -1,0 +1,110 @@
+import { backoffDelay, CrossClusterTransactionError, type PolyMongoCore, TransactionsUnsupportedError } from '@polymongo/core';
+import type { ClientSession, Db, MongoClient, TransactionOptions } from 'mongodb';
+import type { NativePool } from '../driver/MongoDriverPort.js';
+
+export interface WithTransactionOptions extends TransactionOptions {
+  /**
+   * The tenants the callback touches. They must share one pool (one cluster); the session is started on it.
+   * Default: the current tenant (argument-free `poly.db()` resolution).
+   */
+  tenants?: string[];
+  /** How often the whole callback may run on TransientTransactionError (default 5). */
+  maxAttempts?: number;
+  /** How often the commit may be retried on UnknownTransactionCommitResult (default 5). */
+  maxCommitAttempts?: number;
+}
+
+const supportCache = new WeakMap<MongoClient, Promise<boolean>>();
+
+/** Whether the deployment behind a client supports transactions (a replica set member or mongos). */
+function supportsTransactions(client: MongoClient): Promise<boolean> {
+  let known = supportCache.get(client);
+  if (!known) {
+    known = client
+      .db('admin')
+      .command({ hello: 1 })
+      .then((hello) => typeof hello.setName === 'string' || hello.msg === 'isdbgrid');
+    known.catch(() => supportCache.delete(client));
+    supportCache.set(client, known);
+  }
+  return known;
+}
+
+function hasLabel(error: unknown, label: string): boolean {
+  const e = error as { hasErrorLabel?: (l: string) => boolean; errorLabels?: string[] } | null;
+  if (typeof e?.hasErrorLabel === 'function') return e.hasErrorLabel(label);
+  return Array.isArray(e?.errorLabels) && e.errorLabels.includes(label);
+}
+
+const RETRY_POLICY = { attempts: 5, initialDelayMS: 10, maxDelayMS: 500 };
+
+/**
+ * Runs `fn` in a transaction on the pool of `tenants`: commits on success, aborts on throw, retries the whole
+ * callback on TransientTransactionError and the commit on UnknownTransactionCommitResult (bounded, with
+ * backoff), and always ends the session.
+ */
+export async function runTransaction<T>(
+  core: PolyMongoCore<NativePool, Db>,
+  fn: (session: ClientSession) => Promise<T>,
+  options: WithTransactionOptions = {},
+): Promise<T> {
+  const { tenants, maxAttempts = 5, maxCommitAttempts = 5, ...transactionOptions } = options;
+  const handles = (tenants && tenants.length > 0 ? tenants : [undefined]).map((t) => core.acquire(t));
+  const pools = [...new Set(handles.map((h) => h.route.poolKey))];
+  if (pools.length > 1) throw new CrossClusterTransactionError(handles.map((h) => h.route.tenantId), pools);
+  const { client } = (handles[0] as (typeof handles)[number]).pool.pool;
+  if (!(await supportsTransactions(client))) throw new TransactionsUnsupportedError();
+  const releases = handles.map((h) => core.pin(h.route));
+  const session = client.startSession();
+  const first = handles[0]?.route;
+  try {
+    return await core.runOperation(
+      { tenantId: first?.tenantId, dbName: first?.dbName ?? '', command: 'withTransaction', poolKey: first?.poolKey },
+      async () => {
+        for (let attempt = 1; ; attempt++) {
+          session.startTransaction(transactionOptions);
+          let result: T;
+          try {
+            result = await fn(session);
+          } catch (error) {
+            if (session.inTransaction()) await session.abortTransaction().catch(() => undefined);
+            if (hasLabel(error, 'TransientTransactionError') && attempt < maxAttempts) {
+              await sleep(backoffDelay(RETRY_POLICY, attempt));
+              continue;
+            }
+            throw error;
+          }
+          const committed = await commit(session, maxCommitAttempts);
+          if (committed.ok) return result;
+          if (hasLabel(committed.error, 'TransientTransactionError') && attempt < maxAttempts) {
+            await sleep(backoffDelay(RETRY_POLICY, attempt));
+            continue;
+          }
+          throw committed.error;
+        }
+      },
+    );
+  } finally {
+    await session.endSession().catch(() => undefined);
+    for (const release of releases) release();
+  }
+}
+
+async function commit(session: ClientSession, maxCommitAttempts: number): Promise<{ ok: true } | { ok: false; error: unknown }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await session.commitTransaction();
+      return { ok: true };
+    } catch (error) {
+      if (hasLabel(error, 'UnknownTransactionCommitResult') && attempt < maxCommitAttempts) {
+        await sleep(backoffDelay(RETRY_POLICY, attempt));
+        continue;
+      }
+      return { ok: false, error };
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
