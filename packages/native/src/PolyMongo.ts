@@ -2,9 +2,9 @@ import {
   type CloseOptions,
   type ConnectionState,
   type DedicatedOptions,
+  PolyMongoCore,
   type PolyMongoEventName,
   type PolyMongoEvents,
-  PolyMongoCore,
   type PolyMongoOptions,
   type PolyMongoPlugin,
   type PoolNumbers,
@@ -13,9 +13,15 @@ import {
 } from '@polymongo/core';
 import type { ChangeStream, ClientSession, Db, MongoClient, MongoClientOptions } from 'mongodb';
 import { MongoDriverPort, type NativePool } from './driver/MongoDriverPort.js';
+import {
+  type ResumableWatchOptions,
+  type TenantFanOut,
+  type WatchAllOptions,
+  WatchManager,
+  type WatchOptions,
+} from './streams/WatchManager.js';
 import { TenantScope } from './tenancy/TenantScope.js';
 import { runTransaction, type WithTransactionOptions } from './transactions/withTransaction.js';
-import { type ResumableWatchOptions, type TenantFanOut, type WatchAllOptions, WatchManager, type WatchOptions } from './streams/WatchManager.js';
 
 /** Options of `createPolyMongo`: the core options plus the driver's own MongoClient options. */
 export interface NativeOptions extends Omit<PolyMongoOptions, 'driverOptions'> {
@@ -45,7 +51,11 @@ export class PolyMongo {
     let core: PolyMongoCore<NativePool, Db> | undefined;
     const probe = options as PolyMongoOptions;
     const monitorOperations = probe?.monitorOperations === true || typeof probe?.slowOperationMS === 'number';
-    const port = new MongoDriverPort({ driverOptions: (options?.driverOptions ?? {}) as MongoClientOptions, monitorOperations, core: () => core });
+    const port = new MongoDriverPort({
+      driverOptions: (options?.driverOptions ?? {}) as MongoClientOptions,
+      monitorOperations,
+      core: () => core,
+    });
     core = new PolyMongoCore(options as PolyMongoOptions, port);
     this.core = core;
     this.streams = new WatchManager(core);
@@ -157,7 +167,10 @@ export class PolyMongo {
   /** Whether a tenant's database exists, by a `listDatabases` name filter: nothing is created. */
   async tenantExists(tenant: string): Promise<boolean> {
     const { route, pool } = this.core.acquire(tenant);
-    const result = await pool.pool.client.db('admin').admin().listDatabases({ nameOnly: true, filter: { name: route.dbName } });
+    const result = await pool.pool.client
+      .db('admin')
+      .admin()
+      .listDatabases({ nameOnly: true, filter: { name: route.dbName } });
     return result.databases.length > 0;
   }
 

@@ -1,7 +1,7 @@
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, test } from 'vitest';
-import { currentTenant, InvalidTenantError, PolyMongoError, runWithTenant } from '../src/index.js';
+import { currentTenant, InvalidTenantError, type PolyMongoError, runWithTenant } from '../src/index.js';
 import { databaseNames, serverConnections, tenantId, useServer } from './helpers.js';
 
 const env = useServer();
@@ -11,11 +11,19 @@ describe('tenant databases', () => {
     const poly = env.make();
     const [a, b] = [tenantId('a'), tenantId('b')];
     await poly.db(a).collection('notes').insertOne({ text: 'for a' });
-    await poly.db(b).collection('notes').insertMany([{ text: 'for b' }, { text: 'b again' }]);
+    await poly
+      .db(b)
+      .collection('notes')
+      .insertMany([{ text: 'for b' }, { text: 'b again' }]);
     expect(await poly.db(a).collection('notes').countDocuments()).toBe(1);
     expect(await poly.db(b).collection('notes').countDocuments()).toBe(2);
     expect(poly.db(a).databaseName).toBe(a);
-    expect(await env.observer.db(a).collection('notes').findOne({}, { projection: { _id: 0 } })).toEqual({ text: 'for a' });
+    expect(
+      await env.observer
+        .db(a)
+        .collection('notes')
+        .findOne({}, { projection: { _id: 0 } }),
+    ).toEqual({ text: 'for a' });
   });
 
   test('db() returns the same cached Db for a tenant', () => {
@@ -167,7 +175,14 @@ describe('pools', () => {
 
   test('stats report real connection numbers from the driver', async () => {
     const poly = env.make({ pool: { maxPoolSize: 3 } });
-    await Promise.all(Array.from({ length: 20 }, (_, i) => poly.db(tenantId(`s${i}`)).collection('c').findOne({})));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        poly
+          .db(tenantId(`s${i}`))
+          .collection('c')
+          .findOne({}),
+      ),
+    );
     const pool = poly.stats().pools[0];
     expect(pool?.connections.open).toBeGreaterThanOrEqual(1);
     expect(pool?.connections.open).toBeLessThanOrEqual(3);

@@ -169,3 +169,11 @@ describe('CRUD through the mongodb driver', () => {
     expect(await coll.findOne({}, { projection: { _id: 0 } })).toEqual({ a: 1 });
   });
 });
+
+describe('upserts', () => {
+  test('an upsert keeps the _id and equality fields of its query', async () => {
+    const coll = db().collection('upsert_ids');
+    await coll.updateOne({ _id: 'key' as never, 'a.b': 1 }, { $set: { v: 1 } }, { upsert: true });
+    expect(await coll.findOne({ _id: 'key' as never })).toEqual({ _id: 'key', a: { b: 1 }, v: 1 });
+  });
+});

@@ -1,4 +1,4 @@
-import type { DriverPort, PoolNumbers, PoolSpec, PolyMongoCore } from '@polymongo/core';
+import type { DriverPort, PolyMongoCore, PoolNumbers, PoolSpec } from '@polymongo/core';
 import { type Db, MongoClient, type MongoClientOptions } from 'mongodb';
 
 /** A MongoClient plus the live connection numbers its CMAP events report. */

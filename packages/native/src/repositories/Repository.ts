@@ -27,7 +27,9 @@ import type { RepositoryDefinition } from './defineRepository.js';
 import { ValidationError } from './ValidationError.js';
 
 /** The document type of a definition: the schema's output, or any document without a schema. */
-export type DocumentOf<Def extends RepositoryDefinition> = Def['schema'] extends z.ZodObject ? z.output<Def['schema']> & Document : Document;
+export type DocumentOf<Def extends RepositoryDefinition> = Def['schema'] extends z.ZodObject
+  ? z.output<Def['schema']> & Document
+  : Document;
 
 /** The input type of writes: the schema's input, or any document without a schema. */
 export type InputOf<Def extends RepositoryDefinition> = Def['schema'] extends z.ZodObject ? z.input<Def['schema']> : Document;
@@ -87,7 +89,9 @@ export class Repository<Def extends RepositoryDefinition, T extends Document = D
   }
 
   insertOne(doc: InputOf<Def>, options?: InsertOneOptions): Promise<InsertOneResult<T>> {
-    return this.run('insertOne', async () => this.collection.insertOne(this.parse(doc, 'insertOne') as OptionalUnlessRequiredId<T>, options));
+    return this.run('insertOne', async () =>
+      this.collection.insertOne(this.parse(doc, 'insertOne') as OptionalUnlessRequiredId<T>, options),
+    );
   }
 
   insertMany(docs: InputOf<Def>[], options?: BulkWriteOptions): Promise<InsertManyResult<T>> {
@@ -130,12 +134,15 @@ export class Repository<Def extends RepositoryDefinition, T extends Document = D
   }
 
   /** Runs a pipeline in this tenant's database; `$out` and `$merge` into another database are refused. */
-  aggregate<R extends Document = Document>(pipeline: Document[], options?: AggregateOptions): Promise<R[]> {
+  async aggregate<R extends Document = Document>(pipeline: Document[], options?: AggregateOptions): Promise<R[]> {
     for (const stage of pipeline) {
       const target = stage.$out ?? stage.$merge?.into ?? stage.$merge;
       const db = typeof target === 'object' && target !== null ? (target as { db?: unknown }).db : undefined;
       if (db !== undefined && db !== this.route.dbName) {
-        throw new PolyMongoError('INVALID_TENANT', `A pipeline of tenant "${this.route.tenantId}" may not write into database "${String(db)}"; repositories stay inside their tenant.`);
+        throw new PolyMongoError(
+          'INVALID_TENANT',
+          `A pipeline of tenant "${this.route.tenantId}" may not write into database "${String(db)}"; repositories stay inside their tenant.`,
+        );
       }
     }
     return this.run('aggregate', () => this.collection.aggregate<R>(pipeline, options).toArray());

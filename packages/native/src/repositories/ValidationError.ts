@@ -10,7 +10,10 @@ export class ValidationError extends PolyMongoError {
       .slice(0, 5)
       .map((i) => `${i.path.map(String).join('.') || '(document)'}: ${i.message}`)
       .join('; ');
-    super('VALIDATION_FAILED', `${operation} on "${collection}" was refused: ${list}${issues.length > 5 ? ` (and ${issues.length - 5} more)` : ''}. Fix the document; nothing was written.`);
+    super(
+      'VALIDATION_FAILED',
+      `${operation} on "${collection}" was refused: ${list}${issues.length > 5 ? ` (and ${issues.length - 5} more)` : ''}. Fix the document; nothing was written.`,
+    );
     this.issues = issues;
   }
 }

@@ -51,7 +51,11 @@ export async function runTransaction<T>(
   const { tenants, maxAttempts = 5, maxCommitAttempts = 5, ...transactionOptions } = options;
   const handles = (tenants && tenants.length > 0 ? tenants : [undefined]).map((t) => core.acquire(t));
   const pools = [...new Set(handles.map((h) => h.route.poolKey))];
-  if (pools.length > 1) throw new CrossClusterTransactionError(handles.map((h) => h.route.tenantId), pools);
+  if (pools.length > 1)
+    throw new CrossClusterTransactionError(
+      handles.map((h) => h.route.tenantId),
+      pools,
+    );
   const { client } = (handles[0] as (typeof handles)[number]).pool.pool;
   if (!(await supportsTransactions(client))) throw new TransactionsUnsupportedError();
   const releases = handles.map((h) => core.pin(h.route));

@@ -196,8 +196,18 @@ function upsertSeed(query: Document): Document {
     }
     sets[k] = v;
   }
-  if (Object.keys(sets).length > 0) mingoUpdate(seed, { $set: sets });
+  for (const [path, value] of Object.entries(sets)) setPath(seed, path, cloneDocument(value));
   return seed;
+}
+
+function setPath(doc: Document, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let target = doc;
+  for (const part of parts.slice(0, -1)) {
+    if (target[part] === null || typeof target[part] !== 'object') target[part] = {};
+    target = target[part] as Document;
+  }
+  target[parts[parts.length - 1] as string] = value;
 }
 
 interface UpdateOutcome {

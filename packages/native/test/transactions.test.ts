@@ -1,0 +1,117 @@
+import { EmbeddedMongo } from '@polymongo/testkit';
+import { describe, expect, test } from 'vitest';
+import { CrossClusterTransactionError, createPolyMongo, TransactionsUnsupportedError } from '../src/index.js';
+import { tenantId, useServer } from './helpers.js';
+
+const env = useServer();
+
+describe('transactions', () => {
+  test('commits writes to several tenants of one cluster together', async () => {
+    const poly = env.make();
+    const [a, b] = [tenantId('ta'), tenantId('tb')];
+    await poly.db(a).collection('c').insertOne({ seed: 1 });
+    await poly.db(b).collection('c').insertOne({ seed: 1 });
+    const result = await poly.withTransaction(
+      async (session) => {
+        await poly.db(a).collection('c').insertOne({ x: 1 }, { session });
+        await poly.db(b).collection('c').insertOne({ x: 1 }, { session });
+        return 'done';
+      },
+      { tenants: [a, b] },
+    );
+    expect(result).toBe('done');
+    expect(await poly.db(a).collection('c').countDocuments({ x: 1 })).toBe(1);
+    expect(await poly.db(b).collection('c').countDocuments({ x: 1 })).toBe(1);
+  });
+
+  test('aborts everything when the callback throws, and ends the session', async () => {
+    const poly = env.make();
+    const t = tenantId('abort');
+    await poly.db(t).collection('c').insertOne({ keep: 1 });
+    let sessionUsed: import('mongodb').ClientSession | undefined;
+    await expect(
+      poly.withTransaction(
+        async (session) => {
+          sessionUsed = session;
+          await poly.db(t).collection('c').insertOne({ gone: 1 }, { session });
+          throw new Error('business rule');
+        },
+        { tenants: [t] },
+      ),
+    ).rejects.toThrow('business rule');
+    expect(await poly.db(t).collection('c').countDocuments()).toBe(1);
+    expect(sessionUsed?.hasEnded).toBe(true);
+  });
+
+  test('retries the callback after an injected TransientTransactionError', async () => {
+    const poly = env.make({ driverOptions: { appName: 'pmn-txn-retry' } });
+    const t = tenantId('retry');
+    await poly.db(t).collection('c').insertOne({ seed: 1 });
+    await env.observer.db('admin').command({
+      configureFailPoint: 'failCommand',
+      mode: { times: 1 },
+      data: { failCommands: ['insert'], errorCode: 112, errorLabels: ['TransientTransactionError'], appName: 'pmn-txn-retry' },
+    });
+    let runs = 0;
+    try {
+      await poly.withTransaction(
+        async (session) => {
+          runs += 1;
+          await poly.db(t).collection('c').insertOne({ run: runs }, { session });
+        },
+        { tenants: [t] },
+      );
+    } finally {
+      await env.observer.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off' });
+    }
+    expect(runs).toBe(2);
+    expect(
+      await poly
+        .db(t)
+        .collection('c')
+        .countDocuments({ run: { $exists: true } }),
+    ).toBe(1);
+  });
+
+  test('tenants on different clusters are refused before the callback runs', async () => {
+    const poly = env.make({
+      uri: undefined,
+      clusters: { eu: { uri: env.mongo.uri }, us: { uri: env.mongo.uri } },
+      routing: { tenants: { 'pmn-us-t': 'us' } },
+      defaultCluster: 'eu',
+    });
+    let ran = false;
+    const err = await poly
+      .withTransaction(
+        async () => {
+          ran = true;
+        },
+        { tenants: ['pmn-eu-t', 'pmn-us-t'] },
+      )
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(CrossClusterTransactionError);
+    expect(err.code).toBe('CROSS_CLUSTER_TRANSACTION');
+    expect(ran).toBe(false);
+  });
+
+  test('a standalone server is refused with TRANSACTIONS_UNSUPPORTED before the callback runs', async () => {
+    // Needs a standalone server, which MONGODB_URI (a replica set) cannot provide: uses the embedded one directly.
+    const standalone = await new EmbeddedMongo({ replSet: false }).start();
+    const poly = createPolyMongo({ uri: standalone.uri, logger: { level: 'silent' } });
+    try {
+      let ran = false;
+      const err = await poly
+        .withTransaction(async () => {
+          ran = true;
+        })
+        .catch((e) => e);
+      expect(err).toBeInstanceOf(TransactionsUnsupportedError);
+      expect(err.code).toBe('TRANSACTIONS_UNSUPPORTED');
+      expect(err.message).toMatch(/replica set/);
+      expect(ran).toBe(false);
+    } finally {
+      await poly.forceClose();
+      await standalone.stop();
+    }
+  });
+});
