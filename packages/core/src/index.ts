@@ -26,6 +26,7 @@ export { classifyError, type ErrorClass } from './lifecycle/classifyError.js';
 export { CONNECTION_STATES, type ConnectionState } from './lifecycle/states.js';
 export type { StatsSnapshot } from './observability/stats.js';
 export type { DriverPort, PoolNumbers, PoolSpec } from './pools/DriverPort.js';
+export { LruCache } from './pools/LruCache.js';
 export type { PoolEntry } from './pools/PoolRegistry.js';
 export { ClusterRouter } from './routing/ClusterRouter.js';
 export { HashRing } from './routing/HashRing.js';

@@ -1,0 +1,109 @@
+import type { Route } from '@polymongo/core';
+import { createPolyMongo, type NativeOptions, PolyMongo } from '@polymongo/native';
+import defaultMongoose, { type Connection, type Mongoose } from 'mongoose';
+import { TenantConnections } from './TenantConnections.js';
+import { type AnyModel, tenantModel, type WrappedModel } from './WrappedModel.js';
+
+export interface MongooseAdapterOptions {
+  /** Share an existing native client (one MongoClient per cluster for both). */
+  poly?: PolyMongo;
+  /** The Mongoose instance whose models you wrap; default: the `mongoose` package's default instance. */
+  mongoose?: Mongoose;
+}
+
+/**
+ * Tenant-aware Mongoose models over PolyMongo's pools.
+ */
+export class MongooseAdapter {
+  readonly poly: PolyMongo;
+  readonly mongoose: Mongoose;
+  private readonly connections: TenantConnections;
+  private readonly ownsPoly: boolean;
+
+  constructor(poly: PolyMongo, mongoose: Mongoose, ownsPoly: boolean) {
+    this.poly = poly;
+    this.mongoose = mongoose;
+    this.ownsPoly = ownsPoly;
+    this.connections = new TenantConnections(poly.core, mongoose);
+  }
+
+  /** The tenant's Mongoose connection (argument, else runWithTenant, else default). */
+  connection(tenant?: string | null): Connection {
+    return this.connections.connectionFor(tenant).conn;
+  }
+
+  route(tenant?: string | null): Route {
+    return this.poly.route(tenant);
+  }
+
+  /** The base model bound to one tenant's database, compiled on first use and cached. */
+  model<M extends AnyModel>(base: M, tenant?: string | null): M {
+    return tenantModel(base, this.connections.connectionFor(tenant).conn);
+  }
+
+  /**
+   * Wraps a Mongoose model so it serves every tenant.
+   *
+   * @example
+   * const User = m.wrapModel(mongoose.model('User', userSchema));
+   * const users = await User.db('acme').find();
+   */
+  wrapModel<M extends AnyModel>(base: M): WrappedModel<M> {
+    const adapter = this;
+    const dbFn = (tenant?: string | null) => adapter.model(base, tenant);
+    return new Proxy(base, {
+      get(target, prop) {
+        if (prop === 'db') return dbFn;
+        if (prop === '__polymongoBase') return target;
+        const model = adapter.model(target, undefined);
+        const value = Reflect.get(model, prop, model);
+        // Statics run on the tenant model, so `this` inside them is that model.
+        return typeof value === 'function' && !isClass(value) ? value.bind(model) : value;
+      },
+      construct(target, args) {
+        return Reflect.construct(adapter.model(target, undefined), args);
+      },
+      apply(target, thisArg, args) {
+        return Reflect.apply(adapter.model(target, undefined) as unknown as (...a: unknown[]) => unknown, thisArg, args);
+      },
+    }) as WrappedModel<M>;
+  }
+
+  /** Frees a tenant's Mongoose connection and models, and its native handles. */
+  evict(tenant: string): boolean {
+    const id = this.poly.route(tenant).tenantId;
+    const fromMongoose = this.connections.evict(id);
+    const fromCore = this.poly.evict(id);
+    return fromMongoose || fromCore;
+  }
+
+  /** Tenant Mongoose connections currently cached. */
+  get cachedTenants(): number {
+    return this.connections.size;
+  }
+
+  /** Closes the native client if this adapter created it. */
+  async close(options?: { timeoutMS?: number }): Promise<void> {
+    if (this.ownsPoly) await this.poly.close(options);
+  }
+}
+
+function isClass(fn: unknown): boolean {
+  return typeof fn === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(fn));
+}
+
+/**
+ * Creates the Mongoose adapter: pass `{ poly }` to share a native client's pools, or PolyMongo options to create one.
+ *
+ * @example
+ * const poly = createPolyMongo({ uri });
+ * const m = createMongooseAdapter({ poly });
+ * const User = m.wrapModel(mongoose.model('User', userSchema));
+ * await User.db('acme').create({ name: 'Ada' });
+ */
+export function createMongooseAdapter(options: MongooseAdapterOptions | (NativeOptions & { mongoose?: Mongoose })): MongooseAdapter {
+  const mongoose = options.mongoose ?? defaultMongoose;
+  if ('poly' in options && options.poly instanceof PolyMongo) return new MongooseAdapter(options.poly, mongoose, false);
+  const { mongoose: _m, ...native } = options as NativeOptions & { mongoose?: Mongoose };
+  return new MongooseAdapter(createPolyMongo(native), mongoose, true);
+}
