@@ -36,6 +36,12 @@ export class MongooseAdapter {
     return this.poly.route(tenant);
   }
 
+  /** The base Mongoose connection of a cluster's shared pool, bound to its MongoClient once that connects. */
+  baseConnection(clusterId = this.poly.core.config.defaultCluster): Connection {
+    const entry = this.poly.core.sharedPool(clusterId);
+    return this.connections.baseFor(entry.pool, entry);
+  }
+
   /** The base model bound to one tenant's database, compiled on first use and cached. */
   model<M extends AnyModel>(base: M, tenant?: string | null): M {
     return tenantModel(base, this.connections.connectionFor(tenant).conn);

@@ -1,0 +1,104 @@
+import { ConfigError } from '@polymongo/core';
+import type { NativeOptions } from '@polymongo/native';
+import { z } from 'zod';
+
+const scaleOptions = z
+  .object({
+    mongoURI: z.string().optional(),
+    maxConnections: z.number().int().min(1).optional(),
+    autoClose: z.boolean().optional(),
+    ttl: z.number().int().min(1).optional(),
+    coldStart: z.boolean().optional(),
+  })
+  .strict();
+
+const debugOptions = z.union([
+  z.boolean(),
+  z
+    .object({
+      log: z.boolean().optional(),
+      logPath: z.string().optional(),
+      logHandler: z.custom<(line: string) => void>((v) => typeof v === 'function', 'must be a function').optional(),
+    })
+    .strict(),
+]);
+
+/** The PolyMongo 1.x `createWrapper` options. */
+export const wrapperOptionsSchema = z
+  .object({
+    mongoURI: z.string({ error: 'mongoURI is required: the MongoDB connection string' }),
+    defaultDB: z.string().optional(),
+    maxPoolSize: z.number().int().min(1).optional(),
+    minFreeConnections: z.number().int().min(0).optional(),
+    idleTimeoutMS: z.number().int().min(0).optional(),
+    debug: debugOptions.optional(),
+    logPath: z.string().optional(),
+    coldStart: z.boolean().optional(),
+    preferURI: z.boolean().optional(),
+    retry: z
+      .union([
+        z.number().int().min(1),
+        z
+          .object({
+            attempts: z.number().int().min(1).optional(),
+            initialDelayMS: z.number().int().min(0).optional(),
+            maxDelayMS: z.number().int().min(0).optional(),
+          })
+          .strict(),
+      ])
+      .optional(),
+    dbSpecific: z
+      .array(z.object({ dbName: z.string(), mongoURI: z.string().optional(), options: scaleOptions.optional() }).strict())
+      .optional(),
+  })
+  .strict();
+
+export type WrapperOptions = z.input<typeof wrapperOptionsSchema>;
+export type ScaleOptions = z.input<typeof scaleOptions>;
+
+export function parseWrapperOptions(input: unknown): z.output<typeof wrapperOptionsSchema> {
+  const result = wrapperOptionsSchema.safeParse(input ?? {});
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })));
+  }
+  return result.data;
+}
+
+export function parseScaleOptions(input: unknown): z.output<typeof scaleOptions> {
+  const result = scaleOptions.safeParse(input ?? {});
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => ({ path: `scale.${i.path.map(String).join('.')}`, message: i.message })));
+  }
+  return result.data;
+}
+
+/** 1.x scale options in PolyMongo 2 dedicated-pool terms. */
+export function toDedicated(o: z.output<typeof scaleOptions>) {
+  return {
+    ...(o.mongoURI !== undefined ? { uri: o.mongoURI } : {}),
+    ...(o.maxConnections !== undefined ? { maxConnections: o.maxConnections } : {}),
+    ...(o.autoClose !== undefined ? { autoClose: o.autoClose } : {}),
+    ...(o.ttl !== undefined ? { ttlMS: o.ttl } : {}),
+    ...(o.coldStart !== undefined ? { coldStart: o.coldStart } : {}),
+  };
+}
+
+/** Maps 1.x options onto PolyMongo 2 options (the logger is set up by the wrapper). */
+export function toNativeOptions(o: z.output<typeof wrapperOptionsSchema>): NativeOptions {
+  const retry = typeof o.retry === 'number' ? { attempts: o.retry } : o.retry;
+  return {
+    uri: o.mongoURI,
+    ...(o.defaultDB ? { defaultTenant: o.defaultDB } : {}),
+    pool: {
+      ...(o.maxPoolSize !== undefined ? { maxPoolSize: o.maxPoolSize } : {}),
+      ...(o.minFreeConnections !== undefined ? { minPoolSize: Math.min(o.minFreeConnections, o.maxPoolSize ?? 100) } : {}),
+      ...(o.idleTimeoutMS !== undefined ? { maxIdleTimeMS: o.idleTimeoutMS } : {}),
+    },
+    ...(o.coldStart !== undefined ? { coldStart: o.coldStart } : {}),
+    ...(retry ? { retry } : {}),
+    dedicated: (o.dbSpecific ?? []).map((d) => ({
+      tenants: d.dbName,
+      ...toDedicated({ ...(d.options ?? {}), ...(d.mongoURI ? { mongoURI: d.mongoURI } : {}) }),
+    })),
+  };
+}

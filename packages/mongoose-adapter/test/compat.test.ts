@@ -1,0 +1,223 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import PolyMongo, { type PolyMongoWrapper } from '@polymongo/mongoose/compat';
+import mongoose, { Schema } from 'mongoose';
+import { describe, expect, test } from 'vitest';
+import { tenantId, useServer } from './helpers.js';
+
+const env = useServer();
+const CompatUser = mongoose.model('CompatUser', new Schema({ name: String, email: String }));
+
+function wrapper(options: Partial<Parameters<typeof PolyMongo.createWrapper>[0]> = {}): PolyMongoWrapper {
+  const w = PolyMongo.createWrapper({ mongoURI: env.mongo.uri, ...options });
+  env.cleanup.push(() => w.forceCloseAll());
+  return w;
+}
+
+describe('PolyMongo 1.x compatibility: createWrapper', () => {
+  test('invalid URIs throw at createWrapper', () => {
+    for (const mongoURI of ['not-a-valid-uri', 'javascript:alert(1)', 'http://example.com']) {
+      expect(() => PolyMongo.createWrapper({ mongoURI })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    }
+    expect(() => PolyMongo.createWrapper({} as never)).toThrow(/mongoURI/);
+    expect(() => PolyMongo.createWrapper({ mongoURI: env.mongo.uri, maxPoolSize: 0 })).toThrow(/maxPoolSize/);
+  });
+
+  test('wrapModel().db(name) reads and writes that database; null or empty falls back to the default', async () => {
+    const defaultDB = tenantId('defdb');
+    const w = wrapper({ defaultDB });
+    const User = w.wrapModel(CompatUser);
+    const t = tenantId('t1');
+    await User.db(t).create({ name: 'in t1' });
+    await User.db(null).create({ name: 'in default' });
+    await User.db('').create({ name: 'also default' });
+    await User.create({ name: 'no db() call' });
+    expect(await User.db(t).countDocuments()).toBe(1);
+    expect(await env.observer.db(defaultDB).collection(CompatUser.collection.collectionName).countDocuments()).toBe(3);
+  });
+
+  test('without defaultDB, the database in the URI path is the default, as in 1.x', async () => {
+    const uriDb = tenantId('uri');
+    const url = new URL(env.mongo.uri);
+    url.pathname = `/${uriDb}`;
+    const w = wrapper({ mongoURI: url.toString() });
+    const User = w.wrapModel(CompatUser);
+    await User.db().create({ name: 'x' });
+    expect(await env.observer.db(uriDb).collection(CompatUser.collection.collectionName).countDocuments()).toBe(1);
+  });
+
+  test("no database anywhere: 'default'", async () => {
+    const w = wrapper();
+    const User = w.wrapModel(CompatUser);
+    expect(User.db().db.name).toBe('default');
+  });
+
+  test('suspicious database names reject with INVALID_TENANT and create nothing', async () => {
+    const w = wrapper();
+    const User = w.wrapModel(CompatUser);
+    const before = (await env.observer.db('admin').admin().listDatabases({ nameOnly: true })).databases.map((d) => d.name);
+    for (const bad of ['$admin', 'db; drop database', 'a.b', '../../etc']) {
+      await expect(
+        (async () => {
+          await User.db(bad).create({ name: 'x' });
+        })(),
+      ).rejects.toMatchObject({ code: 'INVALID_TENANT' });
+    }
+    const after = (await env.observer.db('admin').admin().listDatabases({ nameOnly: true })).databases.map((d) => d.name);
+    expect(after).toEqual(before);
+  });
+});
+
+describe('PolyMongo 1.x compatibility: state, stats and events', () => {
+  test('connect, isConnected, getConnectionState, disconnect, and reconnecting', async () => {
+    const w = wrapper({ coldStart: true });
+    expect(w.getConnectionState()).toBe('not initialized');
+    expect(w.isConnected()).toBe(false);
+    const events: string[] = [];
+    w.on('connect', () => events.push('connect'));
+    w.on('disconnect', () => events.push('disconnect'));
+    await w.connect();
+    expect(w.isConnected()).toBe(true);
+    expect(w.getConnectionState()).toBe('connected');
+    await w.disconnect();
+    expect(w.getConnectionState()).toBe('disconnected');
+    await w.connect();
+    expect(w.isConnected()).toBe(true);
+    expect(events).toEqual(['connect', 'disconnect', 'connect']);
+  });
+
+  test('ping answers true; on() returns an unsubscribe; onDbConnect fires once per database', async () => {
+    const w = wrapper();
+    expect(await w.ping()).toBe(true);
+    const dbs: unknown[] = [];
+    const off = w.on('onDbConnect', (name) => dbs.push(name));
+    const User = w.wrapModel(CompatUser);
+    const t = tenantId('ev');
+    User.db(t);
+    User.db(t);
+    off();
+    User.db(tenantId('after-off'));
+    expect(dbs).toEqual([t]);
+  });
+
+  test('stats() has the 1.x shape, and stats.general/db/listDatabases the 1.3 ones', async () => {
+    const w = wrapper({ maxPoolSize: 7, minFreeConnections: 2, idleTimeoutMS: 30000 });
+    const User = w.wrapModel(CompatUser);
+    const t = tenantId('st');
+    await User.db(t).create({ name: 's' });
+    const stats = w.stats();
+    expect(stats.databases).toContain(t);
+    expect(stats.activeConnections).toBeGreaterThanOrEqual(1);
+    expect(stats.poolStats).toEqual({
+      totalConnections: stats.activeConnections,
+      maxPoolSize: 7,
+      minFreeConnections: 2,
+      idleTimeoutMS: 30000,
+    });
+    expect(w.stats.general()).toMatchObject({ state: 'connected', databases: 1 });
+    expect(w.stats.db(t)).toMatchObject({ name: t, cached: true, pool: 'cluster:default' });
+    expect((await w.stats.listDatabases()).map((d) => d.name)).toContain(t);
+  });
+});
+
+describe('PolyMongo 1.x compatibility: operations', () => {
+  test('transaction commits on success and aborts on error', async () => {
+    const w = wrapper();
+    const User = w.wrapModel(CompatUser);
+    const [a, b] = [tenantId('ta'), tenantId('tb')];
+    await User.db(a).createCollection();
+    await User.db(b).createCollection();
+    await w.transaction(async (session) => {
+      await User.db(a).create([{ name: 'a' }], { session });
+      await User.db(b).create([{ name: 'b' }], { session });
+    });
+    await w
+      .transaction(async (session) => {
+        await User.db(a).create([{ name: 'rolled back' }], { session });
+        throw new Error('nope');
+      })
+      .catch(() => undefined);
+    expect(await User.db(a).countDocuments()).toBe(1);
+    expect(await User.db(b).countDocuments()).toBe(1);
+  });
+
+  test('watch streams are tracked; closeDBstream and closeAllWatches close them', async () => {
+    const w = wrapper();
+    const User = w.wrapModel(CompatUser);
+    const [a, b] = [tenantId('wa'), tenantId('wb')];
+    await User.db(a).create({ name: 'seed' });
+    await User.db(b).create({ name: 'seed' });
+    const sa = User.db(a).watch();
+    const sb = User.db(b).watch();
+    expect(w.stats.db(a).watches).toBe(1);
+    await w.closeDBstream(a);
+    expect(sa.closed).toBe(true);
+    expect(sb.closed).toBe(false);
+    await w.actions.closeAllWatches();
+    expect(sb.closed).toBe(true);
+    expect(w.stats.general().openStreams).toBe(0);
+  });
+
+  test('dropDatabase drops the data and forgets the database', async () => {
+    const w = wrapper();
+    const User = w.wrapModel(CompatUser);
+    const t = tenantId('drop');
+    await User.db(t).create({ name: 'x' });
+    await w.bulkTasks.dropDatabase(t);
+    const names = (await env.observer.db('admin').admin().listDatabases({ nameOnly: true })).databases.map((d) => d.name);
+    expect(names).not.toContain(t);
+  });
+
+  test('scale.setDB, scale.connectDB and dbSpecific give databases dedicated pools', async () => {
+    const special = tenantId('special');
+    const w = wrapper({ dbSpecific: [{ dbName: special, options: { maxConnections: 3, autoClose: false, coldStart: true } }] });
+    const User = w.wrapModel(CompatUser);
+    await User.db(special).create({ name: 'x' });
+    const lazy = tenantId('lazy');
+    const eager = tenantId('eager');
+    w.scale.setDB([lazy], { maxConnections: 2, autoClose: true, ttl: 60000 });
+    await w.pool.connect([eager], { maxConnections: 2 });
+    await User.db(lazy).create({ name: 'y' });
+    const pools = w.stats.general().pools as Array<{ key: string; kind: string }>;
+    expect(
+      pools
+        .filter((p) => p.kind === 'dedicated')
+        .map((p) => p.key)
+        .sort(),
+    ).toEqual([`dedicated:${eager}`, `dedicated:${lazy}`, `dedicated:${special}`].sort());
+    expect(w.stats.db(special).pool).toBe(`dedicated:${special}`);
+    expect(() => w.scale.setDB(['x'], { maxConnections: -1 })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+  });
+
+  test('adv exposes mongoose and the primary and per-database connections', async () => {
+    const w = wrapper();
+    expect(w.adv.mongoose).toBe(mongoose);
+    const primary = await w.adv.getOrCreatePrimaryConnection();
+    expect(primary.readyState).toBe(1);
+    expect(w.adv.getPrimaryConnection()).toBe(primary);
+    const t = tenantId('adv');
+    expect(w.adv.getConnection(t).name).toBe(t);
+    expect(w.adv.getSharedConnection(t)).toBe(w.adv.getConnection(t));
+  });
+
+  test('forceCloseAll closes at once; closeAll twice is safe', async () => {
+    const w = wrapper();
+    await w.connect();
+    await w.forceCloseAll();
+    await w.actions.forceCloseAll();
+    expect(w.isConnected()).toBe(false);
+  });
+
+  test('debug logHandler and logPath receive the logs, with credentials redacted', async () => {
+    const lines: string[] = [];
+    const logPath = mkdtempSync(join(tmpdir(), 'pm-log-'));
+    const url = new URL(env.mongo.uri);
+    const w = wrapper({ mongoURI: env.mongo.uri, debug: { log: false, logHandler: (l) => lines.push(l) }, logPath });
+    await w.connect();
+    await w.closeAll();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(lines.some((l) => l.includes('connected'))).toBe(true);
+    expect(readFileSync(join(logPath, 'polymongo.log'), 'utf8')).toContain(url.host);
+  });
+});
