@@ -158,7 +158,7 @@ export class PolyMongoWrapper {
       });
     };
     return new Proxy(model, {
-      get(target, prop) {
+      get(_target, prop) {
         if (prop === 'db') return bound;
         const tenantModel = bound(undefined);
         return Reflect.get(tenantModel, prop, tenantModel);
