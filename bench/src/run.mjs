@@ -346,7 +346,10 @@ const sections = [];
 const s = results.scenarios;
 if (s.acquire) {
   const byTenants = {};
-  for (const r of s.acquire) (byTenants[r.tenants] ??= []).push(r);
+  for (const r of s.acquire) {
+    byTenants[r.tenants] ??= [];
+    byTenants[r.tenants].push(r);
+  }
   sections.push(
     `### 1. Handle acquisition (ns/op, lower is better; ratio = raw driver ns / contender ns)\n\n${Object.entries(byTenants)
       .map(([n, rows]) => {
