@@ -75,23 +75,27 @@ describe('PolyMongo 1.x compatibility: state, stats and events', () => {
     expect(w.getConnectionState()).toBe('not initialized');
     expect(w.isConnected()).toBe(false);
     const events: string[] = [];
-    w.on('connect', () => events.push('connect'));
-    w.on('disconnect', () => events.push('disconnect'));
-    await w.connect();
+    w.on('connect', (e) => events.push((e as { name: string }).name));
+    w.on('disconnect', (e) => events.push((e as { name: string }).name));
+    const connected = await w.connect();
+    expect(connected).toMatchObject({ success: true, alreadyConnected: false, defaultDB: 'default', state: 'connected' });
+    expect(connected.connection.readyState).toBe(1);
     expect(w.isConnected()).toBe(true);
     expect(w.getConnectionState()).toBe('connected');
-    await w.disconnect();
+    expect(await w.disconnect()).toMatchObject({ success: true, state: 'disconnected' });
     expect(w.getConnectionState()).toBe('disconnected');
     await w.connect();
     expect(w.isConnected()).toBe(true);
     expect(events).toEqual(['connect', 'disconnect', 'connect']);
   });
 
-  test('ping answers true; on() returns an unsubscribe; onDbConnect fires once per database', async () => {
+  test('ping answers in the 1.3 shape; on() returns an unsubscribe; onDbConnect fires once per database', async () => {
     const w = wrapper();
-    expect(await w.ping()).toBe(true);
+    const pong = await w.ping();
+    expect(pong).toMatchObject({ ok: true, dbName: 'default' });
+    expect(pong.latency).toBeGreaterThanOrEqual(0);
     const dbs: unknown[] = [];
-    const off = w.on('onDbConnect', (name) => dbs.push(name));
+    const off = w.on('onDbConnect', (event) => dbs.push((event as { dbName: string }).dbName));
     const User = w.wrapModel(CompatUser);
     const t = tenantId('ev');
     User.db(t);
@@ -115,9 +119,14 @@ describe('PolyMongo 1.x compatibility: state, stats and events', () => {
       minFreeConnections: 2,
       idleTimeoutMS: 30000,
     });
-    expect(w.stats.general()).toMatchObject({ state: 'connected', databases: 1 });
-    expect(w.stats.db(t)).toMatchObject({ name: t, cached: true, pool: 'cluster:default' });
-    expect((await w.stats.listDatabases()).map((d) => d.name)).toContain(t);
+    const general = w.stats.general();
+    expect(general).toMatchObject({ totalActivePools: 1, separateDB: [] });
+    expect(general.primary?.sharedDatabases).toContain(t);
+    expect(general.primary?.poolStats).toMatchObject({ maxPoolSize: 7, minPoolSize: 2 });
+    const dbStats = await w.stats.db(t);
+    expect(dbStats).toMatchObject({ numCollections: 1, isInitialized: true });
+    expect(dbStats.collections[0]).toMatchObject({ name: CompatUser.collection.collectionName, docCount: 1 });
+    expect((await w.stats.listDatabases()).map((d) => d.dbName)).toContain(t);
   });
 });
 
@@ -150,13 +159,13 @@ describe('PolyMongo 1.x compatibility: operations', () => {
     await User.db(b).create({ name: 'seed' });
     const sa = User.db(a).watch();
     const sb = User.db(b).watch();
-    expect(w.stats.db(a).watches).toBe(1);
+    expect(w.openWatches).toBe(2);
     await w.closeDBstream(a);
     expect(sa.closed).toBe(true);
     expect(sb.closed).toBe(false);
     await w.actions.closeAllWatches();
     expect(sb.closed).toBe(true);
-    expect(w.stats.general().openStreams).toBe(0);
+    expect(w.openWatches).toBe(0);
   });
 
   test('dropDatabase drops the data and forgets the database', async () => {
@@ -179,14 +188,10 @@ describe('PolyMongo 1.x compatibility: operations', () => {
     w.scale.setDB([lazy], { maxConnections: 2, autoClose: true, ttl: 60000 });
     await w.pool.connect([eager], { maxConnections: 2 });
     await User.db(lazy).create({ name: 'y' });
-    const pools = w.stats.general().pools as Array<{ key: string; kind: string }>;
-    expect(
-      pools
-        .filter((p) => p.kind === 'dedicated')
-        .map((p) => p.key)
-        .sort(),
-    ).toEqual([`dedicated:${eager}`, `dedicated:${lazy}`, `dedicated:${special}`].sort());
-    expect(w.stats.db(special).pool).toBe(`dedicated:${special}`);
+    const separate = w.stats.general().separateDB;
+    expect(separate.map((p) => p.dbName).sort()).toEqual([eager, lazy, special].sort());
+    expect(separate.find((p) => p.dbName === special)?.config.maxConnections).toBe(3);
+    expect(separate.find((p) => p.dbName === lazy)?.config).toMatchObject({ autoClose: true, ttl: 60000 });
     expect(() => w.scale.setDB(['x'], { maxConnections: -1 })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 

@@ -1,4 +1,4 @@
-import { type ConnectionState, PolyMongoError, redactText } from '@polymongo/core';
+import { type ConnectionState, PolyMongoError, redactText, redactUri } from '@polymongo/core';
 import { createPolyMongo, type PolyMongo } from '@polymongo/native';
 import mongoose, { type Connection } from 'mongoose';
 import { createMongooseAdapter, type MongooseAdapter } from '../MongooseAdapter.js';
@@ -8,6 +8,57 @@ import { parseScaleOptions, parseWrapperOptions, type ScaleOptions, toDedicated,
 
 export type LegacyConnectionState = 'connected' | 'disconnected' | 'connecting' | 'disconnecting' | 'not initialized';
 export type WrapperEvent = 'connect' | 'disconnect' | 'error' | 'onDbConnect' | 'onDbDisconnect';
+
+/** What 1.3 passes to event listeners (`error` events also carry `error`). */
+export interface WrapperEventPayload {
+  name: WrapperEvent;
+  dbName: string;
+  readyState: number;
+  state: string;
+  timestamp: string;
+  error?: Error;
+}
+
+const READY_STATES: Record<number, string> = { 0: 'disconnected', 1: 'connected', 2: 'connecting', 3: 'disconnecting' };
+
+/** The 1.3 pool statistics shape. */
+export interface LegacyPoolStats {
+  totalConnections: number;
+  availableConnections: number;
+  inUseConnections: number;
+  waitQueueSize: number;
+  maxPoolSize: number;
+  minPoolSize: number;
+  maxIdleTimeMS?: number;
+}
+
+/** The 1.3 `stats.general()` shape. */
+export interface LegacyGeneralStats {
+  totalActivePools: number;
+  totalConnectionsAcrossPools: number;
+  primary: { readyState: number; poolStats: LegacyPoolStats | null; sharedDatabases: string[] } | null;
+  separateDB: Array<{
+    dbName: string;
+    mongoURI: string | undefined;
+    readyState: number;
+    lastAccessed: number;
+    isInitialized: boolean;
+    config: { autoClose?: boolean; ttl?: number; maxConnections?: number; coldStart?: boolean };
+    poolStats: LegacyPoolStats | null;
+  }>;
+}
+
+/** The 1.3 `stats.db(name)` shape. */
+export interface LegacyDbStats {
+  sizeMb: number;
+  numCollections: number;
+  collections: Array<{ name: string; docCount: number; sizeMb: number }>;
+  lastUsed: Date;
+  mongoURI: string;
+  isInitialized: boolean;
+  config: object;
+  poolStats: LegacyPoolStats | null;
+}
 
 /** The 1.x `stats()` shape. */
 export interface LegacyStats {
@@ -63,18 +114,27 @@ export class PolyMongoWrapper {
     this.unsubscribe = [
       poly.on('connect', (e) => {
         this.everConnected = true;
-        if (e.poolKey.startsWith('cluster:')) this.emit('connect');
+        if (e.poolKey.startsWith('cluster:')) this.emit('connect', this.event('connect', this.primaryDbName(), 1));
       }),
       poly.on('disconnect', (e) => {
-        if (e.poolKey.startsWith('cluster:')) this.emit('disconnect');
+        if (e.poolKey.startsWith('cluster:')) this.emit('disconnect', this.event('disconnect', this.primaryDbName(), 0));
       }),
-      poly.on('error', (e) => this.emit('error', e.error)),
+      poly.on('error', (e) => this.emit('error', { ...this.event('error', this.primaryDbName(), 0), error: e.error })),
       poly.on('tenantEvicted', (e) => {
         const dbName = poly.core.router.resolve(e.tenantId).dbName;
-        if (this.knownDbs.delete(dbName)) this.emit('onDbDisconnect', dbName);
+        if (this.knownDbs.delete(dbName)) this.emit('onDbDisconnect', this.event('onDbDisconnect', dbName, 0));
       }),
     ];
     return adapter;
+  }
+
+  /** The 1.3 event object: `{ name, dbName, readyState, state, timestamp }`. */
+  private event(name: WrapperEvent, dbName: string, readyState: number): WrapperEventPayload {
+    return { name, dbName, readyState, state: READY_STATES[readyState] ?? 'unknown', timestamp: new Date().toISOString() };
+  }
+
+  private primaryDbName(): string {
+    return this.poly.route(this.tenantFor(undefined)).dbName;
   }
 
   private get poly(): PolyMongo {
@@ -106,7 +166,7 @@ export class PolyMongoWrapper {
     const dbName = this.poly.route(tenant).dbName;
     if (!this.knownDbs.has(dbName)) {
       this.knownDbs.add(dbName);
-      this.emit('onDbConnect', dbName);
+      this.emit('onDbConnect', this.event('onDbConnect', dbName, 1));
     }
   }
 
@@ -170,17 +230,26 @@ export class PolyMongoWrapper {
   }
 
   /** Connection statistics in the 1.x shape; also callable as `stats.general()`, `stats.db(name)`, `stats.listDatabases()`. */
-  readonly stats: (() => LegacyStats) & {
-    general(): {
-      state: LegacyConnectionState;
-      activeConnections: number;
-      databases: number;
-      dedicatedPools: number;
-      openStreams: number;
-      pools: unknown[];
+  private poolStats(key: string): LegacyPoolStats | null {
+    const pool = this.poly.stats().pools.find((p) => p.key === key);
+    if (!pool) return null;
+    const settings = this.poly.core.config.pool;
+    return {
+      totalConnections: pool.connections.open,
+      availableConnections: pool.connections.available,
+      inUseConnections: pool.connections.inUse,
+      waitQueueSize: pool.connections.waiting,
+      maxPoolSize: pool.maxPoolSize,
+      minPoolSize: settings.minPoolSize,
+      maxIdleTimeMS: settings.maxIdleTimeMS,
     };
-    db(name: string): { name: string; cached: boolean; pool: string; connections: unknown; watches: number };
-    listDatabases(): Promise<Array<{ name: string; sizeOnDisk?: number; empty?: boolean }>>;
+  }
+
+  /** Connection statistics in the 1.x shape; also `stats.general()`, `stats.db(name)`, `stats.listDatabases()` in the 1.3 shapes. */
+  readonly stats: (() => LegacyStats) & {
+    general(): LegacyGeneralStats;
+    db(name?: string): Promise<LegacyDbStats>;
+    listDatabases(): Promise<Array<{ dbName: string; sizeInMB: number }>>;
   } = Object.assign(
     (): LegacyStats => {
       const s = this.poly.stats();
@@ -198,34 +267,79 @@ export class PolyMongoWrapper {
       };
     },
     {
-      general: () => {
+      general: (): LegacyGeneralStats => {
         const s = this.poly.stats();
+        const shared = s.pools.find((p) => p.kind === 'shared');
+        const dedicated = s.pools.filter((p) => p.kind === 'dedicated');
         return {
-          state: this.getConnectionState(),
-          activeConnections: s.pools.reduce((n, p) => n + p.connections.open, 0),
-          databases: this.knownDbs.size,
-          dedicatedPools: s.dedicatedPools,
-          openStreams: s.openStreams + [...this.watches.values()].reduce((n, w) => n + w.size, 0),
-          pools: s.pools,
+          totalActivePools: s.pools.length,
+          totalConnectionsAcrossPools: s.pools.reduce((n, p) => n + p.connections.open, 0),
+          primary: shared
+            ? {
+                readyState: shared.state === 'connected' ? 1 : 0,
+                poolStats: this.poolStats(shared.key),
+                sharedDatabases: [...this.knownDbs].filter((db) => this.poly.route(db).poolKey === shared.key),
+              }
+            : null,
+          separateDB: dedicated.map((p) => {
+            const config = p.tenant ? this.poly.core.registry.dedicatedConfig(p.tenant) : undefined;
+            return {
+              dbName: p.tenant ?? p.key,
+              mongoURI: config?.uri ? redactUri(config.uri) : undefined,
+              readyState: p.state === 'connected' ? 1 : 0,
+              lastAccessed: Date.now(),
+              isInitialized: p.state === 'connected',
+              config: {
+                autoClose: config?.autoClose,
+                ttl: config?.ttlMS,
+                maxConnections: config?.maxConnections,
+                coldStart: config?.coldStart,
+              },
+              poolStats: this.poolStats(p.key),
+            };
+          }),
         };
       },
-      db: (name: string) => {
-        const route = this.poly.route(this.tenantFor(name));
-        const pool = this.poly.stats().pools.find((p) => p.key === route.poolKey);
+      db: async (name?: string): Promise<LegacyDbStats> => {
+        const tenant = this.tenantFor(name);
+        const db = this.poly.db(tenant);
+        const route = this.poly.route(tenant);
+        const dbStats = await db.stats();
+        const collections = [];
+        for (const info of await db.listCollections({}, { nameOnly: true }).toArray()) {
+          if (info.type && info.type !== 'collection') continue;
+          const coll = db.collection(info.name);
+          const [docCount, sizeDoc] = await Promise.all([
+            coll.estimatedDocumentCount(),
+            coll
+              .aggregate([{ $collStats: { storageStats: {} } }])
+              .toArray()
+              .catch(() => []),
+          ]);
+          collections.push({ name: info.name, docCount, sizeMb: ((sizeDoc[0]?.storageStats?.size as number) ?? 0) / 1048576 });
+        }
         return {
-          name: route.dbName,
-          cached: this.knownDbs.has(route.dbName),
-          pool: route.poolKey,
-          connections: pool?.connections ?? { open: 0, inUse: 0, available: 0, waiting: 0 },
-          watches: this.watches.get(route.dbName)?.size ?? 0,
+          sizeMb: (dbStats.dataSize ?? 0) / 1048576,
+          numCollections: collections.length,
+          collections,
+          lastUsed: new Date(),
+          mongoURI: redactUri(this.options.mongoURI),
+          isInitialized: this.knownDbs.has(route.dbName),
+          config: route.poolKey.startsWith('dedicated:') ? (this.poly.core.registry.dedicatedConfig(route.tenantId) ?? {}) : {},
+          poolStats: this.poolStats(route.poolKey),
         };
       },
       listDatabases: async () => {
         const result = await this.poly.client().db('admin').admin().listDatabases();
-        return result.databases.map((d) => ({ name: d.name, sizeOnDisk: d.sizeOnDisk, empty: d.empty }));
+        return result.databases.map((d) => ({ dbName: d.name, sizeInMB: Number(((d.sizeOnDisk ?? 0) / 1048576).toFixed(2)) }));
       },
     },
   );
+
+  /** Watch streams and change streams open right now. */
+  get openWatches(): number {
+    return [...this.watches.values()].reduce((n, w) => n + w.size, 0) + this.poly.stats().openStreams;
+  }
 
   isConnected(): boolean {
     return this.poly.state === 'connected';
@@ -235,28 +349,30 @@ export class PolyMongoWrapper {
     return legacyState(this.poly.state, this.everConnected);
   }
 
-  /** Connects now (reconnects after `disconnect()`). */
-  async connect(): Promise<void> {
+  /** Connects now (and reconnects after `disconnect()`), as 1.3 does. */
+  async connect(): Promise<{ success: true; alreadyConnected: boolean; defaultDB: string; connection: Connection; state: 'connected' }> {
     if (this.poly.core.isClosing) {
       for (const off of this.unsubscribe) off();
       this.knownDbs.clear();
       this.adapter = this.createAdapter();
     }
-    await this.poly.connect();
+    const alreadyConnected = this.isConnected();
+    const connection = await this.adv.getOrCreatePrimaryConnection();
+    return { success: true, alreadyConnected, defaultDB: this.primaryDbName(), connection, state: 'connected' };
   }
 
-  async disconnect(): Promise<void> {
+  async disconnect(): Promise<{ success: true; alreadyDisconnected: boolean; state: 'disconnected' }> {
+    const alreadyDisconnected = this.poly.core.isClosing || this.poly.state === 'idle';
     await this.closeAll();
+    return { success: true, alreadyDisconnected, state: 'disconnected' };
   }
 
-  /** Pings the server (through the pool of `dbName`, if given); resolves true when it answers. */
-  async ping(dbName?: string): Promise<boolean> {
-    try {
-      await this.adapter.poly.db(this.tenantFor(dbName)).command({ ping: 1 });
-      return true;
-    } catch {
-      return false;
-    }
+  /** Pings through the pool of `dbName` (default database if omitted); rejects when the server does not answer. */
+  async ping(dbName?: string): Promise<{ ok: true; dbName: string; latency: number; timestamp: string }> {
+    const tenant = this.tenantFor(dbName);
+    const started = Date.now();
+    await this.poly.db(tenant).command({ ping: 1 });
+    return { ok: true, dbName: this.poly.route(tenant).dbName, latency: Date.now() - started, timestamp: new Date().toISOString() };
   }
 
   /** Subscribes to `connect`, `disconnect`, `error`, `onDbConnect(dbName)`, `onDbDisconnect(dbName)`; returns an unsubscribe. */

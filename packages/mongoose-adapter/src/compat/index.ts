@@ -2,7 +2,16 @@ import type { WrapperOptions } from './options.js';
 import { PolyMongoWrapper } from './PolyMongoWrapper.js';
 
 export type { ScaleOptions, WrapperOptions } from './options.js';
-export { type LegacyConnectionState, type LegacyStats, PolyMongoWrapper, type WrapperEvent } from './PolyMongoWrapper.js';
+export {
+  type LegacyConnectionState,
+  type LegacyDbStats,
+  type LegacyGeneralStats,
+  type LegacyPoolStats,
+  type LegacyStats,
+  PolyMongoWrapper,
+  type WrapperEvent,
+  type WrapperEventPayload,
+} from './PolyMongoWrapper.js';
 
 /**
  * The PolyMongo 1.x entry point. A 1.x app migrates by changing its import:

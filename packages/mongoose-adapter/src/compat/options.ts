@@ -85,7 +85,8 @@ export function toDedicated(o: z.output<typeof scaleOptions>) {
 
 /** Maps 1.x options onto PolyMongo 2 options (the logger is set up by the wrapper). */
 export function toNativeOptions(o: z.output<typeof wrapperOptionsSchema>): NativeOptions {
-  const retry = typeof o.retry === 'number' ? { attempts: o.retry } : o.retry;
+  // In 1.x a number is the interval between reconnection attempts, in ms.
+  const retry = typeof o.retry === 'number' ? { initialDelayMS: o.retry, maxDelayMS: Math.max(o.retry, o.retry * 5) } : o.retry;
   return {
     uri: o.mongoURI,
     ...(o.defaultDB ? { defaultTenant: o.defaultDB } : {}),
