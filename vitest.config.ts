@@ -10,6 +10,7 @@ const alias = {
   '@polymongo/mongoose/compat': src('mongoose-adapter', 'compat/index.ts'),
   '@polymongo/mongoose': src('mongoose-adapter'),
   '@polymongo/testkit': src('testkit'),
+  '@polymongo/observability': src('observability'),
 };
 
 export default defineConfig({

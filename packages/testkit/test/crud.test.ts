@@ -177,3 +177,12 @@ describe('upserts', () => {
     expect(await coll.findOne({ _id: 'key' as never })).toEqual({ _id: 'key', a: { b: 1 }, v: 1 });
   });
 });
+
+describe('update validation', () => {
+  test('an unknown update operator fails even when nothing matches', async () => {
+    const coll = db().collection('nomatch');
+    const err = await coll.updateOne({ missing: true }, { $bogus: { a: 1 } } as never).catch((e) => e);
+    expect(err).toBeInstanceOf(MongoServerError);
+    expect(err.code).toBe(9);
+  });
+});

@@ -48,7 +48,16 @@ export class MongoDriverPort implements DriverPort<NativePool, Db> {
         ...(failure ? { error: { name: failure.name, message: failure.message, ...codeOf(failure) } } : {}),
       });
     };
-    pool.client.on('commandSucceeded', (e) => record(e));
+    pool.client.on('commandSucceeded', (e) => {
+      // Write errors (duplicate keys, bad update operators) come back in an ok:1 reply.
+      const writeError = (e.reply as { writeErrors?: Array<{ code?: number; errmsg?: string }> } | undefined)?.writeErrors?.[0];
+      record(
+        e,
+        writeError
+          ? Object.assign(new Error(writeError.errmsg ?? 'write error'), { name: 'MongoWriteError', code: writeError.code })
+          : undefined,
+      );
+    });
     pool.client.on('commandFailed', (e) => record(e, e.failure));
   }
 

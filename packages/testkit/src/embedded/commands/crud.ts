@@ -218,12 +218,28 @@ interface UpdateOutcome {
   after?: Document;
 }
 
+/** Rejects an update document with unknown operators before anything matches, as mongod parses it first. */
+function validateUpdateSpec(spec: unknown): void {
+  if (Array.isArray(spec) || spec === null || typeof spec !== 'object') return;
+  const keys = Object.keys(spec);
+  if (!keys.some((k) => k.startsWith('$'))) return;
+  for (const op of keys) {
+    if (op !== '$setOnInsert' && !KNOWN_UPDATE_OPERATORS.has(op)) {
+      throw new WriteError(
+        ErrorCodes.FailedToParse,
+        `Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`,
+      );
+    }
+  }
+}
+
 function updateMatching(
   view: CollectionView,
   q: Document,
   spec: Document | Document[],
   options: { multi: boolean; upsert: boolean; arrayFilters?: Document[]; sort?: Document },
 ): UpdateOutcome {
+  validateUpdateSpec(spec);
   let matches = select(view, q);
   if (options.sort && matches.length > 1) {
     const sorted = mingoFind(

@@ -1,0 +1,132 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createPolyMongo, type PolyMongo } from '@polymongo/native';
+import { type RunningMongo, startMongo } from '@polymongo/testkit';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { createMetrics, dashboardHandler, type Handler, healthHandler, readyHandler } from '../src/index.js';
+
+let mongo: RunningMongo;
+const cleanup: Array<() => Promise<unknown>> = [];
+beforeAll(async () => {
+  mongo = await startMongo({ quiet: true });
+});
+afterEach(async () => {
+  await Promise.all(cleanup.splice(0).map((fn) => fn()));
+});
+afterAll(async () => {
+  await mongo?.stop();
+});
+
+function client(): PolyMongo {
+  const poly = createPolyMongo({ uri: mongo.uri, monitorOperations: true, logger: { level: 'silent' }, topTenantsTracked: 3 });
+  cleanup.push(() => poly.forceClose());
+  return poly;
+}
+
+async function serve(handler: Handler): Promise<string> {
+  const server: Server = createServer((req, res) => handler(req, res));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanup.push(() => new Promise((r) => server.close(r)));
+  server.closeAllConnections?.bind(server);
+  cleanup.unshift(async () => server.closeAllConnections());
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+describe('Prometheus metrics', () => {
+  test('expose pool connections, operations by command, durations and capped per-tenant series', async () => {
+    const poly = client();
+    const metrics = createMetrics(poly, { topTenants: 2 });
+    cleanup.push(async () => metrics.stop());
+    const url = await serve(metrics.handler);
+    for (const t of ['pmo_a', 'pmo_a', 'pmo_a', 'pmo_b', 'pmo_b', 'pmo_c', 'pmo_d']) await poly.db(t).collection('c').findOne({});
+    await poly.db('pmo_a').collection('c').insertOne({ x: 1 });
+    const res = await fetch(`${url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+    expect(text).toMatch(/polymongo_pool_connections\{pool="cluster:default",state="open"\} [1-9]/);
+    expect(text).toMatch(/polymongo_operations_total\{command="find"\} 7/);
+    expect(text).toMatch(/polymongo_operations_total\{command="insert"\} 1/);
+    expect(text).toMatch(/polymongo_operation_duration_seconds_count\{command="find"\} 7/);
+    expect(text).toMatch(/polymongo_tenant_operations\{tenant="pmo_a"\} 4/);
+    expect(text).toMatch(/polymongo_tenant_operations\{tenant="pmo_b"\} 2/);
+    expect(text).toMatch(/polymongo_tenant_operations\{tenant="other"\} 2/);
+    expect(text).toMatch(/polymongo_client_state\{state="connected"\} 1/);
+    expect(text).toContain('polymongo_cached_tenants 4');
+    expect(text).not.toMatch(/tenant="pmo_c"/);
+  });
+
+  test('failed operations count as errors', async () => {
+    const poly = client();
+    const metrics = createMetrics(poly);
+    cleanup.push(async () => metrics.stop());
+    await poly
+      .db('pmo_err')
+      .collection('c')
+      .updateOne({}, { $bogus: 1 } as never)
+      .catch(() => undefined);
+    const text = await (await fetch(`${await serve(metrics.handler)}/metrics`)).text();
+    expect(text).toMatch(/polymongo_operation_errors_total\{command="update"\} 1/);
+  });
+});
+
+describe('health and readiness', () => {
+  test('200 with state and latency when connected; 503 once closed', async () => {
+    const poly = client();
+    const health = await serve(healthHandler(poly));
+    const ready = await serve(readyHandler(poly));
+    const ok = await fetch(health);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ status: 'ok', state: 'connected' });
+    expect((await fetch(ready)).status).toBe(200);
+    await poly.close();
+    const down = await fetch(health);
+    expect(down.status).toBe(503);
+    expect(await down.json()).toMatchObject({ status: 'unavailable', state: 'closed' });
+    expect((await fetch(ready)).status).toBe(503);
+  });
+
+  test('503 when the server cannot be reached', async () => {
+    const poly = createPolyMongo({
+      uri: 'mongodb://127.0.0.1:9/',
+      retry: { attempts: 1 },
+      driverOptions: { serverSelectionTimeoutMS: 300 },
+      logger: { level: 'silent' },
+    });
+    cleanup.push(() => poly.forceClose());
+    const res = await fetch(await serve(healthHandler(poly)));
+    expect(res.status).toBe(503);
+  });
+});
+
+describe('dashboard', () => {
+  test('serves a self-contained page that loads nothing from outside', async () => {
+    const poly = client();
+    const url = await serve(dashboardHandler(poly, { title: 'Test <app>' }));
+    const res = await fetch(`${url}/dashboard`);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('Test &#60;app&#62;');
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|https?:\/\//);
+  });
+
+  test('streams a snapshot about every interval over SSE, with operations and pools', async () => {
+    const poly = client();
+    const url = await serve(dashboardHandler(poly, { intervalMS: 100 }));
+    await poly.db('pmo_dash').collection('c').findOne({});
+    const controller = new AbortController();
+    const res = await fetch(`${url}/dashboard/events`, { signal: controller.signal });
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    while ((text.match(/event: stats/g) ?? []).length < 3) text += new TextDecoder().decode((await reader.read()).value);
+    controller.abort();
+    const snapshots = text
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => JSON.parse(l.slice(6)));
+    expect(snapshots[0]).toMatchObject({ state: 'connected', totalOps: 1, topTenants: [{ tenant: 'pmo_dash', ops: 1, errors: 0 }] });
+    expect(snapshots[0].pools[0]).toMatchObject({ key: 'cluster:default', state: 'connected' });
+    expect(snapshots[0].pools[0].open).toBeGreaterThanOrEqual(1);
+  });
+});
