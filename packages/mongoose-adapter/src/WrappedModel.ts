@@ -1,7 +1,7 @@
 import type { Connection, Model } from 'mongoose';
 
 // biome-ignore lint/suspicious/noExplicitAny: a Mongoose model of any document type
-export type AnyModel = Model<any>;
+export type AnyModel = Model<any, any, any, any, any, any>;
 
 /**
  * A Mongoose model that serves every tenant: `.db(tenant)` is the model bound to that tenant's database, and every

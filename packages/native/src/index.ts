@@ -12,6 +12,7 @@ export {
   type PolyMongoEvents,
   type PolyMongoPlugin,
   type Route,
+  redactText,
   redactUri,
   runWithTenant,
   type StatsSnapshot,
