@@ -186,3 +186,12 @@ describe('update validation', () => {
     expect(err.code).toBe(9);
   });
 });
+
+describe('document layout', () => {
+  test('_id is stored as the first field, wherever the client put it', async () => {
+    const coll = db().collection('layout');
+    await coll.insertOne({ a: 1, _id: 'x' as never, b: 2 });
+    const raw = await coll.findOne({ _id: 'x' as never });
+    expect(Object.keys(raw ?? {})).toEqual(['_id', 'a', 'b']);
+  });
+});

@@ -84,8 +84,12 @@ function writeErrorEntry(index: number, err: unknown): Document {
   throw err;
 }
 
+/** The stored form of a new document: mongod adds a missing _id and always stores _id as the first field. */
 function withId(doc: Document): Document {
-  return '_id' in doc ? doc : { _id: new ObjectId(), ...doc };
+  if (!('_id' in doc)) return { _id: new ObjectId(), ...doc };
+  if (Object.keys(doc)[0] === '_id') return doc;
+  const { _id, ...rest } = doc;
+  return { _id, ...rest };
 }
 
 const insert: CommandHandler = (ctx) => {
