@@ -164,3 +164,17 @@ describe('package boundaries', () => {
     expect(offenders).toEqual([]);
   });
 });
+
+describe('child loggers', () => {
+  test('pool logs carry cluster and pool; dedicated pool logs carry the tenant', async () => {
+    const { lines, logger } = captureLogger();
+    const port = new FakePort();
+    const core = new PolyMongoCore({ uri: SECRET_URI, logger, dedicated: [{ tenants: 'vip' }] }, port);
+    core.acquire('vip');
+    await core.connect();
+    await new Promise((r) => setTimeout(r, 10));
+    const connected = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'connected');
+    expect(connected).toContainEqual(expect.objectContaining({ cluster: 'default', pool: 'cluster:default' }));
+    expect(connected).toContainEqual(expect.objectContaining({ cluster: 'default', pool: 'dedicated:vip', tenant: 'vip' }));
+  });
+});

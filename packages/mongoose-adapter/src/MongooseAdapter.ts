@@ -38,8 +38,7 @@ export class MongooseAdapter {
 
   /** The base Mongoose connection of a cluster's shared pool, bound to its MongoClient once that connects. */
   baseConnection(clusterId = this.poly.core.config.defaultCluster): Connection {
-    const entry = this.poly.core.sharedPool(clusterId);
-    return this.connections.baseFor(entry.pool, entry);
+    return this.connections.baseFor(this.poly.core.sharedPool(clusterId));
   }
 
   /** The base model bound to one tenant's database, compiled on first use and cached. */
@@ -77,10 +76,8 @@ export class MongooseAdapter {
 
   /** Frees a tenant's Mongoose connection and models, and its native handles. */
   evict(tenant: string): boolean {
-    const id = this.poly.route(tenant).tenantId;
-    const fromMongoose = this.connections.evict(id);
-    const fromCore = this.poly.evict(id);
-    return fromMongoose || fromCore;
+    // The core emits tenantEvicted, which releases the tenant's Mongoose connection too.
+    return this.poly.evict(this.poly.route(tenant).tenantId);
   }
 
   /** Tenant Mongoose connections currently cached. */

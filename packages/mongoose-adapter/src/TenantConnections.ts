@@ -1,45 +1,51 @@
-import { LruCache, type PolyMongoCore, type Route } from '@polymongo/core';
+import type { PolyMongoCore, PoolEntry, Route, TenantHandle } from '@polymongo/core';
 import type { NativePool } from '@polymongo/native';
 import type { Db } from 'mongodb';
 import type { Connection, Mongoose } from 'mongoose';
 
+interface TenantConnection {
+  route: Route;
+  conn: Connection;
+  base: Connection;
+}
+
 /**
  * Mongoose connections for tenants: one base Connection per PolyMongo pool, bound to that pool's MongoClient
- * with `setClient` (so Mongoose and native access share sockets), and one `useDb` connection per tenant, kept in
- * a bounded LRU. Evicting a tenant removes its connection from Mongoose's own caches too.
+ * with `setClient` (so Mongoose and native access share sockets), and one `useDb` connection per tenant.
+ *
+ * A tenant's connection lives exactly as long as the core's cached handle of that tenant: it hangs off the handle
+ * (one LRU for both, so a lookup relinks one list node, not two), and when the core evicts the tenant, for any
+ * reason, the connection is removed from Mongoose's own caches too.
  */
 export class TenantConnections {
   private readonly bases = new WeakMap<NativePool, Connection>();
-  private readonly tenants: LruCache<string, { route: Route; conn: Connection; base: Connection }>;
+  private readonly byHandle = new WeakMap<TenantHandle<NativePool, Db>, TenantConnection>();
+  private readonly byTenant = new Map<string, TenantConnection>();
 
   constructor(
     private readonly core: PolyMongoCore<NativePool, Db>,
     private readonly mongoose: Mongoose,
   ) {
-    this.tenants = new LruCache(core.config.maxCachedTenants, (tenantId, entry) => {
-      if (core.isPinned(tenantId)) return false;
-      release(entry.base, entry.conn);
-      return true;
-    });
-    core.on('tenantEvicted', ({ tenantId, reason }) => {
-      if (reason !== 'lru') this.evict(tenantId);
-    });
+    core.on('tenantEvicted', ({ tenantId }) => this.release(tenantId));
   }
 
   /** The tenant's Mongoose connection (a `useDb` child of its pool's base connection). */
-  connectionFor(tenant?: string | null): { route: Route; conn: Connection } {
-    const { route, pool } = this.core.acquire(tenant);
-    const cached = this.tenants.get(route.tenantId);
-    if (cached && cached.route.poolKey === route.poolKey) return cached;
-    const base = this.baseFor(pool.pool, pool);
+  connectionFor(tenant?: string | null): TenantConnection {
+    const handle = this.core.acquire(tenant);
+    const cached = this.byHandle.get(handle);
+    if (cached) return cached;
+    const base = this.baseFor(handle.pool);
     // Mongoose 9 dropped `noListener` (useDb registers no listeners any more); useCache shares one child per name.
-    const conn = base.useDb(route.dbName, { useCache: true });
-    this.tenants.set(route.tenantId, { route, conn, base });
-    return { route, conn };
+    const entry: TenantConnection = { route: handle.route, conn: base.useDb(handle.route.dbName, { useCache: true }), base };
+    this.release(handle.route.tenantId);
+    this.byHandle.set(handle, entry);
+    this.byTenant.set(handle.route.tenantId, entry);
+    return entry;
   }
 
   /** The base connection of a pool, created on first use and bound to the pool's client once it connects. */
-  baseFor(pool: NativePool, entry: Parameters<PolyMongoCore<NativePool, Db>['registry']['connect']>[0]): Connection {
+  baseFor(entry: PoolEntry<NativePool>): Connection {
+    const pool = entry.pool;
     let base = this.bases.get(pool);
     if (!base) {
       const created = this.mongoose.createConnection();
@@ -57,27 +63,24 @@ export class TenantConnections {
     return base;
   }
 
-  evict(tenantId: string): boolean {
-    const entry = this.tenants.peek(tenantId);
+  /** Drops a tenant's connection from every Mongoose cache that would keep it (and its models) alive. */
+  release(tenantId: string): boolean {
+    const entry = this.byTenant.get(tenantId);
     if (!entry) return false;
-    this.tenants.delete(tenantId);
-    release(entry.base, entry.conn);
+    this.byTenant.delete(tenantId);
+    const { base, conn } = entry;
+    const internal = base as unknown as { relatedDbs: Record<string, Connection>; otherDbs: Connection[] };
+    if (internal.relatedDbs[conn.name] === conn) delete internal.relatedDbs[conn.name];
+    const at = internal.otherDbs.indexOf(conn);
+    if (at !== -1) internal.otherDbs.splice(at, 1);
+    const child = conn as unknown as { otherDbs: Connection[]; models: Record<string, unknown>; collections: Record<string, unknown> };
+    child.otherDbs = [];
+    for (const model of Object.keys(child.models)) delete child.models[model];
+    for (const coll of Object.keys(child.collections)) delete child.collections[coll];
     return true;
   }
 
   get size(): number {
-    return this.tenants.size;
+    return this.byTenant.size;
   }
-}
-
-/** Drops a useDb connection from every Mongoose cache that would keep it (and its models) alive. */
-function release(base: Connection, conn: Connection): void {
-  const name = conn.name;
-  const internal = base as unknown as { relatedDbs: Record<string, Connection>; otherDbs: Connection[] };
-  if (internal.relatedDbs[name] === conn) delete internal.relatedDbs[name];
-  internal.otherDbs = internal.otherDbs.filter((c) => c !== conn);
-  const child = conn as unknown as { otherDbs: Connection[]; models: Record<string, unknown>; collections: Record<string, unknown> };
-  child.otherDbs = [];
-  for (const model of Object.keys(child.models)) delete child.models[model];
-  for (const coll of Object.keys(child.collections)) delete child.collections[coll];
 }

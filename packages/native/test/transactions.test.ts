@@ -73,6 +73,37 @@ describe('transactions', () => {
     ).toBe(1);
   });
 
+  test('retries the commit on UnknownTransactionCommitResult and commits exactly once', async () => {
+    const poly = env.make({ driverOptions: { appName: 'pmn-txn-commit' } });
+    const t = tenantId('commit');
+    await poly.db(t).collection('c').insertOne({ seed: 1 });
+    // Twice: the driver retries a failed commit once by itself; the second failure reaches PolyMongo's loop.
+    await env.observer.db('admin').command({
+      configureFailPoint: 'failCommand',
+      mode: { times: 2 },
+      data: {
+        failCommands: ['commitTransaction'],
+        errorCode: 91,
+        errorLabels: ['UnknownTransactionCommitResult'],
+        appName: 'pmn-txn-commit',
+      },
+    });
+    let runs = 0;
+    try {
+      await poly.withTransaction(
+        async (session) => {
+          runs += 1;
+          await poly.db(t).collection('c').insertOne({ committed: true }, { session });
+        },
+        { tenants: [t] },
+      );
+    } finally {
+      await env.observer.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off' });
+    }
+    expect(runs).toBe(1);
+    expect(await poly.db(t).collection('c').countDocuments({ committed: true })).toBe(1);
+  });
+
   test('tenants on different clusters are refused before the callback runs', async () => {
     const poly = env.make({
       uri: undefined,

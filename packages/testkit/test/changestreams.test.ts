@@ -75,6 +75,23 @@ describe('change streams', () => {
     expect(rest.map((e) => e.fullDocument.i)).toEqual([2, 3]);
   });
 
+  test('startAfter an invalidate token opens a new stream after the drop', async () => {
+    const coll = env.client.db(uniqueDbName('after')).collection('c');
+    await coll.insertOne({ x: 1 });
+    const stream = coll.watch([], FAST);
+    await stream.tryNext();
+    await coll.drop();
+    const events = (await take(stream, 2)) as Array<ChangeStreamDocument<Document>>;
+    expect(events[1]?.operationType).toBe('invalidate');
+    await stream.close();
+    const resumeOn = coll.watch([], { ...FAST, startAfter: events[1]?._id });
+    await coll.insertOne({ reborn: true });
+    const [next] = (await take(resumeOn, 1)) as Array<ChangeStreamDocument<Document> & { fullDocument: Document }>;
+    await resumeOn.close();
+    expect(next?.operationType).toBe('insert');
+    expect(next?.fullDocument).toMatchObject({ reborn: true });
+  });
+
   test('startAtOperationTime replays events from a cluster time', async () => {
     const d = env.client.db(uniqueDbName('optime'));
     const session = env.client.startSession({ causalConsistency: true });

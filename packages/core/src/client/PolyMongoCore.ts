@@ -287,10 +287,12 @@ export class PolyMongoCore<Pool, Handle> {
     this.events.emit('operation', info);
     const threshold = this.config.slowOperationMS;
     if (threshold !== undefined && info.durationMS >= threshold) {
-      this.logger.warn(
-        { tenant: info.tenantId, db: info.dbName, command: info.command, durationMS: Math.round(info.durationMS * 100) / 100 },
-        'slow operation',
-      );
+      this.logger
+        .child({ tenant: info.tenantId, cluster: this.registry.get(info.poolKey ?? '')?.spec.clusterId })
+        .warn(
+          { tenant: info.tenantId, db: info.dbName, command: info.command, durationMS: Math.round(info.durationMS * 100) / 100 },
+          'slow operation',
+        );
       this.events.emit('slowOperation', info);
     }
   }

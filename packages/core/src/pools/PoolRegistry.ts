@@ -21,6 +21,8 @@ export interface PoolEntry<Pool> {
   lastUsed: number;
   readonly autoCloseTTL: number | undefined;
   idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A child logger carrying this pool's cluster, key and (dedicated) tenant. */
+  readonly logger: LoggerLike;
 }
 
 export interface PoolRegistryOptions {
@@ -120,6 +122,7 @@ export class PoolRegistry<Pool, Handle> {
       lastUsed: performance.now(),
       autoCloseTTL: dedicated?.autoClose ? dedicated.ttlMS : undefined,
       idleTimer: undefined,
+      logger: this.options.logger.child({ cluster: spec.clusterId, pool: spec.key, ...(spec.tenant ? { tenant: spec.tenant } : {}) }),
     };
     this.entries.set(spec.key, entry);
     this.options.events.emit('poolCreated', {
@@ -128,7 +131,7 @@ export class PoolRegistry<Pool, Handle> {
       clusterId: spec.clusterId,
       ...(spec.tenant ? { tenant: spec.tenant } : {}),
     });
-    this.options.logger.debug({ pool: spec.key, uri: redactUri(spec.uri) }, 'pool created');
+    entry.logger.debug({ uri: redactUri(spec.uri) }, 'pool created');
     this.connectInBackground(entry);
     return entry;
   }
@@ -150,7 +153,8 @@ export class PoolRegistry<Pool, Handle> {
   }
 
   private async connectWithRetry(entry: PoolEntry<Pool>): Promise<void> {
-    const { retry, logger, events } = this.options;
+    const { retry, events } = this.options;
+    const logger = entry.logger;
     const target = redactUri(entry.spec.uri);
     for (let attempt = 1; ; attempt++) {
       this.setState(entry, attempt === 1 ? 'connecting' : 'retrying');
@@ -160,7 +164,7 @@ export class PoolRegistry<Pool, Handle> {
         entry.lastError = undefined;
         this.setState(entry, 'connected');
         events.emit('connect', { poolKey: entry.spec.key, clusterId: entry.spec.clusterId });
-        logger.info({ pool: entry.spec.key, uri: target }, 'connected');
+        logger.info({ uri: target }, 'connected');
         this.scheduleIdleCheck(entry);
         return;
       } catch (error) {
@@ -175,12 +179,12 @@ export class PoolRegistry<Pool, Handle> {
           this.setState(entry, 'failed');
         }
         if (entry.lastError && (entry.state === 'auth_failed' || entry.state === 'failed')) {
-          logger.error({ pool: entry.spec.key, uri: target, attempt, code: entry.lastError.code }, entry.lastError.message);
+          logger.error({ uri: target, attempt, code: entry.lastError.code }, entry.lastError.message);
           events.emit('error', { error: entry.lastError, poolKey: entry.spec.key });
           throw entry.lastError;
         }
         const delay = backoffDelay(retry, attempt);
-        logger.warn({ pool: entry.spec.key, uri: target, attempt, delayMS: delay, reason }, 'connect failed; retrying');
+        logger.warn({ uri: target, attempt, delayMS: delay, reason }, 'connect failed; retrying');
         await sleep(delay, this.abort.signal);
       }
     }
@@ -250,7 +254,7 @@ export class PoolRegistry<Pool, Handle> {
     try {
       await this.port.close(entry.pool, force);
     } catch (error) {
-      this.options.logger.warn({ pool: entry.spec.key, reason: redactText(String(error)) }, 'error while closing pool');
+      entry.logger.warn({ reason: redactText(String(error)) }, 'error while closing pool');
     }
     this.setState(entry, 'closed');
     this.options.events.emit('poolClosed', { poolKey: entry.spec.key, reason });
