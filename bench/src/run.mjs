@@ -126,8 +126,41 @@ async function serverConnections(observer) {
   return status.connections.current;
 }
 
-const server = await startServer();
-const observer = await new MongoClient(server.uri).connect();
+let server = await startServer();
+let observer = await new MongoClient(server.uri).connect();
+
+/** Writes the read tenants: readTenants tenants with 10 documents each, through the raw driver. */
+async function seed() {
+  log(`seeding ${config.readTenants} tenants on ${server.kind}...`);
+  for (let t = 0; t < config.readTenants; t++) {
+    const coll = observer.db(`read_${t}`).collection(COLLECTION);
+    await coll.deleteMany({});
+    await coll.insertMany(SEED_IDS.map((_id, i) => ({ _id, name: `item-${i}`, n: i, tags: ['a', 'b'] })));
+  }
+}
+
+/**
+ * Handle acquisition leaves the server busy (Mongoose creates collections and indexes for every tenant it touched,
+ * 100,000s of them): later scenarios get a fresh embedded server, or wait for an external one to go quiet.
+ */
+async function quietServer() {
+  if (server.kind === 'external') {
+    let last = -1;
+    for (let i = 0; i < 120; i++) {
+      const { opcounters } = await observer.db('admin').command({ serverStatus: 1 });
+      const total = Object.values(opcounters).reduce((a, b) => a + Number(b), 0);
+      if (total - last < 50) return;
+      last = total;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    return;
+  }
+  await observer.close();
+  await server.stop();
+  server = await startServer();
+  observer = await new MongoClient(server.uri).connect();
+  await seed();
+}
 const results = {
   date: new Date().toISOString(),
   mode: QUICK ? 'quick' : 'full',
@@ -151,13 +184,7 @@ const results = {
 const names = Object.keys(contenders);
 
 try {
-  // Seed: readTenants tenants with 10 documents each, written once through the raw driver.
-  log(`seeding ${config.readTenants} tenants on ${server.kind}...`);
-  for (let t = 0; t < config.readTenants; t++) {
-    const coll = observer.db(`read_${t}`).collection(COLLECTION);
-    await coll.deleteMany({});
-    await coll.insertMany(SEED_IDS.map((_id, i) => ({ _id, name: `item-${i}`, n: i, tags: ['a', 'b'] })));
-  }
+  await seed();
 
   if (wants('acquire')) {
     log('scenario 1: handle acquisition');
@@ -194,6 +221,10 @@ try {
       }
     }
     results.scenarios.acquire = rows;
+  }
+
+  if (wants('acquire') && (wants('read') || wants('write') || wants('memory') || wants('connections') || wants('coldstart'))) {
+    await quietServer();
   }
 
   if (wants('read')) {
