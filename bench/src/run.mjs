@@ -91,7 +91,14 @@ async function startServer() {
   });
   // SIGKILL and wait: a server still working through a backlog must not compete for the CPU with what comes next.
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  return { uri, kind: 'embedded (own process)', stop: async () => void (child.kill('SIGKILL'), await exited) };
+  return {
+    uri,
+    kind: 'embedded (own process)',
+    stop: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
