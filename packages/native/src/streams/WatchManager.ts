@@ -126,25 +126,12 @@ export class WatchManager {
     const release = this.core.pin(route);
     this.core.streamOpened();
     set.add(stream);
-    let tracked = true;
-    const untrack = () => {
-      if (!tracked) return;
-      tracked = false;
+    afterClose(stream, () => {
       set.delete(stream);
       if (set.size === 0) this.byTenant.delete(route.tenantId);
       release();
       this.core.streamClosed();
-    };
-    // The driver re-creates its cursor when it resumes, and that cursor's 'close' is re-emitted by the stream,
-    // so only a close of the stream itself ends tracking.
-    const close = stream.close.bind(stream);
-    stream.close = async () => {
-      try {
-        await close();
-      } finally {
-        untrack();
-      }
-    };
+    });
   }
 
   private tenantSet(tenantId: string): Set<ChangeStream> {
@@ -188,19 +175,10 @@ export class WatchManager {
         if (store) persistTokens(stream, store, storeKey, core);
         const releases = routes.map((r) => core.pin(r));
         core.streamOpened();
-        const close = stream.close.bind(stream);
-        let open = true;
-        stream.close = async () => {
-          try {
-            await close();
-          } finally {
-            if (open) {
-              open = false;
-              for (const release of releases) release();
-              core.streamClosed();
-            }
-          }
-        };
+        afterClose(stream, () => {
+          for (const release of releases) release();
+          core.streamClosed();
+        });
         self.attach(stream, (db) => byDb.get(db) ?? tenantFromDbName(db, naming));
       }
     });
@@ -229,6 +207,26 @@ export class WatchManager {
     await Promise.all([...streams.map((s) => s.close().catch(() => undefined)), ...fans.map((f) => f.close())]);
     return streams.length + fans.length;
   }
+}
+
+/**
+ * Runs `fn` once, after the stream itself is closed (by the caller, by PolyMongo, or by the driver on a fatal
+ * error). The driver re-creates its cursor when it resumes and re-emits that cursor's 'close' on the stream, so the
+ * 'close' event cannot tell; wrapping `close()` can.
+ */
+function afterClose(stream: ChangeStream, fn: () => void): void {
+  const close = stream.close.bind(stream);
+  let done = false;
+  stream.close = async () => {
+    try {
+      await close();
+    } finally {
+      if (!done) {
+        done = true;
+        fn();
+      }
+    }
+  };
 }
 
 /** Saves every new resume token, in order, so a restart resumes right after the last event handed out. */
