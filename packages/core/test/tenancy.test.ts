@@ -114,3 +114,13 @@ describe('default tenant', () => {
     expect(() => core({ defaultTenant: 'a.b' })).toThrow(InvalidTenantError);
   });
 });
+
+describe('naming functions', () => {
+  test('a tenantDb function that returns no string is INVALID_TENANT naming the function', () => {
+    const c = core({ strictTenancy: true, tenantDb: ((id: string) => (id === 'odd' ? 42 : id)) as unknown as (id: string) => string });
+    expect(() => c.route('odd')).toThrow(
+      expect.objectContaining({ code: 'INVALID_TENANT', rule: 'type', message: expect.stringMatching(/tenantDb function/) }),
+    );
+    expect(c.route('even').dbName).toBe('even');
+  });
+});

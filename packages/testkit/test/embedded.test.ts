@@ -174,3 +174,21 @@ describe('startMongo', () => {
     }
   });
 });
+
+describe('embedded server: transactions across a drop', () => {
+  // mongod makes the drop wait for the transaction's locks; the embedded server lets it through, and the commit
+  // must still keep every write it acknowledged.
+  test('a commit after its collection was dropped keeps the transaction writes', async () => {
+    const s = await server();
+    const c = await connect(s.uri);
+    const coll = c.db('d').collection('c');
+    await coll.insertOne({ before: true });
+    const session = c.startSession();
+    session.startTransaction();
+    await coll.insertOne({ inTxn: true }, { session });
+    await coll.drop();
+    await session.commitTransaction();
+    await session.endSession();
+    expect(await coll.find({}, { projection: { _id: 0 } }).toArray()).toEqual([{ inTxn: true }]);
+  });
+});

@@ -1,4 +1,4 @@
-import { TenantRequiredError } from '../errors/errors.js';
+import { InvalidTenantError, TenantRequiredError } from '../errors/errors.js';
 import { LruCache } from '../pools/LruCache.js';
 import type { ClusterRouter } from '../routing/ClusterRouter.js';
 import { currentTenant } from './context.js';
@@ -49,7 +49,12 @@ export class TenantRouter {
     if (hit !== undefined) return hit;
     normalizeTenantId(tenantId);
     const dbName = this.toDbName(tenantId);
-    if (typeof dbName !== 'string') normalizeTenantId(dbName);
+    if (typeof dbName !== 'string') {
+      throw new InvalidTenantError(
+        'type',
+        `The tenantDb function returned ${typeof dbName} for tenant "${tenantId}"; it must return a database name string.`,
+      );
+    }
     assertDatabaseName(tenantId, dbName, this.options.allowReservedDatabases);
     const clusterId = this.options.clusters.clusterOf(tenantId);
     const route: Route = {

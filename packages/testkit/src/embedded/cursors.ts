@@ -50,10 +50,6 @@ export class CursorRegistry {
   delete(id: number): boolean {
     return this.cursors.delete(id);
   }
-
-  get size(): number {
-    return this.cursors.size;
-  }
 }
 
 /** Takes the next batch of a query cursor: `batchSize` documents at most, and never more than fits a reply. */

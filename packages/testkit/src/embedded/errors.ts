@@ -19,14 +19,12 @@ export const ErrorCodes = {
   InvalidNamespace: 73,
   IndexOptionsConflict: 85,
   IndexKeySpecsConflict: 86,
-  OperationNotSupportedInTransaction: 263,
   WriteConflict: 112,
   NoSuchTransaction: 251,
   TransactionTooOld: 225,
   ChangeStreamHistoryLost: 286,
   FailedToParse: 9,
   DuplicateKey: 11000,
-  Location40324: 40324,
 } as const;
 
 const CODE_NAMES = new Map<number, string>(Object.entries(ErrorCodes).map(([name, code]) => [code, name]));

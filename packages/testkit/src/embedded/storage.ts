@@ -128,10 +128,6 @@ export class Collection {
     }
   }
 
-  get hasSecondaryUniques(): boolean {
-    return this.uniques.length > 0;
-  }
-
   private indexDoc(key: string, doc: Document): void {
     for (const index of this.uniques) for (const k of this.uniqueKeysOf(index, doc)) index.entries.set(k, key);
   }

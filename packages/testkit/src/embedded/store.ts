@@ -226,16 +226,20 @@ export class Store {
 
   commitTransaction(txn: Transaction): void {
     if (txn.state !== 'in_progress') return;
+    // A collection dropped (or replaced) while the transaction wrote to it: the writes go to the one there now.
+    const current = (coll: Collection) => this.database(coll.db, false)?.collections.get(coll.name);
     // Unique indexes are checked against the committed data before anything is applied, so a commit is all or nothing.
     for (const [coll, tc] of txn.collections) {
-      for (const [key, doc] of tc.writes) if (doc) coll.checkUnique(doc, key, (other) => tc.writes.has(other));
+      const target = current(coll);
+      if (target) for (const [key, doc] of tc.writes) if (doc) target.checkUnique(doc, key, (other) => tc.writes.has(other));
     }
     for (const [coll, tc] of txn.collections) {
+      if (tc.writes.size === 0) continue;
+      const target = current(coll) ?? (this.collection(coll.db, coll.name, true) as Collection);
       for (const [key, doc] of tc.writes) {
-        coll.put(key, doc, ++this.version);
+        target.put(key, doc, ++this.version);
         coll.locks.delete(key);
       }
-      if (!this.databases.get(coll.db)?.collections.has(coll.name)) this.collection(coll.db, coll.name, true);
     }
     for (const change of txn.pending) this.changes.record(change);
     txn.state = 'committed';
