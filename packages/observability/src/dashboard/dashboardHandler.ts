@@ -17,8 +17,10 @@ export interface DashboardSnapshot {
   totalOps: number;
   errors: number;
   opsPerSec: number;
-  p50: number;
-  p99: number;
+  /** Median operation latency over the last 10 s in ms; `null` when no operation finished in that window. */
+  p50: number | null;
+  /** 99th percentile latency over the last 10 s in ms; `null` when no operation finished in that window. */
+  p99: number | null;
   pools: Array<{ key: string; state: string; open: number; inUse: number; available: number; waiting: number; max: number }>;
   topTenants: Array<{ tenant: string; ops: number; errors: number }>;
   cachedTenants: number;
@@ -35,13 +37,14 @@ export interface DashboardSnapshot {
  * app.use('/dashboard', dashboardHandler(poly));                        // Express
  * if (req.url.startsWith('/dashboard')) return dashboard(req, res);      // node:http
  */
-export function dashboardHandler(poly: PolyMongo, options: DashboardOptions = {}): Handler {
+export function dashboardHandler(poly: PolyMongo, options: DashboardOptions = {}): Handler & { stop(): void } {
   const intervalMS = options.intervalMS ?? 1000;
+  // A fixed-size ring: recording costs the same whether or not anyone watches the page.
   const window = new OperationWindow(10_000);
-  poly.on('operation', (op) => window.add(op));
+  const unsubscribe = poly.on('operation', (op) => window.add(op));
   const page = dashboardPage(options.title ?? 'PolyMongo');
 
-  return (req, res) => {
+  const handler: Handler = (req, res) => {
     if (!pathOf(req).endsWith('/events')) {
       res.writeHead(200, {
         'content-type': 'text/html; charset=utf-8',
@@ -70,8 +73,8 @@ export function dashboardHandler(poly: PolyMongo, options: DashboardOptions = {}
         totalOps: stats.operations.total,
         errors: stats.operations.errors,
         opsPerSec: Math.round(opsPerSec * 10) / 10,
-        p50: Math.round(latency.p50 * 100) / 100,
-        p99: Math.round(latency.p99 * 100) / 100,
+        p50: latency.p50 === undefined ? null : Math.round(latency.p50 * 100) / 100,
+        p99: latency.p99 === undefined ? null : Math.round(latency.p99 * 100) / 100,
         pools: stats.pools.map((p) => ({
           key: p.key,
           state: p.state,
@@ -92,4 +95,6 @@ export function dashboardHandler(poly: PolyMongo, options: DashboardOptions = {}
     const timer = setInterval(send, intervalMS);
     req.on('close', () => clearInterval(timer));
   };
+  /** Stops listening to the client's operations (the page then shows no latency). */
+  return Object.assign(handler, { stop: unsubscribe });
 }

@@ -39,8 +39,8 @@ export function dashboardPage(title: string): string {
   <div class="card"><h2>Operations / s</h2><div class="value" id="ops-rate">0</div></div>
   <div class="card"><h2>Operations</h2><div class="value" id="ops-total">0</div></div>
   <div class="card"><h2>Errors</h2><div class="value" id="ops-errors">0</div></div>
-  <div class="card"><h2>Latency p50</h2><div class="value"><span id="p50">0</span> <small class="muted">ms</small></div></div>
-  <div class="card"><h2>Latency p99</h2><div class="value"><span id="p99">0</span> <small class="muted">ms</small></div></div>
+  <div class="card"><h2>Latency p50</h2><div class="value"><span id="p50">\u2014</span> <small class="muted">ms</small></div></div>
+  <div class="card"><h2>Latency p99</h2><div class="value"><span id="p99">\u2014</span> <small class="muted">ms</small></div></div>
   <div class="card"><h2>Connections open</h2><div class="value" id="conn-open">0</div></div>
   <div class="card"><h2>Cached tenants</h2><div class="value" id="tenants-cached">0</div></div>
   <div class="card"><h2>Change streams</h2><div class="value" id="streams">0</div></div>
@@ -55,7 +55,7 @@ export function dashboardPage(title: string): string {
 (() => {
   const $ = (id) => document.getElementById(id);
   const history = [];
-  const fmt = (n, d = 0) => Number(n).toLocaleString('en', { maximumFractionDigits: d, minimumFractionDigits: d });
+  const fmt = (n, d = 0) => (n === null || n === undefined ? '\u2014' : Number(n).toLocaleString('en', { maximumFractionDigits: d, minimumFractionDigits: d }));
   const cell = (text) => { const td = document.createElement('td'); td.textContent = String(text); return td; };
   function draw() {
     const canvas = $('chart');
