@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors/errors.js';
+import { fairnessSchema, quotasSchema } from '../fairness/options.js';
 import { type PoolSettings, PROFILES, type ProfileName } from './profiles.js';
 import { parseMongoUri } from './uri.js';
 
@@ -105,6 +106,8 @@ const optionsSchema = z
       .strict()
       .optional(),
     topTenantsTracked: positiveInt.max(100_000).default(1_000),
+    fairness: fairnessSchema.optional(),
+    quotas: quotasSchema.optional(),
     driverOptions: z.record(z.string(), z.unknown()).optional(),
   })
   .strict()
