@@ -21,6 +21,7 @@ export {
 export * from './errors/index.js';
 export type { OperationInfo, PolyMongoEventName, PolyMongoEvents, StateChangeEvent } from './events/events.js';
 export type { OperationStart, PolyMongoPlugin } from './events/plugins.js';
+export type { FairnessOptions, QuotaOptions, TenantQuota } from './fairness/options.js';
 export { backoffDelay, type RetryPolicy } from './lifecycle/backoff.js';
 export { classifyError, type ErrorClass } from './lifecycle/classifyError.js';
 export { CONNECTION_STATES, type ConnectionState } from './lifecycle/states.js';

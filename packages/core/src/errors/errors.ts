@@ -11,7 +11,9 @@ export type PolyMongoErrorCode =
   | 'TRANSACTIONS_UNSUPPORTED'
   | 'CROSS_CLUSTER_TRANSACTION'
   | 'VALIDATION_FAILED'
-  | 'CLOSE_TIMEOUT';
+  | 'CLOSE_TIMEOUT'
+  | 'TENANT_OVERLOADED'
+  | 'TENANT_QUOTA_EXCEEDED';
 
 /**
  * Base class of every error PolyMongo throws. `code` is stable across releases; match on it, not on the message.
@@ -132,5 +134,40 @@ export class CloseTimeoutError extends PolyMongoError {
       'CLOSE_TIMEOUT',
       `close() waited ${timeoutMS} ms and ${inFlight} operation(s) were still running; they were cut off. Raise timeoutMS to let them finish.`,
     );
+  }
+}
+
+/** Why a tenant's operation was refused a slot: its queue was full, or it waited longer than `queueTimeoutMS`. */
+export type OverloadReason = 'queue_full' | 'queue_timeout';
+
+/** The tenant already has `fairness.maxConcurrentPerTenant` operations running and its queue is full or timed out. */
+export class TenantOverloadedError extends PolyMongoError {
+  readonly tenantId: string;
+  readonly reason: OverloadReason;
+
+  constructor(tenantId: string, reason: OverloadReason, limit: number) {
+    super(
+      'TENANT_OVERLOADED',
+      reason === 'queue_full'
+        ? `Tenant "${tenantId}" has too many operations waiting (fairness.maxQueuedPerTenant = ${limit}); retry later, or raise the limit.`
+        : `An operation of tenant "${tenantId}" waited ${limit} ms for a slot (fairness.queueTimeoutMS); retry later, or raise fairness.maxConcurrentPerTenant.`,
+    );
+    this.tenantId = tenantId;
+    this.reason = reason;
+  }
+}
+
+/** The tenant used up its `quotas` token bucket; `retryAfterMS` says when one more operation would be allowed. */
+export class TenantQuotaExceededError extends PolyMongoError {
+  readonly tenantId: string;
+  readonly retryAfterMS: number;
+
+  constructor(tenantId: string, retryAfterMS: number) {
+    super(
+      'TENANT_QUOTA_EXCEEDED',
+      `Tenant "${tenantId}" is over its operation quota; retry after ${retryAfterMS} ms, or raise quotas.opsPerSecond / burst.`,
+    );
+    this.tenantId = tenantId;
+    this.retryAfterMS = retryAfterMS;
   }
 }
