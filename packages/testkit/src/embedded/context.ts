@@ -1,7 +1,8 @@
 import type { Document } from 'bson';
 import type { ChangeLog, ClusterClock } from './changes.js';
 import type { CursorRegistry } from './cursors.js';
-import type { ChangeContext, Store, Transaction } from './store.js';
+import type { Catalog, ChangeContext } from './storage/catalog.js';
+import type { Transaction } from './storage/transaction.js';
 
 /** Counters reported by `serverStatus`. */
 export interface OpCounters {
@@ -19,7 +20,7 @@ export interface CommandContext {
   body: Document;
   txn: Transaction | undefined;
   change: ChangeContext;
-  store: Store;
+  catalog: Catalog;
   changes: ChangeLog;
   clock: ClusterClock;
   cursors: CursorRegistry;

@@ -3,13 +3,18 @@ import { Binary, type Document, Long, ObjectId } from 'bson';
 import { type EmbeddedUser, ScramAuthenticator } from './auth.js';
 import { ChangeLog, ClusterClock } from './changes.js';
 import { adminCommands } from './commands/admin.js';
+import { aggregateCommands } from './commands/aggregate.js';
+import { openChangeStream } from './commands/changeStream.js';
 import { crudCommands } from './commands/crud.js';
-import { cursorCommands, openChangeStream } from './commands/cursor.js';
+import { cursorCommands } from './commands/cursor.js';
 import type { CommandContext, CommandHandler, OpCounters, ServerInfo } from './context.js';
 import { CursorRegistry } from './cursors.js';
 import { CommandError, ErrorCodes, WriteError } from './errors.js';
 import { FailPoints } from './failpoints.js';
-import { Store, type Transaction } from './store.js';
+import { authenticate, type HandshakeState, helloReply, NO_AUTH_COMMANDS } from './handshake.js';
+import { RETRYABLE_WRITES, SessionRegistry } from './sessions.js';
+import { Catalog } from './storage/catalog.js';
+import type { Transaction } from './storage/transaction.js';
 import { decodeMessage, encodeReply, type IncomingCommand, MessageFramer, OP_QUERY } from './wire.js';
 
 export interface EmbeddedMongoOptions {
@@ -28,34 +33,11 @@ export interface CommandLogEntry {
   at: number;
 }
 
-const MAX_WIRE_VERSION = 21; // MongoDB 7.0
 const COMMAND_LOG_LIMIT = 50_000;
-const RETRYABLE_WRITES = new Set(['insert', 'update', 'delete', 'findAndModify', 'findandmodify']);
 const RETRYABLE_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
-const NO_AUTH_COMMANDS = new Set([
-  'hello',
-  'isMaster',
-  'ismaster',
-  'saslStart',
-  'saslContinue',
-  'ping',
-  'buildInfo',
-  'buildinfo',
-  'endSessions',
-]);
 
-interface Session {
-  txnNumber: number;
-  txn: Transaction | undefined;
-  retried: Map<number, Document>;
-}
-
-interface Connection {
-  id: number;
+interface Connection extends HandshakeState {
   socket: Socket;
-  appName: string | undefined;
-  authenticated: boolean;
-  scram: ReturnType<ScramAuthenticator['start']>['conversation'] | undefined;
   queue: Promise<void>;
 }
 
@@ -66,10 +48,10 @@ interface Connection {
 export class EmbeddedMongo {
   private readonly clock = new ClusterClock();
   private readonly changes = new ChangeLog(this.clock);
-  private readonly store = new Store(this.changes);
+  private readonly catalog = new Catalog(this.changes);
   private readonly cursors = new CursorRegistry();
   private readonly failPoints = new FailPoints();
-  private readonly sessions = new Map<string, Session>();
+  private readonly sessions: SessionRegistry;
   private readonly connections = new Set<Connection>();
   private readonly opcounters: OpCounters = { insert: 0, query: 0, update: 0, delete: 0, getmore: 0, command: 0 };
   private readonly log: CommandLogEntry[] = [];
@@ -87,11 +69,13 @@ export class EmbeddedMongo {
     this.boundPort = options.port ?? 0;
     this.replSetName = options.replSet === false ? undefined : typeof options.replSet === 'string' ? options.replSet : 'rs0';
     this.auth = options.auth ? new ScramAuthenticator(options.auth.users) : undefined;
+    this.sessions = new SessionRegistry(this.catalog, this.replSetName !== undefined);
     this.commands = {
       ...crudCommands,
+      ...aggregateCommands,
       ...adminCommands,
       ...cursorCommands,
-      endSessions: (ctx) => this.endSessions(ctx.body.endSessions as Document[]),
+      endSessions: (ctx) => this.sessions.endSessions(ctx.body.endSessions as Document[]),
     };
   }
 
@@ -210,14 +194,16 @@ export class EmbeddedMongo {
     this.log.push({ db, command: name, connectionId: conn.id, at: Date.now() });
     if (name !== 'getMore' && !RETRYABLE_WRITES.has(name) && name !== 'insert') this.opcounters.command += 1;
     try {
-      if (name === 'hello' || name === 'isMaster' || name === 'ismaster') return this.hello(conn, body, name !== 'hello');
+      if (name === 'hello' || name === 'isMaster' || name === 'ismaster') {
+        return this.withClusterTime(helloReply(this.identity(), conn, body, name !== 'hello'));
+      }
       if (request.opCode === OP_QUERY) {
         throw new CommandError(ErrorCodes.CommandNotFound, 'OP_QUERY is only supported for the initial handshake');
       }
       if (!conn.authenticated && !NO_AUTH_COMMANDS.has(name)) {
         throw new CommandError(ErrorCodes.Unauthorized, `Command ${name} requires authentication`);
       }
-      if (name === 'saslStart' || name === 'saslContinue') return this.authenticate(conn, name, body);
+      if (name === 'saslStart' || name === 'saslContinue') return authenticate(this.auth, conn, name, body);
       if (name === 'configureFailPoint') {
         if (db !== 'admin')
           throw new CommandError(ErrorCodes.Unauthorized, 'configureFailPoint may only be run against the admin database.');
@@ -235,7 +221,7 @@ export class EmbeddedMongo {
           failure.errorLabels ?? (isRetryableWrite(name, body) && RETRYABLE_CODES.has(failure.errorCode) ? ['RetryableWriteError'] : []);
         throw new CommandError(failure.errorCode, `Failing command ${name} via 'failCommand' failpoint`, labels);
       }
-      const reply = await this.runWithSession(conn, name, db, body);
+      const reply = await this.sessions.run(name, body, (txn) => this.run(conn, name, db, body, txn));
       if (failure?.writeConcernError) reply.writeConcernError = failure.writeConcernError;
       return this.withClusterTime(reply);
     } catch (err) {
@@ -243,142 +229,8 @@ export class EmbeddedMongo {
     }
   }
 
-  private hello(conn: Connection, body: Document, legacy: boolean): Document {
-    const app = body.client?.application?.name;
-    if (typeof app === 'string') conn.appName = app;
-    const reply: Document = {
-      helloOk: true,
-      [legacy ? 'ismaster' : 'isWritablePrimary']: true,
-      maxBsonObjectSize: 16 * 1024 * 1024,
-      maxMessageSizeBytes: 48_000_000,
-      maxWriteBatchSize: 100_000,
-      localTime: new Date(),
-      logicalSessionTimeoutMinutes: 30,
-      connectionId: conn.id,
-      minWireVersion: 0,
-      maxWireVersion: MAX_WIRE_VERSION,
-      readOnly: false,
-    };
-    if (this.replSetName) {
-      const opTime = { ts: this.clock.now(), t: Long.fromNumber(1) };
-      Object.assign(reply, {
-        setName: this.replSetName,
-        setVersion: 1,
-        hosts: [this.host],
-        primary: this.host,
-        me: this.host,
-        secondary: false,
-        electionId: this.electionId,
-        lastWrite: { opTime, lastWriteDate: new Date(), majorityOpTime: opTime, majorityWriteDate: new Date() },
-      });
-    }
-    if (this.auth && typeof body.saslSupportedMechs === 'string') {
-      const user = body.saslSupportedMechs.slice(body.saslSupportedMechs.indexOf('.') + 1);
-      if (this.auth.hasUser(user)) reply.saslSupportedMechs = ['SCRAM-SHA-256'];
-    }
-    reply.ok = 1;
-    return this.withClusterTime(reply);
-  }
-
-  private authenticate(conn: Connection, name: string, body: Document): Document {
-    if (!this.auth) throw new CommandError(ErrorCodes.AuthenticationFailed, 'Authentication failed: this server has no users.');
-    if (name === 'saslStart') {
-      const { reply, conversation } = this.auth.start(body);
-      conn.scram = conversation;
-      return reply;
-    }
-    if (!conn.scram) throw new CommandError(ErrorCodes.AuthenticationFailed, 'No SASL session state found');
-    if (conn.authenticated) return { conversationId: 1, done: true, payload: new Binary(Buffer.alloc(0)), ok: 1 };
-    const reply = this.auth.finish(conn.scram, body);
-    conn.authenticated = true;
-    return reply;
-  }
-
-  private session(lsid: unknown): Session | undefined {
-    const id = (lsid as { id?: unknown } | undefined)?.id;
-    if (!(id instanceof Binary)) return undefined;
-    const key = Buffer.from(id.buffer).toString('hex');
-    let session = this.sessions.get(key);
-    if (!session) {
-      session = { txnNumber: -1, txn: undefined, retried: new Map() };
-      this.sessions.set(key, session);
-    }
-    return session;
-  }
-
-  private endSessions(lsids: Document[] | undefined): Document {
-    for (const lsid of lsids ?? []) {
-      const id = lsid?.id;
-      if (!(id instanceof Binary)) continue;
-      const key = Buffer.from(id.buffer).toString('hex');
-      this.store.abortTransaction(this.sessions.get(key)?.txn);
-      this.sessions.delete(key);
-    }
-    return { ok: 1 };
-  }
-
-  /** Applies session semantics (transactions, retryable writes) around a command. */
-  private async runWithSession(conn: Connection, name: string, db: string, body: Document): Promise<Document> {
-    const session = this.session(body.lsid);
-    const hasTxnNumber = body.txnNumber !== undefined;
-    if (hasTxnNumber && !this.replSetName) {
-      throw new CommandError(ErrorCodes.IllegalOperation, 'Transaction numbers are only allowed on a replica set member or mongos');
-    }
-    if (!session || !hasTxnNumber) return this.run(conn, name, db, body, undefined);
-    const txnNumber = Number(body.txnNumber);
-
-    if (body.autocommit === false) {
-      if (body.startTransaction === true) {
-        if (txnNumber < session.txnNumber)
-          throw new CommandError(
-            ErrorCodes.TransactionTooOld,
-            `Cannot start transaction ${txnNumber} on session because a newer transaction ${session.txnNumber} has already started.`,
-          );
-        this.store.abortTransaction(session.txn);
-        session.txnNumber = txnNumber;
-        session.txn = this.store.beginTransaction(txnNumber);
-      } else if (txnNumber !== session.txnNumber || !session.txn) {
-        throw noSuchTransaction(txnNumber);
-      }
-      const txn = session.txn as Transaction;
-      if (name === 'commitTransaction') {
-        if (txn.state === 'aborted') throw noSuchTransaction(txnNumber);
-        this.store.commitTransaction(txn);
-        return { ok: 1 };
-      }
-      if (name === 'abortTransaction') {
-        if (txn.state === 'committed') throw new CommandError(256, 'Transaction has been committed');
-        if (txn.state === 'aborted') throw noSuchTransaction(txnNumber);
-        this.store.abortTransaction(txn);
-        return { ok: 1 };
-      }
-      if (txn.state === 'aborted') throw noSuchTransaction(txnNumber);
-      if (txn.state === 'committed') throw new CommandError(256, `Transaction ${txnNumber} has been committed.`);
-      try {
-        const reply = await this.run(conn, name, db, body, txn);
-        if (reply.writeErrors) this.store.abortTransaction(txn);
-        return reply;
-      } catch (err) {
-        this.store.abortTransaction(txn);
-        throw err;
-      }
-    }
-
-    if (!RETRYABLE_WRITES.has(name)) return this.run(conn, name, db, body, undefined);
-    const previous = session.retried.get(txnNumber);
-    if (previous) return previous;
-    if (txnNumber < session.txnNumber)
-      throw new CommandError(
-        ErrorCodes.TransactionTooOld,
-        `Retryable write with txnNumber ${txnNumber} is prohibited on session because a newer retryable write with txnNumber ${session.txnNumber} has already started.`,
-      );
-    this.store.abortTransaction(session.txn);
-    session.txn = undefined;
-    session.txnNumber = txnNumber;
-    const reply = await this.run(conn, name, db, body, undefined);
-    session.retried.clear();
-    session.retried.set(txnNumber, reply);
-    return reply;
+  private identity() {
+    return { host: this.host, replSetName: this.replSetName, electionId: this.electionId, clock: this.clock, auth: this.auth };
   }
 
   private async run(conn: Connection, name: string, db: string, body: Document, txn: Transaction | undefined): Promise<Document> {
@@ -390,7 +242,7 @@ export class EmbeddedMongo {
       body,
       txn,
       change: body.lsid ? { lsid: body.lsid } : {},
-      store: this.store,
+      catalog: this.catalog,
       changes: this.changes,
       clock: this.clock,
       cursors: this.cursors,
@@ -421,12 +273,6 @@ export class EmbeddedMongo {
 
 function isRetryableWrite(name: string, body: Document): boolean {
   return RETRYABLE_WRITES.has(name) && body.txnNumber !== undefined && body.autocommit !== false;
-}
-
-function noSuchTransaction(txnNumber: number): CommandError {
-  return new CommandError(ErrorCodes.NoSuchTransaction, `Transaction with { txnNumber: ${txnNumber} } has been aborted.`, [
-    'TransientTransactionError',
-  ]);
 }
 
 function errorReply(err: unknown): Document {

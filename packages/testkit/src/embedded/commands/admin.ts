@@ -3,20 +3,19 @@ import { Query } from 'mingo';
 import type { CommandContext, CommandHandler } from '../context.js';
 import { firstBatchReply } from '../cursors.js';
 import { CommandError, ErrorCodes } from '../errors.js';
-import type { IndexSpec } from '../storage.js';
-import { collectionStats } from './crud.js';
+import { collectionStats, type IndexSpec } from '../storage/collection.js';
 
 export const SERVER_VERSION = '7.0.0';
 
 function requireCollection(ctx: CommandContext, field: string) {
   const name = ctx.body[field];
-  const coll = typeof name === 'string' ? ctx.store.collection(ctx.db, name, false) : undefined;
+  const coll = typeof name === 'string' ? ctx.catalog.collection(ctx.db, name, false) : undefined;
   if (!coll) throw new CommandError(ErrorCodes.NamespaceNotFound, `ns does not exist: ${ctx.db}.${String(name)}`);
   return coll;
 }
 
 const listDatabases: CommandHandler = (ctx) => {
-  let databases: Document[] = [...ctx.store.databases.values()]
+  let databases: Document[] = [...ctx.catalog.databases.values()]
     .filter((db) => db.collections.size > 0)
     .map((db) => {
       let size = 0;
@@ -33,7 +32,7 @@ const listDatabases: CommandHandler = (ctx) => {
 };
 
 const listCollections: CommandHandler = (ctx) => {
-  const db = ctx.store.database(ctx.db, false);
+  const db = ctx.catalog.database(ctx.db, false);
   let infos: Document[] = [...(db?.collections.values() ?? [])].map((coll) => ({
     name: coll.name,
     type: 'collection',
@@ -51,10 +50,10 @@ const listCollections: CommandHandler = (ctx) => {
 
 const create: CommandHandler = (ctx) => {
   const name = ctx.body.create;
-  if (ctx.store.collection(ctx.db, name, false)) {
+  if (ctx.catalog.collection(ctx.db, name, false)) {
     throw new CommandError(ErrorCodes.NamespaceExists, `Collection ${ctx.db}.${name} already exists.`);
   }
-  const coll = ctx.store.collection(ctx.db, name, true);
+  const coll = ctx.catalog.collection(ctx.db, name, true);
   if (coll) {
     const { create: _c, $db: _d, lsid: _l, $clusterTime: _t, writeConcern: _w, ...options } = ctx.body;
     coll.options = options;
@@ -64,15 +63,15 @@ const create: CommandHandler = (ctx) => {
 
 const drop: CommandHandler = (ctx) => {
   const name = ctx.body.drop;
-  const coll = ctx.store.collection(ctx.db, name, false);
+  const coll = ctx.catalog.collection(ctx.db, name, false);
   const nIndexesWas = coll?.indexes.length;
-  ctx.store.dropCollection(ctx.db, name);
+  ctx.catalog.dropCollection(ctx.db, name);
   // Since MongoDB 7.0, dropping a missing collection succeeds.
   return coll ? { nIndexesWas, ns: `${ctx.db}.${name}`, ok: 1 } : { ok: 1 };
 };
 
 const dropDatabase: CommandHandler = (ctx) => {
-  ctx.store.dropDatabase(ctx.db);
+  ctx.catalog.dropDatabase(ctx.db);
   return { dropped: ctx.db, ok: 1 };
 };
 
@@ -87,9 +86,9 @@ const renameCollection: CommandHandler = (ctx) => {
   if (ctx.db !== 'admin') throw new CommandError(ErrorCodes.Unauthorized, 'renameCollection may only be run against the admin database.');
   const [fromDb, fromName] = splitNamespace(ctx.body.renameCollection);
   const [toDb, toName] = splitNamespace(ctx.body.to);
-  const from = ctx.store.collection(fromDb, fromName, false);
+  const from = ctx.catalog.collection(fromDb, fromName, false);
   if (!from) throw new CommandError(ErrorCodes.NamespaceNotFound, 'Source collection does not exist');
-  ctx.store.renameCollection(from, toDb, toName, ctx.body.dropTarget === true);
+  ctx.catalog.renameCollection(from, toDb, toName, ctx.body.dropTarget === true);
   return { ok: 1 };
 };
 
@@ -127,8 +126,8 @@ const INDEX_OPTIONS_COMPARED = ['unique', 'sparse', 'partialFilterExpression', '
 
 const createIndexes: CommandHandler = (ctx) => {
   const name = ctx.body.createIndexes;
-  const existed = ctx.store.collection(ctx.db, name, false);
-  const coll = ctx.store.collection(ctx.db, name, true);
+  const existed = ctx.catalog.collection(ctx.db, name, false);
+  const coll = ctx.catalog.collection(ctx.db, name, true);
   if (!coll) throw new CommandError(ErrorCodes.InvalidNamespace, `Invalid namespace ${ctx.db}.${name}`);
   const before = coll.indexes.length;
   for (const raw of (ctx.body.indexes ?? []) as Document[]) {
@@ -193,7 +192,7 @@ const dropIndexes: CommandHandler = (ctx) => {
 };
 
 const dbStats: CommandHandler = (ctx) => {
-  const db = ctx.store.database(ctx.db, false);
+  const db = ctx.catalog.database(ctx.db, false);
   let objects = 0;
   let dataSize = 0;
   let indexes = 0;

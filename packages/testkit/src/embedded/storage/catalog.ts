@@ -1,46 +1,9 @@
 import type { Document } from 'bson';
-import type { ChangeLog, ChangeRecord } from './changes.js';
-import { CommandError, ErrorCodes, writeConflict } from './errors.js';
-import { Collection, Database, duplicateIdError, validateCollectionName, validateDatabaseName } from './storage.js';
-
-type PendingChange = Omit<ChangeRecord, 'seq' | 'clusterTime' | 'wallTime'>;
-
-/** What a transaction sees of one collection: its snapshot plus its own uncommitted writes. */
-class TransactionCollection {
-  readonly snapshot: Map<string, Document>;
-  readonly writes = new Map<string, Document | null>();
-
-  constructor(readonly coll: Collection) {
-    this.snapshot = new Map(coll.docs);
-  }
-}
-
-/** A multi-document transaction with snapshot isolation and first-writer-wins conflicts. */
-export class Transaction {
-  private static nextId = 1;
-  readonly id = Transaction.nextId++;
-  state: 'in_progress' | 'committed' | 'aborted' = 'in_progress';
-  readonly collections = new Map<Collection, TransactionCollection>();
-  readonly pending: PendingChange[] = [];
-  /** The store version at the snapshot: a document written after it conflicts. */
-  readonly snapshotVersion: number;
-
-  constructor(
-    readonly txnNumber: number,
-    snapshotVersion: number,
-  ) {
-    this.snapshotVersion = snapshotVersion;
-  }
-
-  view(coll: Collection): TransactionCollection {
-    let tc = this.collections.get(coll);
-    if (!tc) {
-      tc = new TransactionCollection(coll);
-      this.collections.set(coll, tc);
-    }
-    return tc;
-  }
-}
+import type { ChangeLog } from '../changes.js';
+import { CommandError, ErrorCodes, writeConflict } from '../errors.js';
+import { Collection, Database, duplicateIdError } from './collection.js';
+import { validateCollectionName, validateDatabaseName } from './namespaces.js';
+import { type PendingChange, Transaction } from './transaction.js';
 
 /** Read and write access to one collection, either directly or through a transaction. */
 export interface CollectionView {
@@ -59,7 +22,7 @@ export interface ChangeContext {
 }
 
 /** All databases of the embedded server, and the write paths that keep indexes, locks and the change log right. */
-export class Store {
+export class Catalog {
   readonly databases = new Map<string, Database>();
   private version = 0;
   private readonly openTransactions = new Map<number, Transaction>();

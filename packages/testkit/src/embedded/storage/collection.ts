@@ -1,37 +1,7 @@
 import { type Document, EJSON, UUID } from 'bson';
 import { Query } from 'mingo';
-import { CommandError, ErrorCodes, WriteError } from './errors.js';
-
-/** A stable map key for an `_id` value: equal ids give equal keys. */
-export function idKey(id: unknown): string {
-  if (typeof id === 'string') return `s${id}`;
-  if (typeof id === 'number') return `n${id}`;
-  if (id !== null && typeof id === 'object' && (id as { _bsontype?: string })._bsontype === 'ObjectId') {
-    return `o${(id as { toHexString(): string }).toHexString()}`;
-  }
-  return `x${EJSON.stringify(id as Document, { relaxed: false })}`;
-}
-
-/** Deep copy of plain objects and arrays; BSON value classes are immutable and shared. */
-export function cloneDocument<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(cloneDocument) as T;
-  if (value instanceof Date) return new Date(value.getTime()) as T;
-  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    const out: Document = {};
-    for (const [k, v] of Object.entries(value as Document)) out[k] = cloneDocument(v);
-    return out as T;
-  }
-  return value;
-}
-
-export function getPath(doc: Document, path: string): unknown {
-  let current: unknown = doc;
-  for (const part of path.split('.')) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Document)[part];
-  }
-  return current;
-}
+import { CommandError, ErrorCodes, WriteError } from '../errors.js';
+import { getPath } from './documents.js';
 
 export interface IndexSpec {
   v: number;
@@ -42,28 +12,6 @@ export interface IndexSpec {
   partialFilterExpression?: Document;
   expireAfterSeconds?: number;
   [option: string]: unknown;
-}
-
-const INVALID_DB_CHARS = /[/\\. "$*<>:|?\0]/;
-
-export function validateDatabaseName(name: unknown): string {
-  if (typeof name !== 'string' || name.length === 0) {
-    throw new CommandError(ErrorCodes.InvalidNamespace, 'Invalid database name: empty');
-  }
-  if (INVALID_DB_CHARS.test(name) || Buffer.byteLength(name) >= 64) {
-    throw new CommandError(ErrorCodes.InvalidNamespace, `Invalid database name: '${name}'`);
-  }
-  return name;
-}
-
-export function validateCollectionName(db: string, name: unknown): string {
-  if (typeof name !== 'string' || name.length === 0 || name.includes('\0') || name.startsWith('.')) {
-    throw new CommandError(ErrorCodes.InvalidNamespace, `Invalid collection name: ${String(name)}`);
-  }
-  if (name.includes('$')) {
-    throw new CommandError(ErrorCodes.InvalidNamespace, `Invalid collection name: ${db}.${name}`);
-  }
-  return name;
 }
 
 interface UniqueIndex {
@@ -207,4 +155,20 @@ export function duplicateIdError(coll: Collection, id: unknown): WriteError {
 export class Database {
   readonly collections = new Map<string, Collection>();
   constructor(readonly name: string) {}
+}
+
+/** The storage numbers `collStats` and `$collStats` report. */
+export function collectionStats(coll: Collection | undefined, ns: string): Document {
+  const count = coll?.docs.size ?? 0;
+  const size = coll?.dataSize() ?? 0;
+  return {
+    ns,
+    count,
+    size,
+    avgObjSize: count > 0 ? Math.round(size / count) : 0,
+    storageSize: size,
+    nindexes: coll?.indexes.length ?? 0,
+    totalIndexSize: 0,
+    indexSizes: Object.fromEntries((coll?.indexes ?? []).map((ix) => [ix.name, 0])),
+  };
 }

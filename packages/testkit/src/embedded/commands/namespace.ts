@@ -1,0 +1,25 @@
+import type { Document } from 'bson';
+import type { CommandContext } from '../context.js';
+import { CommandError, ErrorCodes, WriteError } from '../errors.js';
+import type { CollectionView } from '../storage/catalog.js';
+
+export function collectionName(ctx: CommandContext, field: string): string {
+  const name = ctx.body[field];
+  if (typeof name !== 'string') {
+    throw new CommandError(ErrorCodes.InvalidNamespace, `collection name has invalid type ${typeof name}`);
+  }
+  return name;
+}
+
+export function viewOf(ctx: CommandContext, name: string, create: boolean): CollectionView | undefined {
+  const coll = ctx.catalog.collection(ctx.db, name, create);
+  return coll ? ctx.catalog.view(coll, ctx.txn, ctx.change) : undefined;
+}
+
+export function writeErrorEntry(index: number, err: unknown): Document {
+  if (err instanceof WriteError) return { index, code: err.code, errmsg: err.message, ...err.extra };
+  if (err instanceof CommandError && !err.errorLabels.includes('TransientTransactionError')) {
+    return { index, code: err.code, errmsg: err.message };
+  }
+  throw err;
+}

@@ -1,0 +1,62 @@
+import type { Document } from 'bson';
+import { find as mingoFind, Query } from 'mingo';
+import { CommandError, ErrorCodes, WriteError } from './errors.js';
+import type { CollectionView } from './storage/catalog.js';
+import { idKey } from './storage/documents.js';
+
+export function isOperatorObject(value: unknown): boolean {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  if ((value as { _bsontype?: string })._bsontype) return false;
+  const keys = Object.keys(value);
+  return keys.length > 0 && keys.every((k) => k.startsWith('$'));
+}
+
+/** Runs mingo, turning its exceptions into MongoDB-style BadValue errors. */
+export function withMingo<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof CommandError || err instanceof WriteError) throw err;
+    throw new CommandError(ErrorCodes.BadValue, (err as Error).message);
+  }
+}
+
+/** Documents matching `filter`, in natural order; `_id` equality is a direct lookup. */
+export function select(view: CollectionView, filter: Document | undefined): Array<[string, Document]> {
+  const f = filter ?? {};
+  const keys = Object.keys(f);
+  if (keys.length === 1 && keys[0] === '_id' && !isOperatorObject(f._id)) {
+    const key = idKey(f._id);
+    const doc = view.get(key);
+    return doc ? [[key, doc]] : [];
+  }
+  if (keys.length === 0) return [...view.entries()];
+  const query = withMingo(() => new Query(f));
+  const matched: Array<[string, Document]> = [];
+  for (const entry of view.entries()) if (withMingo(() => query.test(entry[1]))) matched.push(entry);
+  return matched;
+}
+
+interface FindOptions {
+  filter?: Document;
+  sort?: Document;
+  projection?: Document;
+  skip?: number;
+  limit?: number;
+}
+
+export function runQuery(view: CollectionView | undefined, options: FindOptions): Document[] {
+  if (!view) return [];
+  const hasSort = options.sort && Object.keys(options.sort).length > 0;
+  const hasProjection = options.projection && Object.keys(options.projection).length > 0;
+  let docs = select(view, options.filter).map(([, d]) => d);
+  if (hasSort || hasProjection) {
+    const cursor = withMingo(() => mingoFind(docs, {}, hasProjection ? options.projection : undefined));
+    if (hasSort) cursor.sort(options.sort as Document);
+    docs = withMingo(() => cursor.all());
+  }
+  const skip = options.skip ?? 0;
+  const limit = options.limit ? Math.abs(options.limit) : 0;
+  if (skip > 0 || limit > 0) docs = docs.slice(skip, limit > 0 ? skip + limit : undefined);
+  return docs;
+}

@@ -1,0 +1,42 @@
+import type { Document } from 'bson';
+import type { ChangeRecord } from '../changes.js';
+import type { Collection } from './collection.js';
+
+export type PendingChange = Omit<ChangeRecord, 'seq' | 'clusterTime' | 'wallTime'>;
+
+/** What a transaction sees of one collection: its snapshot plus its own uncommitted writes. */
+export class TransactionCollection {
+  readonly snapshot: Map<string, Document>;
+  readonly writes = new Map<string, Document | null>();
+
+  constructor(readonly coll: Collection) {
+    this.snapshot = new Map(coll.docs);
+  }
+}
+
+/** A multi-document transaction with snapshot isolation and first-writer-wins conflicts. */
+export class Transaction {
+  private static nextId = 1;
+  readonly id = Transaction.nextId++;
+  state: 'in_progress' | 'committed' | 'aborted' = 'in_progress';
+  readonly collections = new Map<Collection, TransactionCollection>();
+  readonly pending: PendingChange[] = [];
+  /** The store version at the snapshot: a document written after it conflicts. */
+  readonly snapshotVersion: number;
+
+  constructor(
+    readonly txnNumber: number,
+    snapshotVersion: number,
+  ) {
+    this.snapshotVersion = snapshotVersion;
+  }
+
+  view(coll: Collection): TransactionCollection {
+    let tc = this.collections.get(coll);
+    if (!tc) {
+      tc = new TransactionCollection(coll);
+      this.collections.set(coll, tc);
+    }
+    return tc;
+  }
+}

@@ -1,0 +1,164 @@
+import { type Document, EJSON, ObjectId } from 'bson';
+import { Aggregator, find as mingoFind, update as mingoUpdate, ProcessingMode } from 'mingo';
+import { ErrorCodes, WriteError } from './errors.js';
+import { isOperatorObject, select, withMingo } from './query.js';
+import type { CollectionView } from './storage/catalog.js';
+import { cloneDocument, idKey } from './storage/documents.js';
+
+/** The stored form of a new document: mongod adds a missing _id and always stores _id as the first field. */
+export function withId(doc: Document): Document {
+  if (!('_id' in doc)) return { _id: new ObjectId(), ...doc };
+  if (Object.keys(doc)[0] === '_id') return doc;
+  const { _id, ...rest } = doc;
+  return { _id, ...rest };
+}
+
+/** Applies an update document, a replacement or a pipeline to a copy of `before`. */
+function applyUpdate(
+  before: Document,
+  spec: Document | Document[],
+  arrayFilters: Document[] | undefined,
+  inserting: boolean,
+): { after: Document; replace: boolean; changed: boolean } {
+  if (Array.isArray(spec)) {
+    const out = withMingo(() => new Aggregator(spec, { processingMode: ProcessingMode.CLONE_INPUT }).run([before]));
+    const after = { _id: before._id, ...(out[0] as Document) };
+    return { after, replace: false, changed: !sameDocument(before, after) };
+  }
+  const keys = Object.keys(spec);
+  if (keys.length > 0 && keys.every((k) => !k.startsWith('$'))) {
+    if ('_id' in spec && idKey(spec._id) !== idKey(before._id) && !inserting) {
+      throw new WriteError(66, "After applying the update, the (immutable) field '_id' was found to have been altered");
+    }
+    const after = { _id: before._id, ...spec };
+    return { after, replace: true, changed: !sameDocument(before, after) };
+  }
+  const ops: Document = { ...spec };
+  if (ops.$setOnInsert) {
+    if (inserting) ops.$set = { ...(ops.$set ?? {}), ...ops.$setOnInsert };
+    delete ops.$setOnInsert;
+  }
+  for (const op of Object.keys(ops)) {
+    if (!KNOWN_UPDATE_OPERATORS.has(op))
+      throw new WriteError(
+        ErrorCodes.FailedToParse,
+        `Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`,
+      );
+  }
+  const after = cloneDocument(before);
+  const modified = withMingo(() => mingoUpdate(after, ops, arrayFilters));
+  if (!inserting && idKey(after._id) !== idKey(before._id)) {
+    throw new WriteError(66, "Performing an update on the path '_id' would modify the immutable field '_id'");
+  }
+  return { after, replace: false, changed: modified.length > 0 };
+}
+
+const KNOWN_UPDATE_OPERATORS = new Set([
+  '$set',
+  '$unset',
+  '$inc',
+  '$mul',
+  '$rename',
+  '$min',
+  '$max',
+  '$currentDate',
+  '$push',
+  '$pull',
+  '$pullAll',
+  '$pop',
+  '$addToSet',
+  '$bit',
+]);
+
+function sameDocument(a: Document, b: Document): boolean {
+  return EJSON.stringify(a, { relaxed: false }) === EJSON.stringify(b, { relaxed: false });
+}
+
+/** The document an upsert starts from: the equality fields of its query. */
+function upsertSeed(query: Document): Document {
+  const seed: Document = {};
+  const sets: Document = {};
+  for (const [k, v] of Object.entries(query)) {
+    if (k.startsWith('$')) continue;
+    if (isOperatorObject(v)) {
+      if ('$eq' in (v as Document)) sets[k] = (v as Document).$eq;
+      continue;
+    }
+    sets[k] = v;
+  }
+  for (const [path, value] of Object.entries(sets)) setPath(seed, path, cloneDocument(value));
+  return seed;
+}
+
+function setPath(doc: Document, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let target = doc;
+  for (const part of parts.slice(0, -1)) {
+    if (target[part] === null || typeof target[part] !== 'object') target[part] = {};
+    target = target[part] as Document;
+  }
+  target[parts[parts.length - 1] as string] = value;
+}
+
+export interface UpdateOutcome {
+  n: number;
+  nModified: number;
+  upsertedId?: unknown;
+  before?: Document;
+  after?: Document;
+}
+
+/** Rejects an update document with unknown operators before anything matches, as mongod parses it first. */
+function validateUpdateSpec(spec: unknown): void {
+  if (Array.isArray(spec) || spec === null || typeof spec !== 'object') return;
+  const keys = Object.keys(spec);
+  if (!keys.some((k) => k.startsWith('$'))) return;
+  for (const op of keys) {
+    if (op !== '$setOnInsert' && !KNOWN_UPDATE_OPERATORS.has(op)) {
+      throw new WriteError(
+        ErrorCodes.FailedToParse,
+        `Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`,
+      );
+    }
+  }
+}
+
+export function updateMatching(
+  view: CollectionView,
+  q: Document,
+  spec: Document | Document[],
+  options: { multi: boolean; upsert: boolean; arrayFilters?: Document[]; sort?: Document },
+): UpdateOutcome {
+  validateUpdateSpec(spec);
+  let matches = select(view, q);
+  if (options.sort && matches.length > 1) {
+    const sorted = mingoFind(
+      matches.map(([, d]) => d),
+      {},
+    )
+      .sort(options.sort)
+      .all();
+    const byDoc = new Map(matches.map(([k, d]) => [d, k]));
+    matches = sorted.map((d) => [byDoc.get(d) as string, d]);
+  }
+  if (!options.multi) matches = matches.slice(0, 1);
+  if (matches.length === 0) {
+    if (!options.upsert) return { n: 0, nModified: 0 };
+    const seed = upsertSeed(q);
+    const { after } = applyUpdate(seed, spec, options.arrayFilters, true);
+    const doc = withId(after);
+    view.insert(idKey(doc._id), doc);
+    return { n: 1, nModified: 0, upsertedId: doc._id, after: doc };
+  }
+  let nModified = 0;
+  let last: UpdateOutcome = { n: 0, nModified: 0 };
+  for (const [key, before] of matches) {
+    const { after, replace, changed } = applyUpdate(before, spec, options.arrayFilters, false);
+    if (changed) {
+      view.update(key, before, after, replace);
+      nModified += 1;
+    }
+    last = { n: 0, nModified: 0, before, after: changed ? after : before };
+  }
+  return { ...last, n: matches.length, nModified };
+}
