@@ -87,6 +87,19 @@ export class PolyMongo {
     return this.core.route(tenant);
   }
 
+  /**
+   * The tenant whose database is `dbName` — the inverse of `tenantDb` naming — or undefined when `dbName` is not a
+   * tenant database: admin, local, config, a name outside the prefix, or one that maps back to an invalid tenant id.
+   * A function `tenantDb` needs `tenantDbInverse` for this; without it every name gives undefined.
+   *
+   * @example
+   * const { databases } = await poly.client().db('admin').admin().listDatabases({ nameOnly: true });
+   * const tenants = databases.map((d) => poly.tenantForDatabase(d.name)).filter((t) => t !== undefined);
+   */
+  tenantForDatabase(dbName: string): string | undefined {
+    return this.core.tenantForDatabase(dbName);
+  }
+
   /** The MongoClient serving a tenant (its cluster's shared client, or its dedicated one). */
   client(tenant?: string | null): MongoClient {
     return this.core.acquire(tenant).pool.pool.client;

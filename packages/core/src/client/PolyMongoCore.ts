@@ -85,6 +85,7 @@ export class PolyMongoCore<Pool, Handle> {
     });
     this.router = new TenantRouter({
       naming: this.config.tenantDb,
+      inverseNaming: this.config.tenantDbInverse,
       // The 1.x rule: an explicit default, else the database in the URI path, else "default".
       defaultTenant: this.config.strictTenancy
         ? this.config.defaultTenant
@@ -118,6 +119,11 @@ export class PolyMongoCore<Pool, Handle> {
   /** The route of a tenant (argument, else `runWithTenant` context, else default), without touching any pool. */
   route(tenant?: string | null): Route {
     return this.router.resolve(this.router.tenantOf(tenant));
+  }
+
+  /** The tenant whose database is `dbName` under the configured naming; undefined for any other database. */
+  tenantForDatabase(dbName: string): string | undefined {
+    return this.router.tenantForDatabase(dbName);
   }
 
   /** The hot path: a tenant's driver handle, from cache when it can be. */

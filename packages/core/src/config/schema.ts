@@ -66,6 +66,9 @@ const optionsSchema = z
     profile: z.enum(['default', 'serverless', 'high-throughput']).default('default'),
     defaultTenant: z.string().min(1).optional(),
     tenantDb: tenantDbSchema.default('identity'),
+    tenantDbInverse: z
+      .custom<(dbName: string) => string | undefined>((v) => typeof v === 'function', 'must be a function (dbName) => tenantId | undefined')
+      .optional(),
     clusters: z.record(clusterId, z.object({ uri, pool: poolSchema.optional() }).strict()).optional(),
     defaultCluster: clusterId.optional(),
     routing: z
@@ -120,6 +123,13 @@ const optionsSchema = z
         code: 'custom',
         path: ['clusters', 'default'],
         message: 'the "default" cluster is the one uri names; remove it from clusters or drop uri',
+      });
+    }
+    if (o.tenantDbInverse && typeof o.tenantDb !== 'function') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tenantDbInverse'],
+        message: 'only applies to a function tenantDb; identity and prefix naming are inverted by PolyMongo itself',
       });
     }
     const known = new Set([...(o.uri ? ['default'] : []), ...Object.keys(o.clusters ?? {})]);

@@ -15,6 +15,8 @@ export interface Route {
 
 export interface TenantRouterOptions {
   naming: TenantNaming;
+  /** The inverse of a function `naming`: database name → tenant id, or undefined for other databases. */
+  inverseNaming?: ((dbName: string) => string | undefined) | undefined;
   defaultTenant: string | undefined;
   strictTenancy: boolean;
   allowReservedDatabases: boolean;
@@ -47,15 +49,7 @@ export class TenantRouter {
   resolve(tenantId: string): Route {
     const hit = this.cache.get(tenantId);
     if (hit !== undefined) return hit;
-    normalizeTenantId(tenantId);
-    const dbName = this.toDbName(tenantId);
-    if (typeof dbName !== 'string') {
-      throw new InvalidTenantError(
-        'type',
-        `The tenantDb function returned ${typeof dbName} for tenant "${tenantId}"; it must return a database name string.`,
-      );
-    }
-    assertDatabaseName(tenantId, dbName, this.options.allowReservedDatabases);
+    const dbName = this.resolveName(tenantId);
     const clusterId = this.options.clusters.clusterOf(tenantId);
     const route: Route = {
       tenantId,
@@ -67,6 +61,23 @@ export class TenantRouter {
     return route;
   }
 
+  /**
+   * The tenant whose database is `dbName`, or undefined when `dbName` is not a tenant database: a system database
+   * (admin, local, config), a name the naming strategy cannot produce, or one that maps back to an invalid id.
+   * Identity and prefix naming are inverted here; a function naming needs its inverse (`tenantDbInverse`), and
+   * without one every name is undefined. A candidate counts only if naming it again gives `dbName` back.
+   */
+  tenantForDatabase(dbName: string): string | undefined {
+    if (typeof dbName !== 'string' || dbName.length === 0 || SYSTEM_DATABASES.has(dbName.toLowerCase())) return undefined;
+    try {
+      const candidate = this.inverse(dbName);
+      if (typeof candidate !== 'string' || candidate.length === 0) return undefined;
+      return this.resolveName(candidate) === dbName ? candidate : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Forgets a cached route, after its placement or pool changed. */
   invalidate(tenantId?: string): void {
     if (tenantId === undefined) this.cache.clear();
@@ -76,7 +87,31 @@ export class TenantRouter {
   get cachedRoutes(): number {
     return this.cache.size;
   }
+
+  /** The database name of a tenant id, validated; throws InvalidTenantError. */
+  private resolveName(tenantId: string): string {
+    normalizeTenantId(tenantId);
+    const dbName = this.toDbName(tenantId);
+    if (typeof dbName !== 'string') {
+      throw new InvalidTenantError(
+        'type',
+        `The tenantDb function returned ${typeof dbName} for tenant "${tenantId}"; it must return a database name string.`,
+      );
+    }
+    assertDatabaseName(tenantId, dbName, this.options.allowReservedDatabases);
+    return dbName;
+  }
+
+  private inverse(dbName: string): string | undefined {
+    const { naming } = this.options;
+    if (naming === 'identity') return dbName;
+    if (typeof naming === 'function') return this.options.inverseNaming?.(dbName);
+    return dbName.startsWith(naming.prefix) ? dbName.slice(naming.prefix.length) : undefined;
+  }
 }
+
+// Never tenant databases, whatever the naming: MongoDB's own.
+const SYSTEM_DATABASES = new Set(['admin', 'local', 'config']);
 
 export function sharedPoolKey(clusterId: string): string {
   return `cluster:${clusterId}`;
