@@ -11,6 +11,7 @@ const alias = {
   '@polymongo/mongoose': src('mongoose-adapter'),
   '@polymongo/testkit': src('testkit'),
   '@polymongo/observability': src('observability'),
+  '@polymongo/express': src('express'),
 };
 
 export default defineConfig({

@@ -33,4 +33,11 @@ export { ClusterRouter } from './routing/ClusterRouter.js';
 export { HashRing } from './routing/HashRing.js';
 export { currentTenant, runWithTenant } from './tenancy/context.js';
 export type { TenantNaming } from './tenancy/naming.js';
+export {
+  requireTenantFromRequest,
+  type TenantFromRequestOptions,
+  type TenantRequest,
+  type TenantSource,
+  tenantFromRequest,
+} from './tenancy/requestTenant.js';
 export { type Route, TenantRouter } from './tenancy/TenantRouter.js';

@@ -68,8 +68,8 @@ export class InvalidTenantError extends PolyMongoError {
 }
 
 export class TenantRequiredError extends PolyMongoError {
-  constructor() {
-    super('TENANT_REQUIRED', 'No tenant given and strictTenancy is on: pass a tenant id, or run the code inside runWithTenant(id, fn).');
+  constructor(message = 'No tenant given and strictTenancy is on: pass a tenant id, or run the code inside runWithTenant(id, fn).') {
+    super('TENANT_REQUIRED', message);
   }
 }
 

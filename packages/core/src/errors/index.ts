@@ -1,1 +1,2 @@
 export * from './errors.js';
+export { type HttpErrorResponse, httpErrorOf } from './httpError.js';
