@@ -12,6 +12,7 @@ const alias = {
   '@polymongo/testkit': src('testkit'),
   '@polymongo/observability': src('observability'),
   '@polymongo/express': src('express'),
+  '@polymongo/fastify': src('fastify'),
 };
 
 export default defineConfig({

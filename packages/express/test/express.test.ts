@@ -28,6 +28,7 @@ const Notes = defineRepository({ collection: 'notes', schema: z.object({ text: z
 const run = Math.random().toString(36).slice(2, 8);
 
 type ExpressFactory = typeof express5;
+type Body = { code: string; message: string; issues: Array<{ path: string[] }>; tenant: string; db: string };
 async function app(express: ExpressFactory, options: Parameters<typeof tenantMiddleware>[1] = {}): Promise<string> {
   const a = express();
   a.use(express.json());
@@ -78,7 +79,7 @@ for (const [label, express] of [
         body: JSON.stringify({ text: 'hello' }),
       });
       expect(res.status).toBe(201);
-      const body = (await res.json()) as any;
+      const body = (await res.json()) as Body;
       expect(body).toMatchObject({ tenant: a, db: a });
       const other = poly.db(t('b'));
       expect(await other.collection('notes').countDocuments()).toBe(0);
@@ -89,7 +90,7 @@ for (const [label, express] of [
       const url = await app(express);
       const res = await fetch(`${url}/notes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"x"}' });
       expect(res.status).toBe(400);
-      const body = (await res.json()) as any;
+      const body = (await res.json()) as Body;
       expect(body.code).toBe('TENANT_REQUIRED');
       expect(body.message).toContain('x-tenant');
       expect(JSON.stringify(body)).not.toMatch(/at .*\.ts|stack/);
@@ -103,7 +104,7 @@ for (const [label, express] of [
         body: '{"text":"x"}',
       });
       expect(res.status).toBe(400);
-      expect(((await res.json()) as any).code).toBe('INVALID_TENANT');
+      expect(((await res.json()) as Body).code).toBe('INVALID_TENANT');
       const { databases } = await poly.client('acme').db('admin').admin().listDatabases({ nameOnly: true });
       expect(databases.map((d) => d.name)).not.toContain('bad.tenant');
     });
@@ -116,9 +117,9 @@ for (const [label, express] of [
         body: JSON.stringify({ text: '' }),
       });
       expect(res.status).toBe(422);
-      const body = (await res.json()) as any;
+      const body = (await res.json()) as Body;
       expect(body.code).toBe('VALIDATION_FAILED');
-      expect(body.issues[0].path).toEqual(['text']);
+      expect(body.issues[0]?.path).toEqual(['text']);
     });
 
     test('the tenant can come from the first path segment', async () => {
@@ -150,7 +151,7 @@ for (const [label, express] of [
       const res = await fetch(`${url}/polyerror`, { headers: { 'x-tenant': 'acme' } });
       expect(res.status).toBe(429);
       expect(res.headers.get('retry-after')).toBe('1');
-      expect(((await res.json()) as any).code).toBe('TENANT_OVERLOADED');
+      expect(((await res.json()) as Body).code).toBe('TENANT_OVERLOADED');
     });
   });
 }
