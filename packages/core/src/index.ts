@@ -21,6 +21,14 @@ export {
 export * from './errors/index.js';
 export type { OperationInfo, PolyMongoEventName, PolyMongoEvents, StateChangeEvent } from './events/events.js';
 export type { OperationStart, PolyMongoPlugin } from './events/plugins.js';
+export {
+  AdmissionController,
+  type AdmissionStats,
+  type SlotKind,
+  type TenantAdmissionNumbers,
+  type TenantGate,
+  type TenantThrottledEvent,
+} from './fairness/AdmissionController.js';
 export type { FairnessOptions, QuotaOptions, TenantQuota } from './fairness/options.js';
 export { backoffDelay, type RetryPolicy } from './lifecycle/backoff.js';
 export { classifyError, type ErrorClass } from './lifecycle/classifyError.js';

@@ -12,6 +12,7 @@ import { ClientClosedError, UnknownClusterError } from '../errors/errors.js';
 import type { OperationInfo, PolyMongoEventName, PolyMongoEvents } from '../events/events.js';
 import type { OperationStart, PolyMongoPlugin } from '../events/plugins.js';
 import { TypedEmitter } from '../events/TypedEmitter.js';
+import { AdmissionController } from '../fairness/AdmissionController.js';
 import { drain } from '../lifecycle/drain.js';
 import type { ConnectionState } from '../lifecycle/states.js';
 import { createLogger } from '../observability/logger.js';
@@ -48,6 +49,8 @@ export class PolyMongoCore<Pool, Handle> {
   readonly clusters: ClusterRouter;
   readonly router: TenantRouter;
   readonly registry: PoolRegistry<Pool, Handle>;
+  /** Per-tenant admission (fairness, quotas); undefined when neither is configured, so adapters add nothing. */
+  readonly admission: AdmissionController | undefined;
   private readonly handles: LruCache<string, TenantHandle<Pool, Handle>>;
   private readonly tenantPins = new Map<string, number>();
   private readonly operations: OperationCounter;
@@ -102,6 +105,11 @@ export class PolyMongoCore<Pool, Handle> {
       return true;
     });
     this.operations = new OperationCounter(this.config.topTenantsTracked);
+    const { fairness, quotas } = this.config;
+    this.admission =
+      fairness || quotas
+        ? new AdmissionController({ fairness, quotas, onThrottled: (event) => this.events.emit('tenantThrottled', event) })
+        : undefined;
     this.installSignalHandlers();
     for (const d of this.config.dedicated) {
       if (!d.coldStart) this.acquire(d.tenant);
@@ -340,6 +348,7 @@ export class PolyMongoCore<Pool, Handle> {
       dedicatedPools: this.registry.dedicatedCount,
       openStreams: this.streams,
       operations: { total: this.operations.total, errors: this.operations.errors, topTenants: top.tenants, other: top.other },
+      ...(this.admission ? { admission: this.admission.stats() } : {}),
     };
   }
 
@@ -350,6 +359,7 @@ export class PolyMongoCore<Pool, Handle> {
   close(options: CloseOptions = {}): Promise<void> {
     if (this.closePromise) return this.closePromise;
     this.closing = true;
+    this.admission?.close();
     this.setClientState('disconnecting');
     const timeoutMS = options.timeoutMS ?? this.config.shutdown?.timeoutMS ?? 10_000;
     this.closePromise = (async () => {
@@ -364,6 +374,7 @@ export class PolyMongoCore<Pool, Handle> {
   /** Closes every pool and stream at once, without waiting for in-flight operations. Safe to call more than once. */
   async forceClose(): Promise<void> {
     this.closing = true;
+    this.admission?.close();
     this.setClientState('disconnecting');
     await this.runCloseHooks();
     await this.finishClose(true);
@@ -429,6 +440,7 @@ const EVENT_NAMES: Record<PolyMongoEventName, true> = {
   tenantEvicted: true,
   operation: true,
   slowOperation: true,
+  tenantThrottled: true,
 };
 
 function describeError(error: unknown): NonNullable<OperationInfo['error']> {

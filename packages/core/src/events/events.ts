@@ -1,3 +1,4 @@
+import type { TenantThrottledEvent } from '../fairness/AdmissionController.js';
 import type { ConnectionState } from '../lifecycle/states.js';
 
 /** One database operation, as plugins, the slow-operation log and stats see it. No document contents. */
@@ -30,6 +31,8 @@ export interface PolyMongoEvents {
   tenantEvicted: { tenantId: string; reason: 'lru' | 'manual' | 'dropped' | 'rerouted' };
   operation: OperationInfo;
   slowOperation: OperationInfo;
+  /** A tenant's operation was refused by fairness (TENANT_OVERLOADED) or quotas (TENANT_QUOTA_EXCEEDED). */
+  tenantThrottled: TenantThrottledEvent;
 }
 
 export type PolyMongoEventName = keyof PolyMongoEvents;

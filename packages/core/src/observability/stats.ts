@@ -1,3 +1,4 @@
+import type { AdmissionStats } from '../fairness/AdmissionController.js';
 import type { ConnectionState } from '../lifecycle/states.js';
 import type { PoolNumbers } from '../pools/DriverPort.js';
 
@@ -24,4 +25,6 @@ export interface StatsSnapshot {
     topTenants: Array<{ tenant: string; ops: number; errors: number }>;
     other: { ops: number; errors: number };
   };
+  /** Per-tenant admission (in flight, queued, rejected, throttled), when `fairness` or `quotas` is configured. */
+  admission?: AdmissionStats;
 }
