@@ -13,6 +13,7 @@ const alias = {
   '@polymongo/observability': src('observability'),
   '@polymongo/express': src('express'),
   '@polymongo/fastify': src('fastify'),
+  '@polymongo/nestjs': src('nestjs'),
 };
 
 export default defineConfig({

@@ -1,0 +1,46 @@
+import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
+import {
+  requireTenantFromRequest,
+  runWithTenant,
+  type TenantFromRequestOptions,
+  type TenantRequest,
+  tenantFromRequest,
+} from '@polymongo/core';
+import type { PolyMongo } from '@polymongo/native';
+import { POLYMONGO, POLYMONGO_MODULE_OPTIONS } from './tokens.js';
+
+/**
+ * Resolves each request's tenant as configured in `PolyMongoModule.forRoot({ tenant })` (default: the `x-tenant`
+ * header), validates it before anything touches the network, sets `req.tenant`, and runs the rest of the request
+ * (guards, interceptors, pipes, the handler) inside `runWithTenant`. Works on the Express and Fastify platforms.
+ *
+ * @example
+ * configure(consumer: MiddlewareConsumer) { consumer.apply(TenantMiddleware).forRoutes('*'); }
+ */
+export class TenantMiddleware implements NestMiddleware {
+  constructor(
+    private readonly poly: PolyMongo,
+    private readonly options: { tenant: TenantFromRequestOptions & { optional?: boolean } },
+  ) {}
+
+  use(req: TenantRequest & { tenant?: string }, _res: unknown, next: (error?: unknown) => void): void {
+    const options = this.options.tenant;
+    let tenant: string | undefined;
+    try {
+      tenant = options.optional ? tenantFromRequest(req, options) : requireTenantFromRequest(req, options);
+      if (tenant !== undefined) this.poly.route(tenant);
+    } catch (error) {
+      next(error);
+      return;
+    }
+    if (tenant === undefined) {
+      next();
+      return;
+    }
+    req.tenant = tenant;
+    runWithTenant(tenant, () => next());
+  }
+}
+Injectable()(TenantMiddleware);
+Inject(POLYMONGO)(TenantMiddleware, undefined, 0);
+Inject(POLYMONGO_MODULE_OPTIONS)(TenantMiddleware, undefined, 1);
