@@ -13,6 +13,7 @@ import {
 } from '@polymongo/core';
 import type { ChangeStream, ClientSession, Db, MongoClient, MongoClientOptions } from 'mongodb';
 import { MongoDriverPort, type NativePool } from './driver/MongoDriverPort.js';
+import { reuseGlobal } from './serverless/globalReuse.js';
 import {
   type ResumableWatchOptions,
   type TenantFanOut,
@@ -27,6 +28,14 @@ import { runTransaction, type WithTransactionOptions } from './transactions/with
 export interface NativeOptions extends Omit<PolyMongoOptions, 'driverOptions'> {
   /** Passed to every MongoClient (TLS, timeouts, compressors...); pool sizes come from `pool` / `dedicated`. */
   driverOptions?: MongoClientOptions;
+  /**
+   * `'global'`: return the client already made with equal options in this process instead of a new one — across
+   * Next.js dev hot reloads and warm serverless invocations, where module code runs again but the process stays.
+   * Options are equal when their values are (functions by their source text). A closed client is replaced.
+   * Default: every call makes a new client.
+   * @example export const poly = createPolyMongo({ uri: process.env.MONGODB_URI!, profile: 'serverless', reuse: 'global' });
+   */
+  reuse?: 'global';
 }
 
 export interface HealthReport {
@@ -251,5 +260,9 @@ export class PolyMongo {
  * app.get('/orders', async (_req, res) => res.json(await poly.db().collection('orders').find().toArray()));
  */
 export function createPolyMongo(options: NativeOptions): PolyMongo {
+  if (options?.reuse === 'global') {
+    const { reuse: _reuse, ...rest } = options;
+    return reuseGlobal(rest, () => new PolyMongo(rest));
+  }
   return new PolyMongo(options);
 }

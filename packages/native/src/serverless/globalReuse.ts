@@ -1,0 +1,50 @@
+/**
+ * `reuse: 'global'`: one client per distinct options across module reloads in one process (Next.js dev hot
+ * reload, warm AWS Lambda invocations). The registry lives on `globalThis` under a `Symbol.for` key, so a second
+ * copy of this module (a bundler's reload, ESM beside CJS) finds the clients the first one made.
+ */
+const REGISTRY = Symbol.for('polymongo.native.globalClients');
+
+interface Reusable {
+  readonly state: string;
+}
+
+function registry(): Map<string, Reusable> {
+  const holder = globalThis as { [REGISTRY]?: Map<string, Reusable> };
+  holder[REGISTRY] ??= new Map();
+  return holder[REGISTRY];
+}
+
+/**
+ * The identity of a set of options: their values, not the object. Keys are sorted; functions count by their
+ * source text (a reloaded module re-creates them, same text); class instances (a logger, a token store) by their
+ * class name and own enumerable values. Two option objects with the same key share one client.
+ */
+export function optionsKey(options: unknown): string {
+  const seen = new WeakSet<object>();
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'function') return `fn:${value.toString()}`;
+    if (typeof value === 'bigint') return `bigint:${value}`;
+    if (value === null || typeof value !== 'object') return value;
+    if (seen.has(value)) return '[circular]';
+    seen.add(value);
+    if (Array.isArray(value)) return value.map(walk);
+    if (value instanceof Map) return { map: [...value.entries()].map(([k, v]) => [walk(k), walk(v)]) };
+    const proto = Object.getPrototypeOf(value);
+    const out: Record<string, unknown> = proto && proto !== Object.prototype ? { '#class': proto.constructor?.name } : {};
+    for (const key of Object.keys(value).sort()) out[key] = walk((value as Record<string, unknown>)[key]);
+    return out;
+  };
+  return JSON.stringify(walk(options));
+}
+
+/** The client registered under these options, unless it was closed; else a new one from `create`, registered. */
+export function reuseGlobal<T extends Reusable>(options: object, create: () => T): T {
+  const key = optionsKey(options);
+  const clients = registry();
+  const existing = clients.get(key);
+  if (existing && existing.state !== 'closed' && existing.state !== 'disconnecting') return existing as T;
+  const client = create();
+  clients.set(key, client);
+  return client;
+}
