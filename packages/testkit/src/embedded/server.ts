@@ -9,7 +9,8 @@ import { crudCommands } from './commands/crud.js';
 import { cursorCommands } from './commands/cursor.js';
 import type { CommandContext, CommandHandler, OpCounters, ServerInfo } from './context.js';
 import { CursorRegistry } from './cursors.js';
-import { CommandError, ErrorCodes, WriteError } from './errors.js';
+import { errorLabelsFor } from './errorLabels.js';
+import { CloseConnection, CommandError, ErrorCodes, WriteError, writeConcernErrorFor } from './errors.js';
 import { FailPoints } from './failpoints.js';
 import { authenticate, type HandshakeState, helloReply, NO_AUTH_COMMANDS } from './handshake.js';
 import { RETRYABLE_WRITES, SessionRegistry } from './sessions.js';
@@ -34,7 +35,6 @@ export interface CommandLogEntry {
 }
 
 const COMMAND_LOG_LIMIT = 50_000;
-const RETRYABLE_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
 
 interface Connection extends HandshakeState {
   socket: Socket;
@@ -69,7 +69,7 @@ export class EmbeddedMongo {
     this.boundPort = options.port ?? 0;
     this.replSetName = options.replSet === false ? undefined : typeof options.replSet === 'string' ? options.replSet : 'rs0';
     this.auth = options.auth ? new ScramAuthenticator(options.auth.users) : undefined;
-    this.sessions = new SessionRegistry(this.catalog, this.replSetName !== undefined);
+    this.sessions = new SessionRegistry(this.catalog, this.failPoints, this.replSetName !== undefined);
     this.commands = {
       ...crudCommands,
       ...aggregateCommands,
@@ -207,26 +207,58 @@ export class EmbeddedMongo {
       if (name === 'configureFailPoint') {
         if (db !== 'admin')
           throw new CommandError(ErrorCodes.Unauthorized, 'configureFailPoint may only be run against the admin database.');
-        this.failPoints.configure(body);
-        return this.withClusterTime({ ok: 1 });
+        return this.withClusterTime({ count: this.failPoints.configure(body), ok: 1 });
       }
-      const failure = this.failPoints.match(name, conn.appName);
-      if (failure?.closeConnection) {
+      const failure = this.failPoints.failCommand(name, conn.appName);
+      if (failure?.closeConnection) throw new CloseConnection();
+      if (failure?.blockTimeMS) await new Promise((r) => setTimeout(r, failure.blockTimeMS));
+      if (failure?.errorCode !== undefined) {
+        const err = new CommandError(failure.errorCode, `Failing command ${name} via 'failCommand' failpoint`);
+        const labels = failure.errorLabels ?? errorLabelsFor(name, body, failure.errorCode, undefined, this.isChangeStream(name, body));
+        return this.withClusterTime(err.toReply(labels));
+      }
+      if (name === 'getMore') this.failGetMoreAfterCheckout(body);
+      const reply = await this.sessions.run(name, body, (txn) => this.run(conn, name, db, body, txn));
+      const writeConcernError = failure?.writeConcernError ?? (this.replSetName ? writeConcernErrorFor(body.writeConcern) : undefined);
+      if (writeConcernError) {
+        reply.writeConcernError = writeConcernError;
+        const code = typeof writeConcernError.code === 'number' ? writeConcernError.code : undefined;
+        const labels = failure?.errorLabels ?? errorLabelsFor(name, body, undefined, code);
+        if (labels.length > 0) reply.errorLabels = labels;
+      }
+      return this.withClusterTime(reply);
+    } catch (err) {
+      if (err instanceof CloseConnection) {
         conn.socket.destroy();
         return undefined;
       }
-      if (failure?.blockTimeMS) await new Promise((r) => setTimeout(r, failure.blockTimeMS));
-      if (failure?.errorCode !== undefined) {
-        const labels =
-          failure.errorLabels ?? (isRetryableWrite(name, body) && RETRYABLE_CODES.has(failure.errorCode) ? ['RetryableWriteError'] : []);
-        throw new CommandError(failure.errorCode, `Failing command ${name} via 'failCommand' failpoint`, labels);
-      }
-      const reply = await this.sessions.run(name, body, (txn) => this.run(conn, name, db, body, txn));
-      if (failure?.writeConcernError) reply.writeConcernError = failure.writeConcernError;
-      return this.withClusterTime(reply);
-    } catch (err) {
-      return this.withClusterTime(errorReply(err));
+      const error = toCommandError(err);
+      const computed = errorLabelsFor(name, body, error.code, undefined, this.isChangeStream(name, body));
+      const labels = [...new Set([...error.errorLabels, ...computed])];
+      return this.withClusterTime(error.toReply(labels));
     }
+  }
+
+  /** Whether a command is a change stream's aggregate or getMore (for the ResumableChangeStreamError label). */
+  private isChangeStream(name: string, body: Document): boolean {
+    if (name === 'aggregate') return Array.isArray(body.pipeline) && body.pipeline[0]?.$changeStream !== undefined;
+    if (name === 'getMore') return this.cursors.get(Number(body.getMore))?.kind === 'change';
+    return false;
+  }
+
+  /** `failGetMoreAfterCursorCheckout`: a getMore on an existing cursor fails, and the cursor is gone. */
+  private failGetMoreAfterCheckout(body: Document): void {
+    const id = Number(body.getMore);
+    if (!this.cursors.get(id)) return;
+    const code = this.failPoints.failGetMore();
+    if (code === undefined) return;
+    const changeStream = this.cursors.get(id)?.kind === 'change';
+    this.cursors.delete(id);
+    throw new CommandError(
+      code,
+      "Hit the 'failGetMoreAfterCursorCheckout' failpoint",
+      errorLabelsFor('getMore', body, code, undefined, changeStream),
+    );
   }
 
   private identity() {
@@ -271,13 +303,9 @@ export class EmbeddedMongo {
   }
 }
 
-function isRetryableWrite(name: string, body: Document): boolean {
-  return RETRYABLE_WRITES.has(name) && body.txnNumber !== undefined && body.autocommit !== false;
-}
-
-function errorReply(err: unknown): Document {
-  if (err instanceof CommandError) return err.toReply();
-  if (err instanceof WriteError) return new CommandError(err.code, err.message, [], err.extra).toReply();
+function toCommandError(err: unknown): CommandError {
+  if (err instanceof CommandError) return err;
+  if (err instanceof WriteError) return new CommandError(err.code, err.message, [], err.extra);
   const message = err instanceof Error ? err.message : String(err);
-  return new CommandError(ErrorCodes.InternalError, `embedded server: ${message}`).toReply();
+  return new CommandError(ErrorCodes.InternalError, `embedded server: ${message}`);
 }

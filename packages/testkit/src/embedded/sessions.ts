@@ -1,5 +1,6 @@
 import { Binary, type Document } from 'bson';
-import { CommandError, ErrorCodes } from './errors.js';
+import { CloseConnection, CommandError, ErrorCodes } from './errors.js';
+import type { FailPoints } from './failpoints.js';
 import type { Catalog } from './storage/catalog.js';
 import type { Transaction } from './storage/transaction.js';
 
@@ -21,6 +22,7 @@ export class SessionRegistry {
 
   constructor(
     private readonly catalog: Catalog,
+    private readonly failPoints: FailPoints,
     private readonly replicaSet: boolean,
   ) {}
 
@@ -60,7 +62,7 @@ export class SessionRegistry {
 
     if (!RETRYABLE_WRITES.has(name)) return run(undefined);
     const previous = session.retried.get(txnNumber);
-    if (previous) return previous;
+    if (previous) return { ...previous };
     if (txnNumber < session.txnNumber)
       throw new CommandError(
         ErrorCodes.TransactionTooOld,
@@ -69,9 +71,25 @@ export class SessionRegistry {
     this.catalog.abortTransaction(session.txn);
     session.txn = undefined;
     session.txnNumber = txnNumber;
+    const failPoint = this.failPoints.onPrimaryTransactionalWrite();
+    if (failPoint?.failBeforeCommitExceptionCode !== undefined) {
+      // The write runs, then is rolled back: it "must not be reflected".
+      const txn = this.catalog.beginTransaction(txnNumber);
+      try {
+        await run(txn);
+      } finally {
+        this.catalog.abortTransaction(txn);
+      }
+      if (failPoint.closeConnection) throw new CloseConnection();
+      throw new CommandError(
+        failPoint.failBeforeCommitExceptionCode,
+        `Failing write for txnNumber ${txnNumber} due to failpoint. The write must not be reflected.`,
+      );
+    }
     const reply = await run(undefined);
     session.retried.clear();
-    session.retried.set(txnNumber, reply);
+    session.retried.set(txnNumber, { ...reply });
+    if (failPoint?.closeConnection) throw new CloseConnection();
     return reply;
   }
 
@@ -114,7 +132,5 @@ export class SessionRegistry {
 }
 
 function noSuchTransaction(txnNumber: number): CommandError {
-  return new CommandError(ErrorCodes.NoSuchTransaction, `Transaction with { txnNumber: ${txnNumber} } has been aborted.`, [
-    'TransientTransactionError',
-  ]);
+  return new CommandError(ErrorCodes.NoSuchTransaction, `Transaction with { txnNumber: ${txnNumber} } has been aborted.`);
 }

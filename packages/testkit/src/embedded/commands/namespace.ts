@@ -18,7 +18,7 @@ export function viewOf(ctx: CommandContext, name: string, create: boolean): Coll
 
 export function writeErrorEntry(index: number, err: unknown): Document {
   if (err instanceof WriteError) return { index, code: err.code, errmsg: err.message, ...err.extra };
-  if (err instanceof CommandError && !err.errorLabels.includes('TransientTransactionError')) {
+  if (err instanceof CommandError && err.code !== ErrorCodes.WriteConflict) {
     return { index, code: err.code, errmsg: err.message };
   }
   throw err;
