@@ -1,149 +1,165 @@
-// The contenders: each one is what a team would write instead, set up the way its docs suggest.
+// The contenders, each written the way a competent engineer would write it, on the same pool size.
+// Every factory returns { handle(t), findById(t, i), insertOne(t, doc), ready(), close() }.
 import { createRequire } from 'node:module';
 import { createMongooseAdapter } from '@polymongo/mongoose';
-import { createPolyMongo, defineRepository } from '@polymongo/native';
+import { createPolyMongo } from '@polymongo/native';
 import { MongoClient, ObjectId } from 'mongodb';
 import mongoose from 'mongoose';
-import { z } from 'zod';
 
 export const COLLECTION = 'items';
 export const POOL_SIZE = 32;
 /** The _ids of the 10 documents every read tenant holds. */
 export const SEED_IDS = Array.from({ length: 10 }, (_, i) => new ObjectId(`6500000000000000000000${i.toString(16).padStart(2, '0')}`));
+export const itemFields = { name: String, n: Number, tags: [String] };
+/**
+ * Every Mongoose contender declares the same schema. autoCreate/autoIndex are off for all of them: index sync is a
+ * deploy step, and otherwise each first-touched tenant sends createCollection + createIndexes to the server.
+ */
+export const schemaOptions = { collection: COLLECTION, autoCreate: false, autoIndex: false };
 
-const itemFields = { name: String, n: Number, tags: [String] };
-const ItemSchema = z.object({ name: z.string(), n: z.number().int(), tags: z.array(z.string()) });
-const Items = defineRepository({ collection: COLLECTION });
-const ValidatedItems = defineRepository({ collection: COLLECTION, schema: ItemSchema });
+/** Get-or-create in a Map: the cache a team writes around a factory. */
+function cached(make) {
+  const map = new Map();
+  return (t) => {
+    let v = map.get(t);
+    if (v === undefined) {
+      v = make(t);
+      map.set(t, v);
+    }
+    return v;
+  };
+}
 
-/** @typedef {{ name: string, handle(t: string): unknown, findById(t: string, id: number): Promise<unknown>, insertOne(t: string, doc: object): Promise<unknown>, insertMany(t: string, docs: object[]): Promise<unknown>, ready(): Promise<void>, close(): Promise<void> }} Contender */
+function rawDriver(uri, { cache }) {
+  const client = new MongoClient(uri, { maxPoolSize: POOL_SIZE });
+  let handle;
+  let collection;
+  if (cache === 'db') {
+    handle = cached((t) => client.db(t));
+    collection = (t) => handle(t).collection(COLLECTION);
+  } else if (cache === 'collection') {
+    handle = cached((t) => client.db(t).collection(COLLECTION));
+    collection = handle;
+  } else {
+    handle = (t) => client.db(t);
+    collection = (t) => client.db(t).collection(COLLECTION);
+  }
+  return {
+    handle,
+    findById: (t, i) => collection(t).findOne({ _id: SEED_IDS[i] }),
+    insertOne: (t, doc) => collection(t).insertOne(doc),
+    ready: async () => void (await client.connect()),
+    close: () => client.close(),
+  };
+}
 
-/** @returns {Record<string, (uri: string, opts?: { maxCachedTenants?: number }) => Contender>} */
+function polymongoNative(uri, opts = {}) {
+  const poly = createPolyMongo({ uri, pool: { maxPoolSize: POOL_SIZE }, ...opts });
+  return {
+    handle: (t) => poly.db(t),
+    findById: (t, i) => poly.db(t).collection(COLLECTION).findOne({ _id: SEED_IDS[i] }),
+    insertOne: (t, doc) => poly.db(t).collection(COLLECTION).insertOne(doc),
+    ready: () => poly.connect(),
+    close: () => poly.close(),
+  };
+}
+
+function plainMongoose(uri) {
+  const m = new mongoose.Mongoose();
+  const schema = new m.Schema(itemFields, schemaOptions);
+  const conn = m.createConnection(uri, { maxPoolSize: POOL_SIZE });
+  // The Mongoose docs' multi-tenant pattern, cached: one useDb connection per tenant, its model kept in a Map.
+  const model = cached((t) => conn.useDb(t, { useCache: true }).model('Item', schema));
+  return {
+    handle: model,
+    findById: (t, i) => model(t).findOne({ _id: SEED_IDS[i] }).lean(),
+    insertOne: (t, doc) => model(t).create(doc),
+    ready: async () => void (await conn.asPromise()),
+    close: () => conn.close(),
+  };
+}
+
+function polymongoMongoose(uri, opts = {}) {
+  const m = new mongoose.Mongoose();
+  const Base = m.model('Item', new m.Schema(itemFields, schemaOptions));
+  const adapter = createMongooseAdapter({ uri, mongoose: m, pool: { maxPoolSize: POOL_SIZE }, ...opts });
+  const Item = adapter.wrapModel(Base);
+  return {
+    handle: (t) => Item.db(t),
+    findById: (t, i) => Item.db(t).findOne({ _id: SEED_IDS[i] }).lean(),
+    insertOne: (t, doc) => Item.db(t).create(doc),
+    ready: async () => {
+      await adapter.poly.connect();
+      await Item.db('warmup').findOne().lean();
+    },
+    close: () => adapter.close(),
+  };
+}
+
+function polymongoV1(uri) {
+  const require = createRequire(import.meta.url);
+  const PolyMongoV1 = require('polymongo-v1');
+  const v1Mongoose = createRequire(require.resolve('polymongo-v1'))('mongoose');
+  const wrapper = (PolyMongoV1.default ?? PolyMongoV1).createWrapper({
+    mongoURI: uri,
+    maxPoolSize: POOL_SIZE,
+    coldStart: true,
+    debug: false,
+  });
+  const model = v1Mongoose.models.Item ?? v1Mongoose.model('Item', new v1Mongoose.Schema(itemFields, schemaOptions));
+  const Item = wrapper.wrapModel(model);
+  // polymongo 1.3.0 runs on mongoose 8 and bson 6, which refuse bson 7 values.
+  const ids = SEED_IDS.map((id) => new v1Mongoose.Types.ObjectId(id.toHexString()));
+  return {
+    handle: (t) => Item.db(t),
+    findById: (t, i) => Item.db(t).findOne({ _id: ids[i] }).lean(),
+    insertOne: (t, doc) => Item.db(t).create(doc),
+    ready: async () => void (await Item.db('warmup').findOne().lean()),
+    close: () => wrapper.actions.forceCloseAll(),
+  };
+}
+
+export const RAW = 'raw driver (Db cached in a Map)';
+export const RAW_TWIN = 'raw driver (Db cached in a Map), twin';
+export const PLAIN = 'plain Mongoose (useDb useCache, model cached)';
+export const PLAIN_TWIN = 'plain Mongoose (useDb useCache, model cached), twin';
+export const NATIVE = 'polymongo native';
+export const ADAPTER = 'polymongo mongoose';
+export const V1 = 'polymongo 1.3.0';
+
+/**
+ * name → { make(uri, opts), group, baseline, extra? }. `group` says which twin sets the noise floor; `extra` rows are
+ * shown, labelled, but never used as a baseline.
+ */
 export const contenders = {
-  'raw driver': (uri) => {
-    const client = new MongoClient(uri, { maxPoolSize: POOL_SIZE });
-    return {
-      name: 'raw driver',
-      handle: (t) => client.db(t),
-      findById: (t, id) => client.db(t).collection(COLLECTION).findOne({ _id: SEED_IDS[id] }),
-      insertOne: (t, doc) => client.db(t).collection(COLLECTION).insertOne(doc),
-      insertMany: (t, docs) => client.db(t).collection(COLLECTION).insertMany(docs),
-      ready: async () => void (await client.connect()),
-      close: () => client.close(),
-    };
+  [RAW]: { make: (uri) => rawDriver(uri, { cache: 'db' }), group: 'driver' },
+  [RAW_TWIN]: { make: (uri) => rawDriver(uri, { cache: 'db' }), group: 'driver', baseline: RAW, twinOf: RAW },
+  'raw driver (Collection cached in a Map)': { make: (uri) => rawDriver(uri, { cache: 'collection' }), group: 'driver', baseline: RAW },
+  'raw driver (client.db() on every call)': {
+    make: (uri) => rawDriver(uri, { cache: 'none' }),
+    group: 'driver',
+    baseline: RAW,
+    extra: true,
   },
-  'polymongo native': (uri, opts = {}) => {
-    const poly = createPolyMongo({ uri, pool: { maxPoolSize: POOL_SIZE }, logger: { level: 'silent' }, ...opts });
-    return {
-      name: 'polymongo native',
-      handle: (t) => poly.db(t),
-      findById: (t, id) => poly.db(t).collection(COLLECTION).findOne({ _id: SEED_IDS[id] }),
-      insertOne: (t, doc) => poly.db(t).collection(COLLECTION).insertOne(doc),
-      insertMany: (t, docs) => poly.db(t).collection(COLLECTION).insertMany(docs),
-      ready: () => poly.connect(),
-      close: () => poly.close(),
-    };
-  },
-  'native repository': (uri, opts = {}) => {
-    const poly = createPolyMongo({ uri, pool: { maxPoolSize: POOL_SIZE }, logger: { level: 'silent' }, ...opts });
-    return {
-      name: 'native repository',
-      handle: (t) => poly.tenant(t).repo(Items),
-      findById: (t, id) => poly.tenant(t).repo(Items).findOne({ _id: SEED_IDS[id] }),
-      insertOne: (t, doc) => poly.tenant(t).repo(Items).insertOne(doc),
-      insertMany: (t, docs) => poly.tenant(t).repo(Items).insertMany(docs),
-      ready: () => poly.connect(),
-      close: () => poly.close(),
-    };
-  },
-  'native repository + zod': (uri, opts = {}) => {
-    const poly = createPolyMongo({ uri, pool: { maxPoolSize: POOL_SIZE }, logger: { level: 'silent' }, ...opts });
-    return {
-      name: 'native repository + zod',
-      handle: (t) => poly.tenant(t).repo(ValidatedItems),
-      findById: (t, id) => poly.tenant(t).repo(ValidatedItems).findOne({ _id: SEED_IDS[id] }),
-      insertOne: (t, doc) => poly.tenant(t).repo(ValidatedItems).insertOne(doc),
-      insertMany: (t, docs) => poly.tenant(t).repo(ValidatedItems).insertMany(docs),
-      ready: () => poly.connect(),
-      close: () => poly.close(),
-    };
-  },
-  'plain mongoose useDb': (uri) => {
-    const m = new mongoose.Mongoose();
-    const schema = new m.Schema(itemFields, { collection: COLLECTION });
-    const conn = m.createConnection(uri, { maxPoolSize: POOL_SIZE });
-    // The pattern the Mongoose docs suggest: a cached useDb connection per tenant, a model on it.
-    const model = (t) => conn.useDb(t, { useCache: true }).model('Item', schema);
-    return {
-      name: 'plain mongoose useDb',
-      handle: model,
-      findById: (t, id) => model(t).findOne({ _id: SEED_IDS[id] }).lean(),
-      insertOne: (t, doc) => model(t).create(doc),
-      insertMany: (t, docs) => model(t).insertMany(docs),
-      ready: async () => void (await conn.asPromise()),
-      close: () => conn.close(),
-    };
-  },
-  'polymongo mongoose': (uri, opts = {}) => {
-    const m = new mongoose.Mongoose();
-    const Base = m.model('Item', new m.Schema(itemFields, { collection: COLLECTION }));
-    const adapter = createMongooseAdapter({ uri, mongoose: m, pool: { maxPoolSize: POOL_SIZE }, logger: { level: 'silent' }, ...opts });
-    const Item = adapter.wrapModel(Base);
-    return {
-      name: 'polymongo mongoose',
-      handle: (t) => Item.db(t),
-      findById: (t, id) => Item.db(t).findOne({ _id: SEED_IDS[id] }).lean(),
-      insertOne: (t, doc) => Item.db(t).create(doc),
-      insertMany: (t, docs) => Item.db(t).insertMany(docs),
-      ready: async () => {
-        await adapter.poly.connect();
-        await Item.db('warmup').findOne().lean();
-      },
-      close: () => adapter.close(),
-    };
-  },
-  'polymongo 1.3.0': (uri) => {
-    const require = createRequire(import.meta.url);
-    const PolyMongoV1 = require('polymongo-v1');
-    const v1Mongoose = createRequire(require.resolve('polymongo-v1'))('mongoose');
-    const wrapper = (PolyMongoV1.default ?? PolyMongoV1).createWrapper({
-      mongoURI: uri,
-      maxPoolSize: POOL_SIZE,
-      coldStart: true,
-      debug: false,
-    });
-    const model = v1Mongoose.models.Item ?? v1Mongoose.model('Item', new v1Mongoose.Schema(itemFields, { collection: COLLECTION }));
-    const Item = wrapper.wrapModel(model);
-    // polymongo 1.3.0 runs on mongoose 8 and bson 6, which refuse bson 7 values.
-    const ids = SEED_IDS.map((id) => new v1Mongoose.Types.ObjectId(id.toHexString()));
-    return {
-      name: 'polymongo 1.3.0',
-      handle: (t) => Item.db(t),
-      findById: (t, id) => Item.db(t).findOne({ _id: ids[id] }).lean(),
-      insertOne: (t, doc) => Item.db(t).create(doc),
-      insertMany: (t, docs) => Item.db(t).insertMany(docs),
-      ready: async () => void (await Item.db('warmup').findOne().lean()),
-      close: () => wrapper.actions.forceCloseAll(),
-    };
-  },
+  [NATIVE]: { make: polymongoNative, group: 'driver', baseline: RAW },
+  [PLAIN]: { make: plainMongoose, group: 'mongoose' },
+  [PLAIN_TWIN]: { make: plainMongoose, group: 'mongoose', baseline: PLAIN, twinOf: PLAIN },
+  [ADAPTER]: { make: polymongoMongoose, group: 'mongoose', baseline: PLAIN, alsoVs: [V1] },
+  [V1]: { make: polymongoV1, group: 'mongoose', baseline: PLAIN },
 };
 
 /** One pool per tenant, the pattern PolyMongo replaces: measured for connection counts only. */
-export function naivePerTenant(uri) {
+export function poolPerTenant(uri) {
   const m = new mongoose.Mongoose();
-  const schema = new m.Schema(itemFields, { collection: COLLECTION });
-  const conns = new Map();
-  const model = (t) => {
-    let conn = conns.get(t);
-    if (!conn) {
-      conn = m.createConnection(uri, { dbName: t, maxPoolSize: 5 });
-      conns.set(t, conn);
-    }
-    return conn.model('Item', schema);
-  };
+  const schema = new m.Schema(itemFields, schemaOptions);
+  const model = cached((t) => m.createConnection(uri, { dbName: t, maxPoolSize: 5 }).model('Item', schema));
+  const conns = [];
   return {
-    name: 'naive pool per tenant',
-    findById: (t, id) => model(t).findOne({ _id: SEED_IDS[id] }).lean(),
-    close: () => Promise.all([...conns.values()].map((c) => c.close())),
+    findById: (t, i) => {
+      const M = model(t);
+      conns.push(M.db);
+      return M.findOne({ _id: SEED_IDS[i] }).lean();
+    },
+    close: () => Promise.all([...new Set(conns)].map((c) => c.close())),
   };
 }

@@ -1,13 +1,13 @@
 // Handle acquisition of one contender at N tenants, for CPU profiling:
-//   node --cpu-prof --cpu-prof-dir=/tmp/prof src/profile-acquire.mjs 'polymongo native' 100000
-//   node src/profile-summary.mjs /tmp/prof/*.cpuprofile
+//   node --cpu-prof --cpu-prof-dir=/tmp/prof src/tools/profile-acquire.mjs 'polymongo native' 100000
+//   node src/tools/profile-summary.mjs /tmp/prof/*.cpuprofile
 import { startMongo } from '@polymongo/testkit';
-import { contenders } from './contenders.mjs';
+import { contenders } from '../contenders.mjs';
 
 const [which = 'polymongo native', tenants = '10000', seconds = '4'] = process.argv.slice(2);
 const n = Number(tenants);
 const mongo = await startMongo({ quiet: true, embeddedOnly: true });
-const c = contenders[which](mongo.uri);
+const c = contenders[which].make(mongo.uri);
 await c.ready();
 const ids = Array.from({ length: n }, (_, i) => `p_${i}`);
 for (const id of ids) c.handle(id);

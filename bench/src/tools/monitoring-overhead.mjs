@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createPolyMongo } from '@polymongo/native';
 import { MongoClient } from 'mongodb';
-import { SEED_IDS } from './contenders.mjs';
+import { SEED_IDS } from '../contenders.mjs';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '4' }, seconds: { type: 'string', default: '3' } } });
 const rounds = Number(values.rounds);

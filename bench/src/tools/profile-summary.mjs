@@ -1,5 +1,5 @@
 // Prints the functions with the most self time in a .cpuprofile written by `node --cpu-prof`.
-// Usage: node src/profile-summary.mjs FILE.cpuprofile [top=25]
+// Usage: node src/tools/profile-summary.mjs FILE.cpuprofile [top=25]
 import { readFileSync } from 'node:fs';
 
 const [file, top = '25'] = process.argv.slice(2);

@@ -1,0 +1,45 @@
+// Cold start: each run a fresh Node process; construction → first answer, import time apart, and the whole process
+// (spawn → exit) as seen from outside. Paired rounds in rotating order; median of per-round ratios.
+//   node bench/src/scenarios/coldstart.bench.mjs [--quick] [--uri mongodb://...]
+import { fileURLToPath } from 'node:url';
+import { MongoClient } from 'mongodb';
+import { COLLECTION, SEED_IDS } from '../contenders.mjs';
+import { log, runScenario } from '../runner/cli.mjs';
+import { runFresh } from '../runner/fresh.mjs';
+import { pairedRounds, summarise } from '../runner/paired.mjs';
+
+const child = fileURLToPath(new URL('./coldstart.child.mjs', import.meta.url));
+const entries = [
+  ['raw driver', { group: 'driver' }],
+  ['raw driver, twin', { group: 'driver', baseline: 'raw driver', twinOf: 'raw driver' }],
+  ['polymongo native', { group: 'driver', baseline: 'raw driver' }],
+  ['plain Mongoose', { group: 'mongoose' }],
+  ['plain Mongoose, twin', { group: 'mongoose', baseline: 'plain Mongoose', twinOf: 'plain Mongoose' }],
+  ['polymongo mongoose', { group: 'mongoose', baseline: 'plain Mongoose', alsoVs: ['polymongo 1.3.0'] }],
+  ['polymongo 1.3.0', { group: 'mongoose', baseline: 'plain Mongoose' }],
+];
+
+await runScenario('coldstart', async ({ uri, quick }) => {
+  const seeder = await new MongoClient(uri).connect();
+  await seeder.db('read_0').collection(COLLECTION).deleteMany({});
+  await seeder
+    .db('read_0')
+    .collection(COLLECTION)
+    .insertMany(SEED_IDS.map((_id, n) => ({ _id, name: `item-${n}`, n, tags: ['a'] })));
+  await seeder.close();
+  const config = { rounds: quick ? 3 : 21 };
+  const rounds = await pairedRounds(
+    entries.map(([name]) => name),
+    config.rounds,
+    (name) => runFresh(child, ['--contender', name, '--uri', uri]),
+    log,
+  );
+  return {
+    config,
+    ...summarise(rounds, entries, {
+      firstAnswerMs: { higherIsBetter: false },
+      importMs: { higherIsBetter: false },
+      processMs: { higherIsBetter: false },
+    }),
+  };
+});
