@@ -14,6 +14,8 @@ const alias = {
   '@polymongo/express': src('express'),
   '@polymongo/fastify': src('fastify'),
   '@polymongo/nestjs': src('nestjs'),
+  '@polymongo/fleet': src('fleet'),
+  '@polymongo/cli': src('cli'),
 };
 
 export default defineConfig({

@@ -13,7 +13,14 @@ export type PolyMongoErrorCode =
   | 'VALIDATION_FAILED'
   | 'CLOSE_TIMEOUT'
   | 'TENANT_OVERLOADED'
-  | 'TENANT_QUOTA_EXCEEDED';
+  | 'TENANT_QUOTA_EXCEEDED'
+  // @polymongo/fleet
+  | 'TENANT_NOT_EMPTY'
+  | 'DUPLICATE_MIGRATION'
+  | 'MIGRATION_NOT_REVERSIBLE'
+  | 'UNKNOWN_MIGRATION'
+  | 'MIGRATION_LOCKED'
+  | 'FLEET_SPEC_INVALID';
 
 /**
  * Base class of every error PolyMongo throws. `code` is stable across releases; match on it, not on the message.

@@ -1,0 +1,85 @@
+import type { PolyMongo, TenantScope } from '@polymongo/native';
+import { checkDiscover, type DiscoverOption, resolveSource, type TenantSource } from './discovery/discoverTenants.js';
+import { IndexFleet } from './indexes/IndexFleet.js';
+import type { FleetContext, FleetRunOptions } from './runner/FleetContext.js';
+import { type RunResult, runTenants } from './runner/runTenants.js';
+import { ValidatorFleet } from './validators/ValidatorFleet.js';
+
+export interface FleetOptions {
+  /** Where tenants come from. Default `'databases'`: listDatabases mapped back through the tenantDb naming. */
+  discover?: DiscoverOption;
+}
+
+/** `forEach`'s result: tenants done, failures (each named), and tenants skipped (checkpoint, abort). */
+export type ForEachResult = RunResult;
+
+/**
+ * Operations over every tenant of a PolyMongo client: discovery, bounded-concurrency loops, index and validator sync,
+ * migrations, export/import and schema diffs. Create it with `createFleet(poly)`.
+ */
+export class Fleet implements FleetContext {
+  readonly poly: PolyMongo;
+  readonly indexes: IndexFleet;
+  readonly validators: ValidatorFleet;
+  readonly #discover: DiscoverOption;
+
+  constructor(poly: PolyMongo, options: FleetOptions = {}) {
+    this.poly = poly;
+    this.#discover = checkDiscover(options.discover);
+    this.indexes = new IndexFleet(this);
+    this.validators = new ValidatorFleet(this);
+  }
+
+  /**
+   * The tenant ids, streamed: from discovery, or from `tenants` when given (validated).
+   *
+   * @example
+   * for await (const id of fleet.tenants()) console.log(id);
+   */
+  async *tenants(options: { tenants?: TenantSource } = {}): AsyncGenerator<string> {
+    const { ids } = await resolveSource(this.poly, this.#discover, options.tenants);
+    yield* ids;
+  }
+
+  /**
+   * Runs `fn` once per tenant with at most `concurrency` (default 8) at a time. A failing tenant is recorded in
+   * `failed` and the others go on; an aborted signal resolves the call, counting unstarted tenants as `skipped`.
+   *
+   * @example
+   * const { done, failed } = await fleet.forEach(async (scope) => {
+   *   await scope.collection('orders').updateMany({ status: { $exists: false } }, { $set: { status: 'open' } });
+   * }, { concurrency: 16, onProgress: (p) => console.log(p.done, p.total) });
+   */
+  forEach(fn: (scope: TenantScope) => Promise<unknown>, options: FleetRunOptions = {}): Promise<ForEachResult> {
+    if (typeof fn !== 'function') throw new TypeError('forEach needs a function (scope) => Promise');
+    return this.run(async (tenant) => {
+      await fn(this.poly.tenant(tenant));
+    }, options);
+  }
+
+  /** The bounded runner behind every fleet-wide operation. */
+  async run(work: (tenant: string) => Promise<void>, options: FleetRunOptions = {}): Promise<RunResult> {
+    const { tenants, ...runOptions } = options;
+    const source = await resolveSource(this.poly, this.#discover, tenants);
+    return runTenants(
+      source.ids,
+      source.total,
+      async (tenant) => {
+        this.poly.route(tenant); // INVALID_TENANT for this tenant before any network call
+        await work(tenant);
+      },
+      runOptions,
+    );
+  }
+}
+
+/**
+ * A fleet over a PolyMongo client (from `createPolyMongo`, or a Mongoose adapter's `poly`).
+ *
+ * @example
+ * const fleet = createFleet(poly, { discover: 'databases' });
+ * const plan = await fleet.indexes.plan([Users, Orders]);
+ */
+export function createFleet(poly: PolyMongo, options?: FleetOptions): Fleet {
+  return new Fleet(poly, options);
+}

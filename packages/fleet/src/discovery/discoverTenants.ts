@@ -1,0 +1,131 @@
+import { PolyMongoError } from '@polymongo/core';
+import type { PolyMongo } from '@polymongo/native';
+import type { MongoClient } from 'mongodb';
+import { FleetSpecError } from '../errors.js';
+
+/**
+ * Where the fleet's tenants come from: `'databases'` (listDatabases mapped back through the tenantDb naming, the
+ * default), a registry collection in one tenant's database (one document per tenant; the id in `field`, default
+ * `_id`), or a function yielding ids.
+ */
+export type DiscoverOption =
+  | 'databases'
+  | { tenant: string; collection: string; field?: string; filter?: Record<string, unknown> }
+  | (() => AsyncIterable<string> | Iterable<string>);
+
+/** Tenant ids to act on: the whole fleet from discovery, or a subset (`tenants` option) as an iterable of ids. */
+export type TenantSource = Iterable<string> | AsyncIterable<string>;
+
+export interface ResolvedSource {
+  ids: AsyncIterable<string>;
+  /** Known up front for lists and database discovery; undefined for streams. */
+  total: number | undefined;
+}
+
+const SYSTEM_DATABASES = new Set(['admin', 'local', 'config']);
+
+type WithInverse = PolyMongo & { tenantForDatabase?: (dbName: string) => string | undefined };
+
+/** The MongoClient of the default cluster, also under strictTenancy (where `poly.client()` needs a tenant). */
+export function defaultClient(poly: PolyMongo): MongoClient {
+  try {
+    return poly.client();
+  } catch (error) {
+    if (error instanceof PolyMongoError && error.code === 'TENANT_REQUIRED') return poly.client('_polymongo_fleet');
+    throw error;
+  }
+}
+
+/** The tenant whose database is `dbName`, or undefined when the database is not a tenant's. */
+export function tenantOfDatabase(poly: PolyMongo, dbName: string): string | undefined {
+  if (SYSTEM_DATABASES.has(dbName)) return undefined;
+  const inverse = (poly as WithInverse).tenantForDatabase;
+  if (typeof inverse === 'function') return inverse.call(poly, dbName);
+  // Without the inverse, only names that route back to themselves (identity naming) are tenants.
+  try {
+    return poly.route(dbName).dbName === dbName ? dbName : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function* fromDatabases(poly: PolyMongo, names: string[]): AsyncGenerator<string> {
+  for (const name of names) {
+    const tenant = tenantOfDatabase(poly, name);
+    if (tenant !== undefined) yield tenant;
+  }
+}
+
+async function* fromRegistry(
+  poly: PolyMongo,
+  registry: { tenant: string; collection: string; field?: string; filter?: Record<string, unknown> },
+): AsyncGenerator<string> {
+  const field = registry.field ?? '_id';
+  const cursor = poly
+    .db(registry.tenant)
+    .collection(registry.collection)
+    .find(registry.filter ?? {}, { projection: { [field]: 1 } })
+    .sort({ [field]: 1 });
+  try {
+    for await (const doc of cursor) {
+      const id = field.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], doc);
+      if (typeof id === 'string' && id.length > 0) yield id;
+    }
+  } finally {
+    await cursor.close();
+  }
+}
+
+/** Ids of an async source are validated by the runner as they come, so a bad one fails only itself. */
+async function* fromIterable(ids: TenantSource): AsyncGenerator<string> {
+  yield* ids;
+}
+
+function isIterable(value: unknown): value is Iterable<string> {
+  return typeof (value as Iterable<string> | null)?.[Symbol.iterator] === 'function' && typeof value !== 'string';
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<string> {
+  return typeof (value as AsyncIterable<string> | null)?.[Symbol.asyncIterator] === 'function';
+}
+
+/**
+ * The ids an operation acts on. A synchronous `tenants` list is validated whole before anything runs (INVALID_TENANT
+ * with no network call); async sources are validated id by id.
+ */
+export async function resolveSource(poly: PolyMongo, discover: DiscoverOption, tenants?: TenantSource): Promise<ResolvedSource> {
+  if (tenants !== undefined) {
+    if (isIterable(tenants)) {
+      const list = [...tenants];
+      for (const id of list) poly.route(id);
+      return { ids: fromIterable(list), total: list.length };
+    }
+    if (isAsyncIterable(tenants)) return { ids: fromIterable(tenants), total: undefined };
+    throw new FleetSpecError('tenants must be an iterable or async iterable of tenant ids (for example an array).');
+  }
+  if (discover === 'databases') {
+    const { databases } = await defaultClient(poly).db('admin').admin().listDatabases({ nameOnly: true });
+    const names = databases.map((d) => d.name);
+    let total = 0;
+    for (const name of names) if (tenantOfDatabase(poly, name) !== undefined) total++;
+    return { ids: fromDatabases(poly, names), total };
+  }
+  if (typeof discover === 'function') {
+    const source = discover();
+    if (!isIterable(source) && !isAsyncIterable(source)) {
+      throw new FleetSpecError('discover() must return an iterable or async iterable of tenant ids.');
+    }
+    return { ids: fromIterable(source), total: undefined };
+  }
+  return { ids: fromIterable(fromRegistry(poly, discover)), total: undefined };
+}
+
+export function checkDiscover(discover: unknown): DiscoverOption {
+  if (discover === undefined || discover === 'databases') return 'databases';
+  if (typeof discover === 'function') return discover as DiscoverOption;
+  const registry = discover as { tenant?: unknown; collection?: unknown } | null;
+  if (typeof registry?.tenant === 'string' && typeof registry.collection === 'string') return discover as DiscoverOption;
+  throw new FleetSpecError(
+    "discover must be 'databases', { tenant, collection } naming a registry collection, or a function returning tenant ids.",
+  );
+}

@@ -1,0 +1,24 @@
+export type { DiscoverOption, TenantSource } from './discovery/discoverTenants.js';
+export {
+  DuplicateMigrationError,
+  FleetSpecError,
+  MigrationLockedError,
+  MigrationNotReversibleError,
+  TenantNotEmptyError,
+  UnknownMigrationError,
+} from './errors.js';
+export { createFleet, Fleet, type FleetOptions, type ForEachResult } from './Fleet.js';
+export type { IndexDifference, IndexDrift } from './indexes/compareIndexes.js';
+export type { IndexSyncOptions, IndexSyncResult, PlanResult } from './indexes/IndexFleet.js';
+export type { CollectionIndexes, IndexShape, IndexSpec, MongooseModelLike } from './indexes/indexSpec.js';
+export type { FleetRunOptions } from './runner/FleetContext.js';
+export { fileCheckpoint } from './runner/fileCheckpoint.js';
+export type { Checkpoint, FailureInfo, FleetFailure, FleetProgress, RunOptions } from './runner/runTenants.js';
+export type {
+  CollectionValidator,
+  ValidatorDrift,
+  ValidatorSpec,
+  ValidatorSyncOptions,
+  ValidatorSyncResult,
+} from './validators/ValidatorFleet.js';
+export { zodToJsonSchema } from './validators/zodToJsonSchema.js';

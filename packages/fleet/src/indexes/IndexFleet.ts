@@ -1,0 +1,103 @@
+import type { Db, Document, IndexDescription } from 'mongodb';
+import type { FleetContext, FleetRunOptions } from '../runner/FleetContext.js';
+import type { FleetFailure } from '../runner/runTenants.js';
+import { compareIndexes, type IndexDrift } from './compareIndexes.js';
+import { type IndexSpec, normaliseIndexSpec } from './indexSpec.js';
+
+export interface PlanResult<Drift> {
+  /** Tenants compared. */
+  tenants: number;
+  /** Only the tenants (and collections) with drift. */
+  drift: Drift[];
+  /** Tenants that could not be compared. */
+  failed: FleetFailure[];
+  skipped: number;
+}
+
+export interface IndexSyncOptions extends FleetRunOptions {
+  /** Drop indexes the spec does not name (never `_id_`). Default false. */
+  dropExtra?: boolean;
+  /** Drop and recreate indexes whose options differ from the spec. Default false: they are only reported. */
+  replaceDifferent?: boolean;
+  /** Report what would change and change nothing. */
+  dryRun?: boolean;
+}
+
+export interface IndexSyncResult extends PlanResult<IndexDrift> {
+  created: number;
+  dropped: number;
+  replaced: number;
+  dryRun: boolean;
+}
+
+const NAMESPACE_NOT_FOUND = 26;
+
+async function listIndexes(db: Db, collection: string): Promise<Document[]> {
+  try {
+    return await db.collection(collection).listIndexes().toArray();
+  } catch (error) {
+    if ((error as { code?: unknown }).code === NAMESPACE_NOT_FOUND) return [];
+    throw error;
+  }
+}
+
+/** Index drift detection and sync across the fleet: one listIndexes per collection per tenant. */
+export class IndexFleet {
+  constructor(private readonly ctx: FleetContext) {}
+
+  /** Per tenant and collection: indexes missing, extra and different from `spec`. Changes nothing. */
+  plan(spec: IndexSpec, options: FleetRunOptions = {}): Promise<PlanResult<IndexDrift>> {
+    return this.sync(spec, { ...options, dryRun: true }).then(({ tenants, drift, failed, skipped }) => ({
+      tenants,
+      drift,
+      failed,
+      skipped,
+    }));
+  }
+
+  /**
+   * Creates missing indexes; with `dropExtra` drops extra ones, with `replaceDifferent` recreates differing ones.
+   * `dryRun` changes nothing and reports the drift.
+   */
+  async sync(spec: IndexSpec, options: IndexSyncOptions = {}): Promise<IndexSyncResult> {
+    const collections = normaliseIndexSpec(spec);
+    const { dropExtra = false, replaceDifferent = false, dryRun = false, ...runOptions } = options;
+    const result: IndexSyncResult = { tenants: 0, drift: [], failed: [], skipped: 0, created: 0, dropped: 0, replaced: 0, dryRun };
+    const run = await this.ctx.run(async (tenant) => {
+      const db = this.ctx.poly.db(tenant);
+      const found: IndexDrift[] = [];
+      for (const { collection, indexes, descriptions } of collections) {
+        const drift = compareIndexes(indexes, await listIndexes(db, collection));
+        if (drift.missing.length + drift.extra.length + drift.different.length === 0) continue;
+        found.push({ tenant, collection, ...drift });
+        if (dryRun) continue;
+        const coll = db.collection(collection);
+        const describe = (name: string) => descriptions.find((d) => d.name === name) as IndexDescription;
+        if (drift.missing.length > 0) {
+          await coll.createIndexes(drift.missing.map((m) => describe(m.name)));
+          result.created += drift.missing.length;
+        }
+        if (replaceDifferent) {
+          for (const diff of drift.different) {
+            await coll.dropIndex(diff.actual.name);
+            await coll.createIndexes([describe(diff.expected.name)]);
+            result.replaced++;
+          }
+        }
+        if (dropExtra) {
+          for (const extra of drift.extra) {
+            await coll.dropIndex(extra.name);
+            result.dropped++;
+          }
+        }
+      }
+      result.tenants++;
+      result.drift.push(...found);
+    }, runOptions);
+    result.failed = run.failed;
+    result.skipped = run.skipped;
+    result.tenants += run.failed.length;
+    result.drift.sort((a, b) => a.tenant.localeCompare(b.tenant) || a.collection.localeCompare(b.collection));
+    return result;
+  }
+}

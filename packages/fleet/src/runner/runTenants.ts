@@ -1,0 +1,148 @@
+import { redactText } from '@polymongo/core';
+
+/** What a failed tenant reports: the error's name, code and (redacted) message, serialisable as JSON. */
+export interface FailureInfo {
+  name: string;
+  code?: string | number;
+  message: string;
+}
+
+export interface FleetFailure {
+  tenant: string;
+  error: FailureInfo;
+}
+
+/** Progress of a fleet operation, reported after every tenant. */
+export interface FleetProgress {
+  /** Tenants finished without error. */
+  done: number;
+  /** Tenants that failed. */
+  failed: number;
+  /** Tenants not run: already in the checkpoint, or never started after an abort. */
+  skipped: number;
+  /** Tenants in the run when known up front (a list, or `listDatabases` discovery). */
+  total: number | undefined;
+  /** Tenants finished (done + failed) per second since the start. */
+  rate: number;
+  /** Estimated milliseconds left, when `total` is known and the rate is above zero. */
+  etaMS: number | undefined;
+  elapsedMS: number;
+}
+
+/** Remembers finished tenants so a rerun skips them. `fileCheckpoint(path)` keeps them in a file. */
+export interface Checkpoint {
+  has(tenant: string): boolean | Promise<boolean>;
+  add(tenant: string): void | Promise<void>;
+}
+
+export interface RunOptions {
+  /** Tenants worked on at once. Default 8. */
+  concurrency?: number;
+  /** Aborting stops starting tenants; the run resolves, counting the ones never started as `skipped`. */
+  signal?: AbortSignal;
+  onProgress?: (progress: FleetProgress) => void;
+  checkpoint?: Checkpoint;
+  /** Stop starting tenants after the first failure (default false: every tenant runs). */
+  stopOnError?: boolean;
+}
+
+export interface RunResult {
+  done: number;
+  failed: FleetFailure[];
+  skipped: number;
+}
+
+export function toFailureInfo(error: unknown): FailureInfo {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return {
+      name: error.name,
+      ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
+      message: redactText(error.message),
+    };
+  }
+  return { name: 'Error', message: redactText(String(error)) };
+}
+
+export function checkConcurrency(value: number | undefined, fallback = 8): number {
+  const concurrency = value ?? fallback;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(`concurrency must be a whole number of at least 1 (got ${String(value)})`);
+  }
+  return concurrency;
+}
+
+/**
+ * Runs `work` for every tenant of `ids` with at most `concurrency` at once, pulling ids lazily so the fleet is never
+ * held in memory. One tenant's failure is recorded, not thrown; only a failing source (discovery) rejects.
+ */
+export async function runTenants(
+  ids: AsyncIterable<string>,
+  total: number | undefined,
+  work: (tenant: string) => Promise<void>,
+  options: RunOptions = {},
+): Promise<RunResult> {
+  const concurrency = checkConcurrency(options.concurrency);
+  const { signal, onProgress, checkpoint, stopOnError = false } = options;
+  const iterator = ids[Symbol.asyncIterator]();
+  // Serialise pulls: a hand-written async iterable need not support concurrent next() calls.
+  let chain: Promise<unknown> = Promise.resolve();
+  const pull = (): Promise<IteratorResult<string>> => {
+    const next = chain.then(() => iterator.next());
+    chain = next.catch(() => undefined);
+    return next;
+  };
+  const result: RunResult = { done: 0, failed: [], skipped: 0 };
+  const startedAt = performance.now();
+  let stopped = false;
+  const halted = () => stopped || signal?.aborted === true;
+  const report = () => {
+    if (!onProgress) return;
+    const elapsedMS = performance.now() - startedAt;
+    const finished = result.done + result.failed.length;
+    const rate = elapsedMS > 0 ? (finished * 1000) / elapsedMS : 0;
+    const left = total === undefined ? undefined : Math.max(0, total - finished - result.skipped);
+    onProgress({
+      done: result.done,
+      failed: result.failed.length,
+      skipped: result.skipped,
+      total,
+      rate,
+      etaMS: left !== undefined && rate > 0 ? (left / rate) * 1000 : undefined,
+      elapsedMS,
+    });
+  };
+  const worker = async () => {
+    while (!halted()) {
+      const next = await pull();
+      if (next.done) return;
+      const tenant = next.value;
+      if (halted()) {
+        result.skipped++;
+        return;
+      }
+      try {
+        if (checkpoint && (await checkpoint.has(tenant))) {
+          result.skipped++;
+          report();
+          continue;
+        }
+        await work(tenant);
+        await checkpoint?.add(tenant);
+        result.done++;
+      } catch (error) {
+        result.failed.push({ tenant, error: toFailureInfo(error) });
+        if (stopOnError) stopped = true;
+      }
+      report();
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  if (halted()) {
+    // Whatever discovery still holds was never started.
+    for (let next = await pull(); !next.done; next = await pull()) result.skipped++;
+    await iterator.return?.();
+    report();
+  }
+  return result;
+}

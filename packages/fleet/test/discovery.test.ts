@@ -1,0 +1,147 @@
+import { InvalidTenantError, PolyMongo } from '@polymongo/native';
+import { describe, expect, test } from 'vitest';
+import { createFleet, FleetSpecError, fileCheckpoint } from '../src/index.js';
+import { seedTenants, unique, useServer } from './helpers.js';
+
+const env = useServer();
+const createPolyMongoProto = () => PolyMongo.prototype;
+
+async function collect(iterable: AsyncIterable<string>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const id of iterable) out.push(id);
+  return out;
+}
+
+describe('discovery', () => {
+  // Prefix naming needs native's poly.tenantForDatabase (the inverse of tenantDb), coming from the tenancy work.
+  const hasInverse = 'tenantForDatabase' in createPolyMongoProto();
+  test.runIf(hasInverse)('listDatabases discovery yields prefixed tenants only, never other apps or system databases', async () => {
+    const prefix = unique('pfx');
+    const ids = ['acme', 'globex', 'initech'];
+    await Promise.all(ids.map((id) => env.observer.db(`${prefix}_${id}`).collection('c').insertOne({ x: 1 })));
+    await env.observer.db(unique('otherapp')).collection('c').insertOne({ x: 1 });
+    const poly = env.make({ tenantDb: { prefix: `${prefix}_` } });
+    const found = await collect(createFleet(poly).tenants());
+    expect(found.sort()).toEqual(ids);
+  });
+
+  test('identity naming yields every non-system database', async () => {
+    const prefix = unique('idn');
+    const ids = await seedTenants(env.observer, prefix, 3);
+    const found = await collect(createFleet(env.make()).tenants());
+    expect(found.filter((id) => id.startsWith(prefix)).sort()).toEqual(ids);
+    expect(found).not.toContain('admin');
+    expect(found).not.toContain('local');
+    expect(found).not.toContain('config');
+  });
+
+  test('a registry collection lists the tenants', async () => {
+    const registry = unique('registry');
+    await env.observer
+      .db(registry)
+      .collection('tenants')
+      .insertMany([{ _id: 'b' as never }, { _id: 'a' as never }, { _id: 'c' as never, active: false }]);
+    const fleet = createFleet(env.make(), { discover: { tenant: registry, collection: 'tenants', filter: { active: { $ne: false } } } });
+    expect(await collect(fleet.tenants())).toEqual(['a', 'b']);
+  });
+
+  test('a user function lists the tenants, and an invalid id from it fails that tenant only', async () => {
+    const fleet = createFleet(env.make(), {
+      discover: async function* () {
+        yield 'one';
+        yield 'bad.id';
+        yield 'two';
+      },
+    });
+    const seen: string[] = [];
+    const result = await fleet.forEach(async (scope) => void seen.push(scope.id), { concurrency: 1 });
+    expect(seen).toEqual(['one', 'two']);
+    expect(result.done).toBe(2);
+    expect(result.failed).toEqual([{ tenant: 'bad.id', error: expect.objectContaining({ code: 'INVALID_TENANT' }) }]);
+  });
+
+  test('a bad discover option is refused at construction', () => {
+    expect(() => createFleet(env.make(), { discover: 'everything' as never })).toThrow(FleetSpecError);
+  });
+
+  test('an invalid id in a tenants list is refused before any tenant runs', async () => {
+    const fleet = createFleet(env.make());
+    const seen: string[] = [];
+    await expect(fleet.forEach(async (s) => void seen.push(s.id), { tenants: ['ok', 'not/ok'] })).rejects.toBeInstanceOf(
+      InvalidTenantError,
+    );
+    expect(seen).toEqual([]);
+  });
+});
+
+describe('forEach', () => {
+  test('never runs more than `concurrency` tenants at once and collects failures without stopping', async () => {
+    const ids = Array.from({ length: 20 }, (_, i) => `t${i}`);
+    let running = 0;
+    let peak = 0;
+    const result = await createFleet(env.make()).forEach(
+      async (scope) => {
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise((r) => setImmediate(r));
+        running--;
+        if (scope.id === 't7') throw new Error('boom in t7');
+      },
+      { tenants: ids, concurrency: 3 },
+    );
+    expect(peak).toBeLessThanOrEqual(3);
+    expect(result.done).toBe(19);
+    expect(result.failed).toEqual([{ tenant: 't7', error: { name: 'Error', message: 'boom in t7' } }]);
+    expect(result.skipped).toBe(0);
+  });
+
+  test('an aborted signal resolves, counting tenants never started as skipped', async () => {
+    const controller = new AbortController();
+    const ids = Array.from({ length: 10 }, (_, i) => `a${i}`);
+    const result = await createFleet(env.make()).forEach(
+      async (scope) => {
+        if (scope.id === 'a2') controller.abort();
+      },
+      { tenants: ids, concurrency: 1, signal: controller.signal },
+    );
+    expect(result).toEqual({ done: 3, failed: [], skipped: 7 });
+  });
+
+  test('progress reports done, failed, total, rate and ETA', async () => {
+    const reports: Array<{ done: number; failed: number; total: number | undefined; rate: number; etaMS: number | undefined }> = [];
+    await createFleet(env.make()).forEach(
+      async (scope) => {
+        if (scope.id === 'p1') throw new Error('no');
+      },
+      { tenants: ['p0', 'p1', 'p2', 'p3'], concurrency: 1, onProgress: (p) => reports.push(p) },
+    );
+    expect(reports.map((r) => [r.done, r.failed])).toEqual([
+      [1, 0],
+      [1, 1],
+      [2, 1],
+      [3, 1],
+    ]);
+    expect(reports.every((r) => r.total === 4 && r.rate >= 0)).toBe(true);
+    expect(reports.at(-1)?.etaMS).toBe(0);
+  });
+
+  test('a checkpoint makes a rerun skip tenants already done', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const file = join(mkdtempSync(join(tmpdir(), 'fleet-')), 'done.txt');
+    const fleet = createFleet(env.make());
+    const ids = ['c0', 'c1', 'c2', 'c3'];
+    const first = await fleet.forEach(
+      async (scope) => {
+        if (scope.id === 'c2') throw new Error('transient');
+      },
+      { tenants: ids, checkpoint: fileCheckpoint(file) },
+    );
+    expect(first.done).toBe(3);
+    const rerun: string[] = [];
+    const second = await fleet.forEach(async (scope) => void rerun.push(scope.id), { tenants: ids, checkpoint: fileCheckpoint(file) });
+    expect(rerun).toEqual(['c2']);
+    expect(second).toEqual({ done: 1, failed: [], skipped: 3 });
+  });
+});

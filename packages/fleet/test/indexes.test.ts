@@ -1,0 +1,111 @@
+import { defineRepository } from '@polymongo/native';
+import mongoose from 'mongoose';
+import { describe, expect, test } from 'vitest';
+import { z } from 'zod';
+import { createFleet, FleetSpecError, type IndexSpec } from '../src/index.js';
+import { seedTenants, unique, useServer } from './helpers.js';
+
+const env = useServer();
+
+const Users = defineRepository({
+  collection: 'users',
+  schema: z.object({ email: z.string(), org: z.string() }),
+  indexes: [{ key: { email: 1 }, unique: true }, { key: { org: 1, createdAt: -1 } }],
+});
+const Sessions = { collection: 'sessions', indexes: [{ key: { at: 1 }, expireAfterSeconds: 3600 }] };
+
+async function indexNames(dbName: string, collection: string): Promise<string[]> {
+  const list = await env.observer.db(dbName).collection(collection).listIndexes().toArray();
+  return list.map((ix) => ix.name as string).sort();
+}
+
+describe('indexes', () => {
+  test('plan detects drift exactly on the drifted subset of tenants, and sync fixes it', async () => {
+    const ids = await seedTenants(env.observer, unique('ix'), 5);
+    const fleet = createFleet(env.make());
+    await fleet.indexes.sync([Users, Sessions], { tenants: ids });
+    // Drift on two tenants: one index dropped, one extra, one with a different TTL.
+    const [a, b] = ids as [string, string];
+    await env.observer.db(a).collection('users').dropIndex('email_1');
+    await env.observer.db(b).collection('users').createIndex({ nickname: 1 });
+    await env.observer.db(b).command({ collMod: 'sessions', index: { name: 'at_1', expireAfterSeconds: 60 } });
+
+    const plan = await fleet.indexes.plan([Users, Sessions], { tenants: ids });
+    expect(plan.tenants).toBe(5);
+    expect(plan.failed).toEqual([]);
+    expect(plan.drift.map((d) => [d.tenant, d.collection])).toEqual(
+      [
+        [a, 'users'],
+        [b, 'sessions'],
+        [b, 'users'],
+      ].sort(),
+    );
+    const aUsers = plan.drift.find((d) => d.tenant === a);
+    expect(aUsers?.missing.map((m) => m.name)).toEqual(['email_1']);
+    const bSessions = plan.drift.find((d) => d.tenant === b && d.collection === 'sessions');
+    expect(bSessions?.different).toEqual([expect.objectContaining({ name: 'at_1', fields: ['expireAfterSeconds'] })]);
+    const bUsers = plan.drift.find((d) => d.tenant === b && d.collection === 'users');
+    expect(bUsers?.extra.map((e) => e.name)).toEqual(['nickname_1']);
+
+    // Without dropExtra / replaceDifferent, sync only creates.
+    const synced = await fleet.indexes.sync([Users, Sessions], { tenants: ids });
+    expect(synced.created).toBe(1);
+    expect(await indexNames(b, 'users')).toContain('nickname_1');
+
+    const full = await fleet.indexes.sync([Users, Sessions], { tenants: ids, dropExtra: true, replaceDifferent: true });
+    expect(full).toMatchObject({ created: 0, dropped: 1, replaced: 1 });
+    expect((await fleet.indexes.plan([Users, Sessions], { tenants: ids })).drift).toEqual([]);
+    expect(await indexNames(b, 'users')).toEqual(['_id_', 'email_1', 'org_1_createdAt_-1']);
+  });
+
+  test('a dry run reports and changes nothing', async () => {
+    const [t] = await seedTenants(env.observer, unique('ixdry'), 1);
+    await env.observer.db(t).collection('users').createIndex({ stray: 1 });
+    const result = await createFleet(env.make()).indexes.sync([Users], { tenants: [t as string], dryRun: true, dropExtra: true });
+    expect(result.dryRun).toBe(true);
+    expect(result.drift[0]?.missing).toHaveLength(2);
+    expect(result.drift[0]?.extra.map((e) => e.name)).toEqual(['stray_1']);
+    expect(await indexNames(t as string, 'users')).toEqual(['_id_', 'stray_1']);
+    expect(await indexNames(t as string, 'sessions').catch(() => 'no collection')).toEqual('no collection');
+  });
+
+  test('never drops _id_, and compares unique, partial filters and collation', async () => {
+    const [t] = (await seedTenants(env.observer, unique('ixopt'), 1)) as [string];
+    const spec: IndexSpec = [
+      {
+        collection: 'items',
+        indexes: [
+          { key: { sku: 1 }, unique: true, partialFilterExpression: { active: true } },
+          { key: { name: 1 }, collation: { locale: 'en', strength: 2 } },
+        ],
+      },
+    ];
+    const fleet = createFleet(env.make());
+    await fleet.indexes.sync(spec, { tenants: [t], dropExtra: true });
+    expect(await indexNames(t, 'items')).toEqual(['_id_', 'name_1', 'sku_1']);
+    expect((await fleet.indexes.plan(spec, { tenants: [t] })).drift).toEqual([]);
+    const changed: IndexSpec = [
+      { collection: 'items', indexes: [{ key: { sku: 1 }, partialFilterExpression: { active: false } }, { key: { name: 1 } }] },
+    ];
+    const plan = await fleet.indexes.plan(changed, { tenants: [t] });
+    expect(plan.drift[0]?.different.map((d) => [d.name, d.fields])).toEqual([
+      ['sku_1', ['unique', 'partialFilterExpression']],
+      ['name_1', ['collation']],
+    ]);
+  });
+
+  test('reads indexes from Mongoose models without a connection', async () => {
+    const [t] = (await seedTenants(env.observer, unique('ixmg'), 1)) as [string];
+    const schema = new mongoose.Schema({ handle: { type: String, index: true }, team: String });
+    schema.index({ team: 1, handle: 1 }, { unique: true });
+    const Member = mongoose.model(unique('Member'), schema, 'members');
+    await createFleet(env.make()).indexes.sync([Member], { tenants: [t] });
+    expect(await indexNames(t, 'members')).toEqual(['_id_', 'handle_1', 'team_1_handle_1']);
+  });
+
+  test('a malformed spec is refused before any tenant is touched', async () => {
+    const fleet = createFleet(env.make());
+    await expect(fleet.indexes.plan([{ collection: 'x', indexes: [{ key: {} }] }])).rejects.toBeInstanceOf(FleetSpecError);
+    await expect(fleet.indexes.plan({} as never)).rejects.toMatchObject({ code: 'FLEET_SPEC_INVALID' });
+  });
+});
