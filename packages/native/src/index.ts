@@ -1,4 +1,5 @@
 export {
+  type AdmissionStats,
   AuthFailedError,
   ClientClosedError,
   ConfigError,
@@ -16,7 +17,10 @@ export {
   redactUri,
   runWithTenant,
   type StatsSnapshot,
+  TenantOverloadedError,
+  TenantQuotaExceededError,
   TenantRequiredError,
+  type TenantThrottledEvent,
   TransactionsUnsupportedError,
 } from '@polymongo/core';
 export type { NativePool } from './driver/MongoDriverPort.js';

@@ -1,5 +1,7 @@
 import type { DriverPort, PolyMongoCore, PoolNumbers, PoolSpec } from '@polymongo/core';
 import { type Db, MongoClient, type MongoClientOptions } from 'mongodb';
+import { admittedDb } from '../fairness/admittedDb.js';
+import { TenantAdmission } from '../fairness/TenantAdmission.js';
 
 /** A MongoClient plus the live connection numbers its CMAP events report. */
 export interface NativePool {
@@ -67,7 +69,10 @@ export class MongoDriverPort implements DriverPort<NativePool, Db> {
 
   handle(pool: NativePool, dbName: string, tenantId: string): Db {
     pool.tenantsByDb.set(dbName, tenantId);
-    return pool.client.db(dbName);
+    const db = pool.client.db(dbName);
+    // With fairness or quotas configured, the cached handle admits its operations; without, it is the driver's Db.
+    const admission = this.options.core()?.admission;
+    return admission ? admittedDb(db, new TenantAdmission(admission, tenantId, pool.spec.key, pool.spec.maxPoolSize)) : db;
   }
 
   releaseHandle(pool: NativePool, _handle: Db, dbName: string): void {

@@ -1,6 +1,7 @@
 import { backoffDelay, CrossClusterTransactionError, type PolyMongoCore, TransactionsUnsupportedError } from '@polymongo/core';
 import type { ClientSession, Db, MongoClient, TransactionOptions } from 'mongodb';
 import type { NativePool } from '../driver/MongoDriverPort.js';
+import { holdTransactionSlots } from '../fairness/transactionSlots.js';
 
 export interface WithTransactionOptions extends TransactionOptions {
   /**
@@ -61,7 +62,9 @@ export async function runTransaction<T>(
   const releases = handles.map((h) => core.pin(h.route));
   const session = client.startSession();
   const first = handles[0]?.route;
+  let releaseSlots: (() => void) | undefined;
   try {
+    releaseSlots = await holdTransactionSlots(core, handles, session);
     return await core.runOperation(
       { tenantId: first?.tenantId, dbName: first?.dbName ?? '', command: 'withTransaction', poolKey: first?.poolKey },
       async () => {
@@ -89,6 +92,7 @@ export async function runTransaction<T>(
       },
     );
   } finally {
+    releaseSlots?.();
     await session.endSession().catch(() => undefined);
     for (const release of releases) release();
   }
