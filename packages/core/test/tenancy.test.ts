@@ -19,7 +19,7 @@ const badTenantIds: Array<[string, unknown, string]> = [
   ['a pipe', 'a|b', 'characters'],
   ['a question mark', 'a?b', 'characters'],
   ['a space', 'acme corp', 'characters'],
-  ['a NUL byte', 'acme\0', 'characters'],
+  ['a NUL byte', 'acme\0', 'control'],
   ['a path traversal', '../../etc', 'characters'],
   ['SQL-ish text', 'db; drop database', 'characters'],
   ['64 ASCII characters', 'a'.repeat(64), 'length'],
@@ -31,7 +31,24 @@ const badTenantIds: Array<[string, unknown, string]> = [
   ['an object', { tenant: 'a' }, 'type'],
   ['an array', ['a'], 'type'],
   ['a boolean', true, 'type'],
-  ['a tab is fine but a dot in a prefix-mapped id is not', 'x.y', 'characters'],
+  ['a dot in an id that a prefix would not fix', 'x.y', 'characters'],
+  ['an unpaired high surrogate', 'a\ud800', 'unicode'],
+  ['an unpaired low surrogate', 'a\udc00', 'unicode'],
+  ['a newline', 'acme\nadmin', 'control'],
+  ['a tab', 'acme\t', 'control'],
+  ['an escape sequence', 'acme\u001b[31m', 'control'],
+  ['a DEL', 'acme\u007f', 'control'],
+  ['a zero-width space', 'ac\u200bme', 'control'],
+  ['a right-to-left override', 'acme\u202e', 'control'],
+  ['a byte-order mark', '\ufeffacme', 'control'],
+  ['a no-break space', 'acme\u00a0corp', 'characters'],
+  ['an em space', 'acme\u2003', 'characters'],
+  ['a line separator', 'acme\u2028', 'characters'],
+  ['upper-case ASCII', 'ACME', 'case'],
+  ['mixed case', 'Acme', 'case'],
+  ['upper-case non-ASCII', 'Ünïcödé', 'case'],
+  ['the Kelvin sign', '\u212aelvin', 'case'],
+  ['Admin, reserved in any case', 'Admin', 'case'],
 ];
 
 describe('tenant ids', () => {
@@ -57,7 +74,7 @@ describe('tenant ids', () => {
 
   test('accepts 63-byte names, unicode and punctuation MongoDB allows', () => {
     const c = core();
-    for (const id of ['a'.repeat(63), 'tenant-1', 'tenant_1', 'Ünïcödé', 'a+b=c', 'a,b', "o'brien", '#hash']) {
+    for (const id of ['a'.repeat(63), 'tenant-1', 'tenant_1', 'ünïcödé', 'a+b=c', 'a,b', "o'brien", '#hash']) {
       expect(c.route(id).dbName).toBe(id);
     }
   });
@@ -83,6 +100,67 @@ describe('tenant ids', () => {
     const first = c.router.resolve('acme');
     expect(c.router.resolve('acme')).toBe(first);
     expect(first).toEqual({ tenantId: 'acme', dbName: 'acme', clusterId: 'default', poolKey: 'cluster:default' });
+  });
+});
+
+describe('tenant id rules', () => {
+  test('a well-formed surrogate pair (an emoji) is accepted', () => {
+    expect(core().route('rocket-\ud83d\ude80').dbName).toBe('rocket-\ud83d\ude80');
+  });
+
+  test('"a\\ud800", "a\\udc00" and "a\\ufffd" are not three tenants of one database', () => {
+    const c = core();
+    expect(() => c.route('a\ud800')).toThrow(InvalidTenantError);
+    expect(() => c.route('a\udc00')).toThrow(InvalidTenantError);
+    expect(c.route('a\ufffd').dbName).toBe('a\ufffd');
+  });
+
+  test('messages show control characters escaped, so an id cannot forge a log line', () => {
+    const err = (() => {
+      try {
+        core().route('acme\nFATAL fake line\u001b[2J');
+      } catch (e) {
+        return e as InvalidTenantError;
+      }
+    })();
+    expect(err?.message).toContain('acme\\u{a}FATAL fake line\\u{1b}[2J');
+    expect(err?.message).not.toMatch(/[\n\u001b]/);
+  });
+
+  test('reserved names are reserved in any case under tenantCase preserve', () => {
+    const c = core({ tenantCase: 'preserve' });
+    for (const id of ['Admin', 'LOCAL', 'Config']) expect(() => c.route(id)).toThrow(expect.objectContaining({ rule: 'reserved' }));
+    expect(c.route('ACME').dbName).toBe('ACME');
+  });
+
+  test('an upper-case id says how to fix it: the lower-case id or a tenantCase policy', () => {
+    expect(() => core().route('ACME')).toThrow(/"acme".*tenantCase: 'lower'.*'preserve'/);
+  });
+
+  test("tenantCase 'lower' makes ACME, Acme and acme one tenant with one route", () => {
+    const c = core({ tenantCase: 'lower' });
+    const route = c.route('ACME');
+    expect(route).toMatchObject({ tenantId: 'acme', dbName: 'acme' });
+    expect(c.route('Acme')).toBe(route);
+    expect(c.acquire('acme')).toBe(c.acquire('ACME'));
+    expect(() => c.route('ADMIN')).toThrow(expect.objectContaining({ rule: 'reserved' }));
+  });
+
+  test("tenantCase 'lower' still checks what a naming function makes of the id", () => {
+    const c = core({ strictTenancy: true, tenantCase: 'lower', tenantDb: (id: string) => `T-${id}` });
+    expect(() => c.route('acme')).toThrow(expect.objectContaining({ rule: 'case' }));
+  });
+
+  test('a prefix may have upper-case letters; the id part may not', () => {
+    const c = core({ tenantDb: { prefix: 'Tenant_' } });
+    expect(c.route('acme').dbName).toBe('Tenant_acme');
+    expect(() => c.route('ACME')).toThrow(expect.objectContaining({ rule: 'case' }));
+  });
+
+  test('an upper-case default tenant from the URI path fails at construction, naming the policy', () => {
+    expect(() => core({ uri: `${URI}/MyApp` })).toThrow(/tenantCase/);
+    expect(core({ uri: `${URI}/MyApp`, tenantCase: 'preserve' }).route().dbName).toBe('MyApp');
+    expect(core({ uri: `${URI}/MyApp`, tenantCase: 'lower' }).route().dbName).toBe('myapp');
   });
 });
 

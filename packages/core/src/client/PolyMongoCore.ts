@@ -95,6 +95,7 @@ export class PolyMongoCore<Pool, Handle> {
         : (this.config.defaultTenant ?? this.config.uriDatabase ?? 'default'),
       strictTenancy: this.config.strictTenancy,
       allowReservedDatabases: this.config.allowReservedDatabases,
+      tenantCase: this.config.tenantCase,
       cacheSize: this.config.maxCachedTenants,
       clusters: this.clusters,
       dedicatedPoolKey: (id) => this.registry.dedicatedPoolKey(id),

@@ -90,6 +90,7 @@ const optionsSchema = z
     coldStart: z.boolean().default(true),
     strictTenancy: z.boolean().default(false),
     allowReservedDatabases: z.boolean().default(false),
+    tenantCase: z.enum(['reject', 'lower', 'preserve']).default('reject'),
     retry: z
       .object({
         attempts: positiveInt.max(1000).default(5),

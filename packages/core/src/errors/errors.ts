@@ -63,7 +63,7 @@ export class ConfigError extends PolyMongoError {
 }
 
 /** Which database-name rule a tenant id broke. */
-export type TenantRule = 'type' | 'empty' | 'characters' | 'length' | 'reserved';
+export type TenantRule = 'type' | 'empty' | 'unicode' | 'control' | 'characters' | 'case' | 'length' | 'reserved';
 
 export class InvalidTenantError extends PolyMongoError {
   readonly rule: TenantRule;

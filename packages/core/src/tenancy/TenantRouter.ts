@@ -2,7 +2,7 @@ import { InvalidTenantError, TenantRequiredError } from '../errors/errors.js';
 import { LruCache } from '../pools/LruCache.js';
 import type { ClusterRouter } from '../routing/ClusterRouter.js';
 import { currentTenant } from './context.js';
-import { assertDatabaseName, normalizeTenantId } from './databaseName.js';
+import { assertDatabaseName, normalizeTenantId, type TenantCasePolicy } from './databaseName.js';
 import { namingFunction, type TenantNaming } from './naming.js';
 
 /** Where a tenant's data lives. */
@@ -20,6 +20,8 @@ export interface TenantRouterOptions {
   defaultTenant: string | undefined;
   strictTenancy: boolean;
   allowReservedDatabases: boolean;
+  /** `reject` (default): upper-case database names are invalid; `lower`: ids are lower-cased; `preserve`: no check. */
+  tenantCase?: TenantCasePolicy | undefined;
   cacheSize: number;
   clusters: ClusterRouter;
   /** Pool key of a tenant with a dedicated pool; undefined for the cluster's shared pool. */
@@ -30,25 +32,30 @@ export interface TenantRouterOptions {
 export class TenantRouter {
   private readonly cache: LruCache<string, Route>;
   private readonly toDbName: (tenantId: string) => string;
+  private readonly casePolicy: TenantCasePolicy;
+  private readonly prefix: string;
 
   constructor(private readonly options: TenantRouterOptions) {
     this.cache = new LruCache(options.cacheSize);
     this.toDbName = namingFunction(options.naming);
+    this.casePolicy = options.tenantCase ?? 'reject';
+    this.prefix = typeof options.naming === 'object' ? options.naming.prefix : '';
     if (options.defaultTenant !== undefined) this.resolve(options.defaultTenant);
   }
 
   /** The tenant to use: the argument, else the current `runWithTenant` tenant, else the default. */
   tenantOf(tenant?: string | null): string {
     const given = normalizeTenantId(tenant) ?? currentTenant();
-    if (given !== undefined) return given;
+    if (given !== undefined) return this.casePolicy === 'lower' ? given.toLowerCase() : given;
     if (this.options.strictTenancy || this.options.defaultTenant === undefined) throw new TenantRequiredError();
-    return this.options.defaultTenant;
+    return this.casePolicy === 'lower' ? this.options.defaultTenant.toLowerCase() : this.options.defaultTenant;
   }
 
   /** The route of a tenant; throws InvalidTenantError before any network call when the id is not usable. */
-  resolve(tenantId: string): Route {
-    const hit = this.cache.get(tenantId);
+  resolve(id: string): Route {
+    const hit = this.cache.get(id);
     if (hit !== undefined) return hit;
+    const tenantId = this.casePolicy === 'lower' && typeof id === 'string' ? id.toLowerCase() : id;
     const dbName = this.resolveName(tenantId);
     const clusterId = this.options.clusters.clusterOf(tenantId);
     const route: Route = {
@@ -70,8 +77,9 @@ export class TenantRouter {
   tenantForDatabase(dbName: string): string | undefined {
     if (typeof dbName !== 'string' || dbName.length === 0 || SYSTEM_DATABASES.has(dbName.toLowerCase())) return undefined;
     try {
-      const candidate = this.inverse(dbName);
-      if (typeof candidate !== 'string' || candidate.length === 0) return undefined;
+      const inverse = this.inverse(dbName);
+      if (typeof inverse !== 'string' || inverse.length === 0) return undefined;
+      const candidate = this.casePolicy === 'lower' ? inverse.toLowerCase() : inverse;
       return this.resolveName(candidate) === dbName ? candidate : undefined;
     } catch {
       return undefined;
@@ -98,7 +106,9 @@ export class TenantRouter {
         `The tenantDb function returned ${typeof dbName} for tenant "${tenantId}"; it must return a database name string.`,
       );
     }
-    assertDatabaseName(tenantId, dbName, this.options.allowReservedDatabases);
+    // With a prefix only the id's part can vary between tenants, so only it must be lower case.
+    const casedPart = this.prefix !== '' && dbName.startsWith(this.prefix) ? dbName.slice(this.prefix.length) : dbName;
+    assertDatabaseName(tenantId, dbName, this.options.allowReservedDatabases, this.casePolicy, casedPart);
     return dbName;
   }
 
