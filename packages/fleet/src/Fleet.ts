@@ -1,6 +1,8 @@
 import type { PolyMongo, TenantScope } from '@polymongo/native';
 import { checkDiscover, type DiscoverOption, resolveSource, type TenantSource } from './discovery/discoverTenants.js';
 import { IndexFleet } from './indexes/IndexFleet.js';
+import type { Migration } from './migrations/defineMigration.js';
+import { type MigrateOptions, type MigrateResult, type MigrationStatus, Migrator } from './migrations/Migrator.js';
 import type { FleetContext, FleetRunOptions } from './runner/FleetContext.js';
 import { type RunResult, runTenants } from './runner/runTenants.js';
 import { ValidatorFleet } from './validators/ValidatorFleet.js';
@@ -22,12 +24,31 @@ export class Fleet implements FleetContext {
   readonly indexes: IndexFleet;
   readonly validators: ValidatorFleet;
   readonly #discover: DiscoverOption;
+  readonly #migrator: Migrator;
 
   constructor(poly: PolyMongo, options: FleetOptions = {}) {
     this.poly = poly;
     this.#discover = checkDiscover(options.discover);
     this.indexes = new IndexFleet(this);
     this.validators = new ValidatorFleet(this);
+    this.#migrator = new Migrator(this);
+  }
+
+  /**
+   * Applies pending migrations on every tenant in id order (or reverts them with `direction: 'down'`), each step in a
+   * transaction together with its record in `_polymongo_migrations`, under a per-tenant lease so concurrent runners
+   * never apply one migration twice. Bad input (duplicate ids, unknown `to`, no `down`) throws before anything runs.
+   *
+   * @example
+   * const report = await fleet.migrate({ migrations: [addStatus], concurrency: 16 });
+   */
+  migrate(options: MigrateOptions): Promise<MigrateResult> {
+    return this.#migrator.migrate(options);
+  }
+
+  /** Per tenant: applied and pending migration ids. */
+  migrationStatus(options: { migrations: readonly Migration[] } & FleetRunOptions): Promise<MigrationStatus[]> {
+    return this.#migrator.status(options);
   }
 
   /**

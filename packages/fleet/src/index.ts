@@ -11,6 +11,8 @@ export { createFleet, Fleet, type FleetOptions, type ForEachResult } from './Fle
 export type { IndexDifference, IndexDrift } from './indexes/compareIndexes.js';
 export type { IndexSyncOptions, IndexSyncResult, PlanResult } from './indexes/IndexFleet.js';
 export type { CollectionIndexes, IndexShape, IndexSpec, MongooseModelLike } from './indexes/indexSpec.js';
+export { defineMigration, type Migration, type MigrationContext } from './migrations/defineMigration.js';
+export { MIGRATIONS_COLLECTION, type MigrateOptions, type MigrateResult, type MigrationStatus } from './migrations/Migrator.js';
 export type { FleetRunOptions } from './runner/FleetContext.js';
 export { fileCheckpoint } from './runner/fileCheckpoint.js';
 export type { Checkpoint, FailureInfo, FleetFailure, FleetProgress, RunOptions } from './runner/runTenants.js';

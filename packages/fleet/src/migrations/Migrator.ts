@@ -1,0 +1,198 @@
+import { randomUUID } from 'node:crypto';
+import { PolyMongoError } from '@polymongo/core';
+import type { ClientSession, Collection, Db, Document } from 'mongodb';
+import {
+  DuplicateMigrationError,
+  FleetSpecError,
+  MigrationLockedError,
+  MigrationNotReversibleError,
+  UnknownMigrationError,
+} from '../errors.js';
+import type { FleetContext, FleetRunOptions } from '../runner/FleetContext.js';
+import { type FailureInfo, toFailureInfo } from '../runner/runTenants.js';
+import type { Migration } from './defineMigration.js';
+import { LEASE_ID, TenantLease } from './TenantLease.js';
+
+/** The collection in each tenant's database holding its applied migrations and its lease. */
+export const MIGRATIONS_COLLECTION = '_polymongo_migrations';
+
+export interface MigrateOptions extends FleetRunOptions {
+  migrations: readonly Migration[];
+  /** Default 'up'. 'down' without `to` reverts the last applied migration of each tenant. */
+  direction?: 'up' | 'down';
+  /** Up: apply up to and including this id. Down: revert every migration after this id. */
+  to?: string;
+  /** Report what would run; write nothing at all (no records, no lease). */
+  dryRun?: boolean;
+  /** How long a lease lasts unless renewed, in ms. Default 30,000. */
+  leaseMS?: number;
+  /** How long to wait for another runner's lease on a tenant before failing it with MIGRATION_LOCKED. Default 2 × leaseMS. */
+  lockWaitMS?: number;
+}
+
+export interface MigrateResult {
+  /** Migrations applied (or, with direction 'down', reverted); with dryRun, those that would be. */
+  applied: Array<{ tenant: string; id: string }>;
+  /** `id` is null when the tenant failed before a migration started (lease, invalid tenant). */
+  failed: Array<{ tenant: string; id: string | null; error: FailureInfo }>;
+  /** Tenants not run: checkpoint, or never started after an abort. */
+  skipped: number;
+  dryRun: boolean;
+}
+
+export interface MigrationStatus {
+  tenant: string;
+  applied: string[];
+  pending: string[];
+}
+
+const byId = (a: Migration, b: Migration) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+function checkMigrations(migrations: unknown): Migration[] {
+  if (!Array.isArray(migrations)) throw new FleetSpecError('migrations must be an array of defineMigration(...) results.');
+  const seen = new Set<string>();
+  for (const m of migrations as Migration[]) {
+    if (typeof m?.id !== 'string' || typeof m.up !== 'function') {
+      throw new FleetSpecError('Every migration must come from defineMigration({ id, up, down? }).');
+    }
+    if (seen.has(m.id)) throw new DuplicateMigrationError(m.id);
+    seen.add(m.id);
+  }
+  return [...(migrations as Migration[])].sort(byId);
+}
+
+async function appliedIds(records: Collection<Document>, session?: ClientSession): Promise<Set<string>> {
+  const docs = await records.find({ _id: { $ne: LEASE_ID as never } }, { projection: { _id: 1 }, session }).toArray();
+  return new Set(docs.map((d) => String(d._id)));
+}
+
+/** Migrations per tenant: state and a lease in the tenant's `_polymongo_migrations`, a transaction per step. */
+export class Migrator {
+  #transactions: boolean | undefined;
+
+  constructor(private readonly ctx: FleetContext) {}
+
+  /** What each step of one tenant should do, in order. */
+  #steps(sorted: Migration[], applied: Set<string>, direction: 'up' | 'down', to: string | undefined): Migration[] {
+    if (direction === 'up') {
+      const last = to === undefined ? sorted.length - 1 : sorted.findIndex((m) => m.id === to);
+      return sorted.slice(0, last + 1).filter((m) => !applied.has(m.id));
+    }
+    const done = sorted.filter((m) => applied.has(m.id)).reverse();
+    if (to !== undefined) return done.filter((m) => m.id > to);
+    const unknown = [...applied].filter((id) => !sorted.some((m) => m.id === id)).sort();
+    const newest = unknown.at(-1);
+    if (newest !== undefined && (done[0] === undefined || newest > done[0].id)) {
+      throw new UnknownMigrationError(
+        newest,
+        sorted.map((m) => m.id),
+      );
+    }
+    return done.slice(0, 1);
+  }
+
+  /**
+   * Applies pending migrations (or reverts, with direction 'down') on every tenant, in id order, each in a
+   * transaction with its record where the server supports transactions.
+   */
+  async migrate(options: MigrateOptions): Promise<MigrateResult> {
+    const { migrations, direction = 'up', to, dryRun = false, leaseMS = 30_000, lockWaitMS, ...runOptions } = options ?? ({} as never);
+    const sorted = checkMigrations(migrations);
+    if (direction !== 'up' && direction !== 'down') throw new FleetSpecError("direction must be 'up' or 'down'.");
+    if (!Number.isFinite(leaseMS) || leaseMS < 100) throw new FleetSpecError('leaseMS must be a number of milliseconds, at least 100.');
+    if (to !== undefined && !sorted.some((m) => m.id === to))
+      throw new UnknownMigrationError(
+        to,
+        sorted.map((m) => m.id),
+      );
+    if (direction === 'down') {
+      const candidates = to === undefined ? sorted : sorted.filter((m) => m.id > to);
+      const irreversible = to === undefined ? (sorted.every((m) => !m.down) ? sorted.at(-1) : undefined) : candidates.find((m) => !m.down);
+      if (irreversible) throw new MigrationNotReversibleError(irreversible.id);
+    }
+    const waitMS = lockWaitMS ?? 2 * leaseMS;
+    const owner = `${process.pid}-${randomUUID()}`;
+    const result: MigrateResult = { applied: [], failed: [], skipped: 0, dryRun };
+    const run = await this.ctx.run(async (tenant) => {
+      const db = this.ctx.poly.db(tenant);
+      const records = db.collection(MIGRATIONS_COLLECTION);
+      if (dryRun) {
+        for (const m of this.#steps(sorted, await appliedIds(records), direction, to)) result.applied.push({ tenant, id: m.id });
+        return;
+      }
+      const lease = new TenantLease(records, owner, leaseMS);
+      await lease.acquire(tenant, waitMS, runOptions.signal);
+      try {
+        // Read the state under the lease: another runner may have just finished this tenant.
+        for (const m of this.#steps(sorted, await appliedIds(records), direction, to)) {
+          if (!lease.held) throw new MigrationLockedError(tenant, 0);
+          if (direction === 'down' && !m.down) throw new MigrationNotReversibleError(m.id);
+          try {
+            await this.#step(db, tenant, records, m, direction, owner);
+          } catch (error) {
+            result.failed.push({ tenant, id: m.id, error: toFailureInfo(error) });
+            return; // later migrations build on this one
+          }
+          result.applied.push({ tenant, id: m.id });
+        }
+      } finally {
+        await lease.release();
+      }
+    }, runOptions);
+    for (const f of run.failed) result.failed.push({ tenant: f.tenant, id: null, error: f.error });
+    result.skipped = run.skipped;
+    const order = (a: { tenant: string; id: string | null }, b: { tenant: string; id: string | null }) =>
+      a.tenant.localeCompare(b.tenant) || String(a.id).localeCompare(String(b.id));
+    result.applied.sort(order);
+    result.failed.sort(order);
+    return result;
+  }
+
+  /** One migration on one tenant: the change and its record commit together, or neither does. */
+  async #step(db: Db, tenant: string, records: Collection<Document>, m: Migration, direction: 'up' | 'down', owner: string) {
+    const body = async (session: ClientSession | undefined) => {
+      const context = { db, tenant, session };
+      if (direction === 'up') {
+        await m.up(context);
+        await records.insertOne({ _id: m.id as never, appliedAt: new Date(), owner }, { session });
+      } else {
+        await (m.down as NonNullable<Migration['down']>)(context);
+        await records.deleteOne({ _id: m.id as never }, { session });
+      }
+    };
+    if (this.#transactions !== false) {
+      try {
+        await this.ctx.poly.withTransaction((session) => body(session), { tenants: [tenant] });
+        this.#transactions = true;
+        return;
+      } catch (error) {
+        // Refused before the callback ran: a standalone server. Run without a transaction from now on.
+        if (!(error instanceof PolyMongoError && error.code === 'TRANSACTIONS_UNSUPPORTED')) throw error;
+        this.#transactions = false;
+      }
+    }
+    await body(undefined);
+  }
+
+  /** Per tenant: applied and pending migration ids. Reads only. */
+  async status(options: { migrations: readonly Migration[] } & FleetRunOptions): Promise<MigrationStatus[]> {
+    const { migrations, ...runOptions } = options ?? ({} as never);
+    const sorted = checkMigrations(migrations);
+    const out: MigrationStatus[] = [];
+    let firstError: unknown;
+    await this.ctx.run(
+      async (tenant) => {
+        try {
+          const applied = await appliedIds(this.ctx.poly.db(tenant).collection(MIGRATIONS_COLLECTION));
+          out.push({ tenant, applied: [...applied].sort(), pending: sorted.filter((m) => !applied.has(m.id)).map((m) => m.id) });
+        } catch (error) {
+          firstError ??= error;
+          throw error;
+        }
+      },
+      { ...runOptions, stopOnError: true },
+    );
+    if (firstError !== undefined) throw firstError;
+    return out.sort((a, b) => a.tenant.localeCompare(b.tenant));
+  }
+}

@@ -1,0 +1,187 @@
+import { describe, expect, test } from 'vitest';
+import { createFleet, defineMigration, MIGRATIONS_COLLECTION, type Migration } from '../src/index.js';
+import { seedTenants, unique, useServer } from './helpers.js';
+
+const env = useServer();
+
+/** A migration that increments a per-tenant counter: applying it twice shows as 2. */
+function counter(id: string, options: { failOn?: (tenant: string) => boolean } = {}): Migration {
+  return defineMigration({
+    id,
+    up: async ({ db, tenant, session }) => {
+      await db.collection('counters').updateOne({ _id: id as never }, { $inc: { n: 1 } }, { upsert: true, session });
+      if (options.failOn?.(tenant)) throw new Error(`crashed in ${tenant}`);
+    },
+    down: async ({ db, session }) => {
+      await db.collection('counters').updateOne({ _id: id as never }, { $inc: { n: -1 } }, { session });
+    },
+  });
+}
+
+async function counts(ids: string[], migrationId: string): Promise<number[]> {
+  return Promise.all(
+    ids.map(
+      async (id) =>
+        ((
+          await env.observer
+            .db(id)
+            .collection('counters')
+            .findOne({ _id: migrationId as never })
+        )?.n as number) ?? 0,
+    ),
+  );
+}
+
+async function recorded(id: string): Promise<string[]> {
+  const docs = await env.observer
+    .db(id)
+    .collection(MIGRATIONS_COLLECTION)
+    .find({ appliedAt: { $exists: true } })
+    .toArray();
+  return docs.map((d) => String(d._id)).sort();
+}
+
+describe('migrations', () => {
+  test('applies pending migrations in id order once per tenant and records them', async () => {
+    const ids = await seedTenants(env.observer, unique('mig'), 4);
+    const order: string[] = [];
+    const second = defineMigration({ id: '2026-02', up: async ({ tenant }) => void order.push(`${tenant}:2026-02`) });
+    const first = defineMigration({ id: '2026-01', up: async ({ tenant }) => void order.push(`${tenant}:2026-01`) });
+    const fleet = createFleet(env.make());
+    const result = await fleet.migrate({ migrations: [second, first], tenants: ids, concurrency: 1 });
+    expect(result.failed).toEqual([]);
+    expect(result.applied).toEqual(
+      ids.flatMap((t) => [
+        { tenant: t, id: '2026-01' },
+        { tenant: t, id: '2026-02' },
+      ]),
+    );
+    expect(order).toEqual(ids.flatMap((t) => [`${t}:2026-01`, `${t}:2026-02`]));
+    for (const id of ids) expect(await recorded(id)).toEqual(['2026-01', '2026-02']);
+    const again = await fleet.migrate({ migrations: [first, second], tenants: ids });
+    expect(again.applied).toEqual([]);
+    expect(await fleet.migrationStatus({ migrations: [first, second], tenants: ids })).toEqual(
+      ids.map((tenant) => ({ tenant, applied: ['2026-01', '2026-02'], pending: [] })),
+    );
+  });
+
+  test('a run that crashes mid-migration leaves each tenant migrated and recorded, or untouched; a rerun applies exactly once', async () => {
+    const ids = await seedTenants(env.observer, unique('crash'), 6);
+    const fleet = createFleet(env.make());
+    const crashing = counter('m1', { failOn: (t) => t.endsWith('3') || t.endsWith('4') });
+    const first = await fleet.migrate({ migrations: [crashing], tenants: ids, concurrency: 2 });
+    expect(first.failed.map((f) => f.tenant).sort()).toEqual([ids[3], ids[4]]);
+    // The crashed tenants kept neither the increment nor a record.
+    expect(await counts(ids, 'm1')).toEqual([1, 1, 1, 0, 0, 1]);
+    expect(await recorded(ids[3] as string)).toEqual([]);
+
+    // An aborted run stops mid-fleet; the tenants it never started stay untouched.
+    const controller = new AbortController();
+    const aborted = await fleet.migrate({
+      migrations: [counter('m1'), counter('m2', { failOn: (t) => (t === ids[1] ? (controller.abort(), false) : false) })],
+      tenants: ids,
+      concurrency: 1,
+      signal: controller.signal,
+    });
+    expect(aborted.skipped).toBe(4);
+    expect(await counts(ids, 'm2')).toEqual([1, 1, 0, 0, 0, 0]);
+
+    const rerun = await fleet.migrate({ migrations: [counter('m1'), counter('m2')], tenants: ids });
+    expect(rerun.failed).toEqual([]);
+    expect(await counts(ids, 'm1')).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(await counts(ids, 'm2')).toEqual([1, 1, 1, 1, 1, 1]);
+  });
+
+  test('two concurrent runners apply each migration exactly once per tenant', async () => {
+    const ids = await seedTenants(env.observer, unique('race'), 8);
+    const slow = defineMigration({
+      id: 'race-1',
+      up: async ({ db, session }) => {
+        await db.collection('counters').updateOne({ _id: 'race-1' as never }, { $inc: { n: 1 } }, { upsert: true, session });
+        await new Promise((r) => setTimeout(r, 5));
+      },
+    });
+    const [a, b] = [createFleet(env.make()), createFleet(env.make())];
+    const options = { migrations: [slow], tenants: ids, concurrency: 4, leaseMS: 2_000 };
+    const [ra, rb] = await Promise.all([a.migrate(options), b.migrate(options)]);
+    expect([...ra.failed, ...rb.failed]).toEqual([]);
+    expect(ra.applied.length + rb.applied.length).toBe(ids.length);
+    expect(await counts(ids, 'race-1')).toEqual(ids.map(() => 1));
+  });
+
+  test('an expired lease of a dead runner is taken over; a live one fails the tenant with MIGRATION_LOCKED', async () => {
+    const [dead, live] = (await seedTenants(env.observer, unique('lease'), 2)) as [string, string];
+    const lease = (expiresAt: Date) => ({ _id: '__lease__' as never, owner: 'crashed-runner', expiresAt });
+    await env.observer
+      .db(dead)
+      .collection(MIGRATIONS_COLLECTION)
+      .insertOne(lease(new Date(Date.now() - 1_000)));
+    await env.observer
+      .db(live)
+      .collection(MIGRATIONS_COLLECTION)
+      .insertOne(lease(new Date(Date.now() + 60_000)));
+    const result = await createFleet(env.make()).migrate({ migrations: [counter('l1')], tenants: [dead, live], lockWaitMS: 200 });
+    expect(result.applied).toEqual([{ tenant: dead, id: 'l1' }]);
+    expect(result.failed).toEqual([{ tenant: live, id: null, error: expect.objectContaining({ code: 'MIGRATION_LOCKED' }) }]);
+    expect(await counts([dead, live], 'l1')).toEqual([1, 0]);
+    // The runner released its own lease when it finished.
+    expect(
+      await env.observer
+        .db(dead)
+        .collection(MIGRATIONS_COLLECTION)
+        .findOne({ _id: '__lease__' as never }),
+    ).toBeNull();
+  });
+
+  test('down reverts the last applied migration, or every one after a target', async () => {
+    const ids = await seedTenants(env.observer, unique('down'), 2);
+    const all = [counter('d1'), counter('d2'), counter('d3')];
+    const fleet = createFleet(env.make());
+    await fleet.migrate({ migrations: all, tenants: ids });
+    const last = await fleet.migrate({ migrations: all, tenants: ids, direction: 'down' });
+    expect(last.applied).toEqual(ids.map((tenant) => ({ tenant, id: 'd3' })));
+    expect(await counts(ids, 'd3')).toEqual([0, 0]);
+    const toFirst = await fleet.migrate({ migrations: all, tenants: ids, direction: 'down', to: 'd1' });
+    expect(toFirst.applied.map((a) => a.id)).toEqual(['d2', 'd2']);
+    for (const id of ids) expect(await recorded(id)).toEqual(['d1']);
+    const up = await fleet.migrate({ migrations: all, tenants: ids, to: 'd2' });
+    expect(up.applied.map((a) => a.id)).toEqual(['d2', 'd2']);
+  });
+
+  test('a dry run reports what would run and writes nothing, not even the migrations collection', async () => {
+    const ids = await seedTenants(env.observer, unique('dry'), 3);
+    const result = await createFleet(env.make()).migrate({ migrations: [counter('x1'), counter('x2')], tenants: ids, dryRun: true });
+    expect(result).toEqual({
+      applied: ids.flatMap((tenant) => [
+        { tenant, id: 'x1' },
+        { tenant, id: 'x2' },
+      ]),
+      failed: [],
+      skipped: 0,
+      dryRun: true,
+    });
+    for (const id of ids) {
+      const names = (await env.observer.db(id).listCollections().toArray()).map((c) => c.name);
+      expect(names).toEqual(['seed']);
+    }
+  });
+
+  test('bad input throws a coded error before anything runs', async () => {
+    const [t] = (await seedTenants(env.observer, unique('bad'), 1)) as [string];
+    const fleet = createFleet(env.make());
+    const noDown = defineMigration({ id: 'n1', up: async () => undefined });
+    await expect(fleet.migrate({ migrations: [counter('a'), counter('a')], tenants: [t] })).rejects.toMatchObject({
+      code: 'DUPLICATE_MIGRATION',
+    });
+    await expect(fleet.migrate({ migrations: [counter('a')], tenants: [t], to: 'zzz' })).rejects.toMatchObject({
+      code: 'UNKNOWN_MIGRATION',
+    });
+    await expect(fleet.migrate({ migrations: [counter('a'), noDown], tenants: [t], direction: 'down', to: 'a' })).rejects.toMatchObject({
+      code: 'MIGRATION_NOT_REVERSIBLE',
+    });
+    await expect(fleet.migrate({ migrations: [counter('a')], tenants: ['bad.tenant'] })).rejects.toMatchObject({ code: 'INVALID_TENANT' });
+    expect(() => defineMigration({ id: '', up: async () => undefined })).toThrow(/needs an id/);
+    const names = (await env.observer.db(t).listCollections().toArray()).map((c) => c.name);
+    expect(names).toEqual(['seed']);
+  });
+});
