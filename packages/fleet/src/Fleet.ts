@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { PolyMongo, TenantScope } from '@polymongo/native';
 import { checkDiscover, type DiscoverOption, resolveSource, type TenantSource } from './discovery/discoverTenants.js';
 import { IndexFleet } from './indexes/IndexFleet.js';
@@ -5,6 +6,7 @@ import type { Migration } from './migrations/defineMigration.js';
 import { type MigrateOptions, type MigrateResult, type MigrationStatus, Migrator } from './migrations/Migrator.js';
 import type { FleetContext, FleetRunOptions } from './runner/FleetContext.js';
 import { type RunResult, runTenants } from './runner/runTenants.js';
+import { type ExportOptions, exportTenant, type ImportOptions, type ImportResult, importTenant } from './transfer/tenantExport.js';
 import { ValidatorFleet } from './validators/ValidatorFleet.js';
 
 export interface FleetOptions {
@@ -44,6 +46,36 @@ export class Fleet implements FleetContext {
    */
   migrate(options: MigrateOptions): Promise<MigrateResult> {
     return this.#migrator.migrate(options);
+  }
+
+  /**
+   * A tenant as a Readable of canonical Extended JSON lines (collection options, indexes, documents with their BSON
+   * types). Returned at once; errors arrive as stream errors.
+   *
+   * @example
+   * await pipeline(fleet.exportTenant('acme'), createWriteStream('acme.ejson'));
+   */
+  exportTenant(tenant: string, options?: ExportOptions): Readable {
+    return exportTenant(this.poly, tenant, options);
+  }
+
+  /** Reads an export into `tenant` in batches with backpressure; refuses a non-empty tenant (TENANT_NOT_EMPTY) unless `drop`. */
+  importTenant(tenant: string, input: AsyncIterable<unknown>, options?: ImportOptions): Promise<ImportResult> {
+    return importTenant(this.poly, tenant, input, options);
+  }
+
+  /**
+   * Copies a tenant's collections, documents and (unless `indexes: false`) indexes to another tenant, on this client's
+   * clusters or, with `target`, on another PolyMongo client (another deployment).
+   */
+  copyTenant(
+    from: string,
+    to: string,
+    options: { indexes?: boolean; drop?: boolean; batchSize?: number; target?: PolyMongo } = {},
+  ): Promise<ImportResult> {
+    const { indexes = true, target = this.poly, ...importOptions } = options;
+    target.route(to); // INVALID_TENANT before reading anything
+    return importTenant(target, to, exportTenant(this.poly, from, { indexes }), importOptions);
   }
 
   /** Per tenant: applied and pending migration ids. */
