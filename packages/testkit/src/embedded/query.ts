@@ -1,6 +1,7 @@
 import type { Document } from 'bson';
 import { find as mingoFind, Query } from 'mingo';
 import { CommandError, ErrorCodes, WriteError } from './errors.js';
+import { promote, promoted, restoreStored } from './storage/bsonValues.js';
 import type { CollectionView } from './storage/catalog.js';
 import { idKey } from './storage/documents.js';
 
@@ -31,10 +32,17 @@ export function select(view: CollectionView, filter: Document | undefined): Arra
     return doc ? [[key, doc]] : [];
   }
   if (keys.length === 0) return [...view.entries()];
-  const query = withMingo(() => new Query(f));
+  const query = withMingo(() => new Query(promote(f) as Document));
   const matched: Array<[string, Document]> = [];
-  for (const entry of view.entries()) if (withMingo(() => query.test(entry[1]))) matched.push(entry);
+  for (const entry of view.entries()) if (withMingo(() => query.test(promoted(entry[1])))) matched.push(entry);
   return matched;
+}
+
+/** Sorts stored documents as MongoDB does, comparing numbers across BSON types by value. */
+export function sortDocuments(docs: Document[], sort: Document): Document[] {
+  if (docs.length < 2) return docs;
+  const sorted = withMingo(() => mingoFind(docs.map(promoted), {}).sort(sort).all());
+  return restoreStored(sorted, docs);
 }
 
 interface FindOptions {
@@ -50,11 +58,8 @@ export function runQuery(view: CollectionView | undefined, options: FindOptions)
   const hasSort = options.sort && Object.keys(options.sort).length > 0;
   const hasProjection = options.projection && Object.keys(options.projection).length > 0;
   let docs = select(view, options.filter).map(([, d]) => d);
-  if (hasSort || hasProjection) {
-    const cursor = withMingo(() => mingoFind(docs, {}, hasProjection ? options.projection : undefined));
-    if (hasSort) cursor.sort(options.sort as Document);
-    docs = withMingo(() => cursor.all());
-  }
+  if (hasSort) docs = sortDocuments(docs, options.sort as Document);
+  if (hasProjection) docs = withMingo(() => mingoFind(docs, {}, options.projection).all());
   const skip = options.skip ?? 0;
   const limit = options.limit ? Math.abs(options.limit) : 0;
   if (skip > 0 || limit > 0) docs = docs.slice(skip, limit > 0 ? skip + limit : undefined);

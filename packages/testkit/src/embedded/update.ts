@@ -1,9 +1,11 @@
 import { type Document, EJSON, ObjectId } from 'bson';
-import { Aggregator, find as mingoFind, update as mingoUpdate, ProcessingMode } from 'mingo';
+import { Aggregator, update as mingoUpdate, ProcessingMode } from 'mingo';
+import { compare } from 'mingo/util';
 import { ErrorCodes, WriteError } from './errors.js';
-import { isOperatorObject, select, withMingo } from './query.js';
+import { isOperatorObject, select, sortDocuments, withMingo } from './query.js';
+import { arithmetic, isNumeric, keepStoredTypes, promote, promoted } from './storage/bsonValues.js';
 import type { CollectionView } from './storage/catalog.js';
-import { cloneDocument, idKey } from './storage/documents.js';
+import { cloneDocument, getPath, idKey } from './storage/documents.js';
 
 /** The stored form of a new document: mongod adds a missing _id and always stores _id as the first field. */
 export function withId(doc: Document): Document {
@@ -21,8 +23,11 @@ function applyUpdate(
   inserting: boolean,
 ): { after: Document; replace: boolean; changed: boolean } {
   if (Array.isArray(spec)) {
-    const out = withMingo(() => new Aggregator(spec, { processingMode: ProcessingMode.CLONE_INPUT }).run([before]));
-    const after = { _id: before._id, ...(out[0] as Document) };
+    const out = withMingo(() =>
+      new Aggregator(promote(spec) as Document[], { processingMode: ProcessingMode.CLONE_INPUT }).run([promoted(before)]),
+    );
+    // The pipeline ran on numbers; fields it left as they were keep their stored BSON types.
+    const after = keepStoredTypes({ _id: before._id, ...(out[0] as Document) }, before) as Document;
     return { after, replace: false, changed: !sameDocument(before, after) };
   }
   const keys = Object.keys(spec);
@@ -46,11 +51,62 @@ function applyUpdate(
       );
   }
   const after = cloneDocument(before);
-  const modified = withMingo(() => mingoUpdate(after, ops, arrayFilters));
+  const typedChanges = applyNumericOperators(after, ops);
+  const modified = Object.keys(ops).length > 0 ? withMingo(() => mingoUpdate(after, ops, arrayFilters)) : [];
+  return checkId(before, after, inserting, modified.length > 0 || typedChanges > 0);
+}
+
+function checkId(before: Document, after: Document, inserting: boolean, changed: boolean) {
   if (!inserting && idKey(after._id) !== idKey(before._id)) {
     throw new WriteError(66, "Performing an update on the path '_id' would modify the immutable field '_id'");
   }
-  return { after, replace: false, changed: modified.length > 0 };
+  return { after, replace: false, changed };
+}
+
+const NUMERIC_OPERATORS = ['$inc', '$mul', '$min', '$max'] as const;
+
+/**
+ * Applies `$inc`, `$mul`, `$min` and `$max` to plain (non-positional) paths with MongoDB's BSON result types, and
+ * removes them from `ops`; positional paths are left to mingo. Returns how many fields changed.
+ */
+function applyNumericOperators(doc: Document, ops: Document): number {
+  let changed = 0;
+  for (const op of NUMERIC_OPERATORS) {
+    const fields = ops[op] as Document | undefined;
+    if (!fields || typeof fields !== 'object') continue;
+    const rest: Document = {};
+    for (const [path, operand] of Object.entries(fields)) {
+      if (path.includes('$')) {
+        rest[path] = operand;
+        continue;
+      }
+      const current = getPath(doc, path);
+      let next: unknown;
+      if (op === '$inc' || op === '$mul') {
+        if (!isNumeric(operand))
+          throw new WriteError(
+            ErrorCodes.TypeMismatch,
+            `Cannot ${op === '$inc' ? 'increment' : 'multiply'} with non-numeric argument: {${path}: ${String(operand)}}`,
+          );
+        if (current === undefined) next = op === '$inc' ? operand : arithmetic('$mul', operand, 0);
+        else if (!isNumeric(current)) {
+          throw new WriteError(
+            ErrorCodes.TypeMismatch,
+            `Cannot apply ${op} to a value of non-numeric type. {_id: ${String(doc._id)}} has the field '${path}' of non-numeric type`,
+          );
+        } else next = arithmetic(op, current, operand);
+      } else {
+        const cmp = current === undefined ? 0 : compare(promote(operand), promote(current));
+        next = current === undefined || (op === '$min' ? cmp < 0 : cmp > 0) ? operand : current;
+      }
+      if (current === next) continue;
+      setPath(doc, path, next);
+      changed += 1;
+    }
+    if (Object.keys(rest).length > 0) ops[op] = rest;
+    else delete ops[op];
+  }
+  return changed;
 }
 
 const KNOWN_UPDATE_OPERATORS = new Set([
@@ -132,12 +188,10 @@ export function updateMatching(
   validateUpdateSpec(spec);
   let matches = select(view, q);
   if (options.sort && matches.length > 1) {
-    const sorted = mingoFind(
+    const sorted = sortDocuments(
       matches.map(([, d]) => d),
-      {},
-    )
-      .sort(options.sort)
-      .all();
+      options.sort,
+    );
     const byDoc = new Map(matches.map(([k, d]) => [d, k]));
     matches = sorted.map((d) => [byDoc.get(d) as string, d]);
   }

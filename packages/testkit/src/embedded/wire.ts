@@ -1,4 +1,5 @@
 import { type Document, deserialize, serialize } from 'bson';
+import { promote } from './storage/bsonValues.js';
 
 /** MongoDB wire protocol opcodes the embedded server speaks. */
 export const OP_REPLY = 1;
@@ -12,7 +13,28 @@ export const MSG_MORE_TO_COME = 2;
 const HEADER_SIZE = 16;
 const MAX_MESSAGE_SIZE = 48_000_000;
 
-const DESERIALIZE_OPTIONS = { promoteValues: true, promoteLongs: true, promoteBuffers: false } as const;
+// Documents keep their exact BSON types (Int32, Double, Long); see promoteControlFields for the command's own fields.
+const DESERIALIZE_OPTIONS = { promoteValues: false, promoteBuffers: false } as const;
+
+/** Fields whose values are user data, stored or matched with their BSON types intact. */
+const DATA_FIELDS = new Set(['documents', 'filter', 'query', 'update', 'q', 'u', 'let', 'validator']);
+
+/**
+ * Numbers in a command's own fields (limit, batchSize, txnNumber, writeConcern, fail point data, ...) become plain
+ * numbers, so handlers read them as JavaScript values; user data below DATA_FIELDS keeps its BSON types.
+ */
+export function promoteControlFields(body: Document): Document {
+  for (const key of Object.keys(body)) {
+    if (DATA_FIELDS.has(key)) continue;
+    const value = body[key];
+    if (key === 'updates' || key === 'deletes') {
+      if (Array.isArray(value)) body[key] = value.map((statement) => promoteControlFields(statement as Document));
+      continue;
+    }
+    body[key] = promote(value);
+  }
+  return body;
+}
 
 export interface IncomingCommand {
   requestId: number;
@@ -99,6 +121,7 @@ function decodeOpMsg(message: Buffer, requestId: number): IncomingCommand {
   }
   if (!body) throw new WireProtocolError('OP_MSG without a body section');
   for (const [identifier, docs] of sequences) body[identifier] = docs;
+  promoteControlFields(body);
   return { requestId, opCode: OP_MSG, body, moreToCome: (flags & MSG_MORE_TO_COME) !== 0 };
 }
 
@@ -113,6 +136,7 @@ function decodeOpQuery(message: Buffer, requestId: number): IncomingCommand {
   if (!collection.endsWith('.$cmd')) {
     throw new WireProtocolError('OP_QUERY is only supported for commands (legacy handshake)');
   }
+  promoteControlFields(query);
   query.$db = collection.slice(0, -'.$cmd'.length);
   return { requestId, opCode: OP_QUERY, body: query, moreToCome: false };
 }

@@ -4,6 +4,7 @@ import type { CommandContext } from '../context.js';
 import type { ChangeStreamCursor } from '../cursors.js';
 import { CommandError, ErrorCodes } from '../errors.js';
 import { runPipeline } from '../pipeline.js';
+import { keepStoredTypes } from '../storage/bsonValues.js';
 import { idKey } from '../storage/documents.js';
 
 const INTERNAL_DATABASES = new Set(['admin', 'config', 'local']);
@@ -121,7 +122,11 @@ export function readEvents(ctx: CommandContext, cursor: ChangeStreamCursor, batc
     // A collection stream reports dropDatabase only as the drop of its collection.
     if (!(cursor.coll !== undefined && r.operationType === 'dropDatabase')) {
       const event = toEvent(ctx, cursor, r);
-      out.push(...(cursor.stages.length > 0 ? runPipeline(ctx, [event], cursor.stages) : [event]));
+      out.push(
+        ...(cursor.stages.length > 0
+          ? runPipeline(ctx, [event], cursor.stages).map((e) => keepStoredTypes(e, event) as Document)
+          : [event]),
+      );
     }
     if (invalidates(cursor, r)) {
       out.push({ _id: resumeToken(r.seq, true), operationType: 'invalidate', clusterTime: r.clusterTime, wallTime: r.wallTime });

@@ -3,7 +3,8 @@ import { find as mingoFind } from 'mingo';
 import type { CommandHandler } from '../context.js';
 import { firstBatchReply } from '../cursors.js';
 import { CommandError, ErrorCodes, WriteError } from '../errors.js';
-import { runQuery, select } from '../query.js';
+import { runQuery, select, sortDocuments } from '../query.js';
+import { promote } from '../storage/bsonValues.js';
 import type { CollectionView } from '../storage/catalog.js';
 import { idKey } from '../storage/documents.js';
 import { updateMatching, withId } from '../update.js';
@@ -107,12 +108,10 @@ const findAndModify: CommandHandler = (ctx) => {
   if (b.remove) {
     let matches = select(view, query);
     if (b.sort && matches.length > 1) {
-      const first = mingoFind(
+      const first = sortDocuments(
         matches.map(([, d]) => d),
-        {},
-      )
-        .sort(b.sort)
-        .all()[0];
+        b.sort,
+      )[0];
       matches = matches.filter(([, d]) => d === first);
     }
     const target = matches[0];
@@ -152,7 +151,8 @@ const distinct: CommandHandler = (ctx) => {
   for (const doc of docs) {
     const value = mingoFind([doc], {}, { _id: 0, v: `$${b.key}` }).all()[0]?.v;
     const values = Array.isArray(value) ? value : value === undefined ? [] : [value];
-    for (const v of values) seen.set(EJSON.stringify([v] as unknown as Document), v);
+    // Numbers equal across BSON types are one distinct value, as in mongod.
+    for (const v of values) seen.set(EJSON.stringify([promote(v)] as unknown as Document, { relaxed: false }), v);
   }
   return { values: [...seen.values()], ok: 1 };
 };

@@ -1,6 +1,7 @@
 import { type Document, EJSON, UUID } from 'bson';
 import { Query } from 'mingo';
 import { CommandError, ErrorCodes, WriteError } from '../errors.js';
+import { promote, promoted } from './bsonValues.js';
 import { getPath } from './documents.js';
 
 export interface IndexSpec {
@@ -43,8 +44,10 @@ export class Collection {
 
   /** Index keys of `doc` for one unique index; none when a sparse or partial index skips it. */
   private uniqueKeysOf(index: UniqueIndex, doc: Document): string[] {
-    if (index.filter && !index.filter.test(doc)) return [];
-    const values = index.fields.map((f) => getPath(doc, f));
+    const plain = promoted(doc);
+    if (index.filter && !index.filter.test(plain)) return [];
+    // Keys compare numbers by value across BSON types, as mongod's index keys do.
+    const values = index.fields.map((f) => getPath(plain, f));
     if (index.spec.sparse && values.every((v) => v === undefined)) return [];
     const first = values[0];
     if (values.length === 1 && Array.isArray(first)) {
@@ -105,7 +108,7 @@ export class Collection {
         spec,
         fields: Object.keys(spec.key),
         entries: new Map(),
-        ...(spec.partialFilterExpression ? { filter: new Query(spec.partialFilterExpression) } : {}),
+        ...(spec.partialFilterExpression ? { filter: new Query(promote(spec.partialFilterExpression) as Document) } : {}),
       };
       for (const [key, doc] of this.docs) {
         for (const k of this.uniqueKeysOf(index, doc)) {

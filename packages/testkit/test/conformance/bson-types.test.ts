@@ -1,0 +1,104 @@
+import { Binary, Decimal128, Double, Int32, Long, MaxKey, MinKey, Timestamp, UUID } from 'mongodb';
+import { describe, expect, test } from 'vitest';
+import { uniqueDbName, useMongo } from '../helpers.js';
+
+// Every BSON type reads back exactly as written, and numbers compare and sort by value across types.
+const env = useMongo();
+const raw = { promoteValues: false, promoteLongs: false, promoteBuffers: false } as const;
+const typeOf = (v: unknown) => (v !== null && typeof v === 'object' ? (v as { _bsontype?: string })._bsontype : typeof v);
+
+describe('BSON types survive storage', () => {
+  test('Int32, Double, Long, Decimal128, Timestamp, MinKey and MaxKey read back with their types', async () => {
+    const coll = env.client.db(uniqueDbName('bson')).collection('c');
+    await coll.insertOne({
+      _id: 1 as never,
+      int: new Int32(5),
+      wholeDouble: new Double(5),
+      smallLong: Long.fromNumber(5),
+      bigLong: Long.fromString('9007199254740993'),
+      decimal: Decimal128.fromString('1.10'),
+      ts: new Timestamp({ t: 100, i: 7 }),
+      min: new MinKey(),
+      max: new MaxKey(),
+      nested: { list: [new Double(1), Long.fromNumber(2), new Int32(3)] },
+    });
+    const doc = (await coll.findOne({ _id: 1 as never }, raw)) as Record<string, unknown>;
+    expect(typeOf(doc.int)).toBe('Int32');
+    expect(typeOf(doc.wholeDouble)).toBe('Double');
+    expect(typeOf(doc.smallLong)).toBe('Long');
+    expect(String(doc.bigLong)).toBe('9007199254740993');
+    expect(String(doc.decimal)).toBe('1.10');
+    expect((doc.ts as Timestamp).equals(new Timestamp({ t: 100, i: 7 }))).toBe(true);
+    expect(typeOf(doc.min)).toBe('MinKey');
+    expect(typeOf(doc.max)).toBe('MaxKey');
+    expect((doc.nested as { list: unknown[] }).list.map(typeOf)).toEqual(['Double', 'Long', 'Int32']);
+  });
+
+  test('Binary subtypes are kept', async () => {
+    const coll = env.client.db(uniqueDbName('bson-bin')).collection('c');
+    const uuid = new UUID();
+    await coll.insertOne({ _id: 1 as never, generic: new Binary(Buffer.from('ab'), 0), uuid, user: new Binary(Buffer.from('cd'), 128) });
+    const doc = (await coll.findOne({ _id: 1 as never }, raw)) as Record<string, Binary>;
+    expect(doc.generic?.sub_type).toBe(0);
+    expect(doc.uuid?.sub_type).toBe(4);
+    expect(doc.uuid?.toString('hex')).toBe(uuid.toString('hex'));
+    expect(doc.user?.sub_type).toBe(128);
+  });
+
+  test('an update keeps the types of the fields it does not touch, and $set stores the given type', async () => {
+    const coll = env.client.db(uniqueDbName('bson-upd')).collection('c');
+    await coll.insertOne({ _id: 1 as never, keep: new Double(2), other: 1 });
+    await coll.updateOne({ _id: 1 as never }, { $set: { other: Long.fromNumber(3) } });
+    const doc = (await coll.findOne({ _id: 1 as never }, raw)) as Record<string, unknown>;
+    expect(typeOf(doc.keep)).toBe('Double');
+    expect(typeOf(doc.other)).toBe('Long');
+  });
+
+  test('$inc keeps MongoDB result types: Long stays Long, Double stays Double, Int32 overflows into Long', async () => {
+    const coll = env.client.db(uniqueDbName('bson-inc')).collection('c');
+    await coll.insertOne({ _id: 1 as never, long: Long.fromNumber(1), double: new Double(1), int: new Int32(2147483647) });
+    await coll.updateOne({ _id: 1 as never }, { $inc: { long: 1, double: 1, int: 1 } });
+    const doc = (await coll.findOne({ _id: 1 as never }, raw)) as Record<string, unknown>;
+    expect(typeOf(doc.long)).toBe('Long');
+    expect(String(doc.long)).toBe('2');
+    expect(typeOf(doc.double)).toBe('Double');
+    expect(typeOf(doc.int)).toBe('Long');
+    expect(String(doc.int)).toBe('2147483648');
+  });
+});
+
+describe('numbers compare across BSON types', () => {
+  test('an equality query matches equal numbers of every numeric type', async () => {
+    const coll = env.client.db(uniqueDbName('bson-eq')).collection('c');
+    await coll.insertMany([
+      { _id: 1 as never, v: new Int32(5) },
+      { _id: 2 as never, v: new Double(5) },
+      { _id: 3 as never, v: Long.fromNumber(5) },
+      { _id: 4 as never, v: Decimal128.fromString('5') },
+      { _id: 5 as never, v: new Double(5.5) },
+    ]);
+    const ids = (await coll.find({ v: 5 }).toArray()).map((d) => d._id);
+    expect(ids.sort()).toEqual([1, 2, 3, 4]);
+    expect(await coll.countDocuments({ v: { $gt: Decimal128.fromString('5.1') } })).toBe(1);
+  });
+
+  test('sort orders numbers by value whatever their type', async () => {
+    const coll = env.client.db(uniqueDbName('bson-sort')).collection('c');
+    await coll.insertMany([
+      { _id: 'a' as never, v: Long.fromNumber(3) },
+      { _id: 'b' as never, v: new Double(2.5) },
+      { _id: 'c' as never, v: new Int32(1) },
+      { _id: 'd' as never, v: Decimal128.fromString('4') },
+    ]);
+    const order = (await coll.find({}).sort({ v: 1 }).toArray()).map((d) => d._id);
+    expect(order).toEqual(['c', 'b', 'a', 'd']);
+  });
+
+  test('equal numbers of different types are one _id and one distinct value', async () => {
+    const coll = env.client.db(uniqueDbName('bson-id')).collection('c');
+    await coll.insertOne({ _id: new Int32(7) as never, v: Long.fromNumber(1) });
+    await expect(coll.insertOne({ _id: Long.fromNumber(7) as never })).rejects.toMatchObject({ code: 11000 });
+    await coll.insertOne({ _id: 8 as never, v: new Double(1) });
+    expect(await coll.distinct('v')).toHaveLength(1);
+  });
+});
