@@ -6,6 +6,7 @@ import type { Migration } from './migrations/defineMigration.js';
 import { type MigrateOptions, type MigrateResult, type MigrationStatus, Migrator } from './migrations/Migrator.js';
 import type { FleetContext, FleetRunOptions } from './runner/FleetContext.js';
 import { type RunResult, runTenants } from './runner/runTenants.js';
+import { type SchemaDiffOptions, type SchemaDiffResult, schemaDiff } from './schema/schemaDiff.js';
 import { type ExportOptions, exportTenant, type ImportOptions, type ImportResult, importTenant } from './transfer/tenantExport.js';
 import { ValidatorFleet } from './validators/ValidatorFleet.js';
 
@@ -76,6 +77,14 @@ export class Fleet implements FleetContext {
     const { indexes = true, target = this.poly, ...importOptions } = options;
     target.route(to); // INVALID_TENANT before reading anything
     return importTenant(target, to, exportTenant(this.poly, from, { indexes }), importOptions);
+  }
+
+  /**
+   * Samples `sample` (default 1,000) documents of a tenant's collection and reports fields missing, extra and of the
+   * wrong type against a zod or Mongoose schema.
+   */
+  schemaDiff(tenant: string, options: SchemaDiffOptions): Promise<SchemaDiffResult> {
+    return schemaDiff(this.poly, tenant, options);
   }
 
   /** Per tenant: applied and pending migration ids. */

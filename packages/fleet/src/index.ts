@@ -16,6 +16,7 @@ export { MIGRATIONS_COLLECTION, type MigrateOptions, type MigrateResult, type Mi
 export type { FleetRunOptions } from './runner/FleetContext.js';
 export { fileCheckpoint } from './runner/fileCheckpoint.js';
 export type { Checkpoint, FailureInfo, FleetFailure, FleetProgress, RunOptions } from './runner/runTenants.js';
+export type { FieldDiff, MongooseSchemaLike, SchemaDiffOptions, SchemaDiffResult } from './schema/schemaDiff.js';
 export type { ExportOptions, ImportOptions, ImportResult } from './transfer/tenantExport.js';
 export type {
   CollectionValidator,
