@@ -14,9 +14,12 @@ import {
 import type { ChangeStream, ClientSession, Db, MongoClient, MongoClientOptions } from 'mongodb';
 import { MongoDriverPort, type NativePool } from './driver/MongoDriverPort.js';
 import { reuseGlobal } from './serverless/globalReuse.js';
+import type { TenantFanOut } from './streams/TenantFanOut.js';
+import { tenantFromDbName } from './streams/tenantFromDbName.js';
+import type { ClosableStream } from './streams/trackStream.js';
 import {
   type ResumableWatchOptions,
-  type TenantFanOut,
+  type StreamStats,
   type WatchAllOptions,
   WatchManager,
   type WatchOptions,
@@ -36,6 +39,11 @@ export interface NativeOptions extends Omit<PolyMongoOptions, 'driverOptions'> {
    * @example export const poly = createPolyMongo({ uri: process.env.MONGODB_URI!, profile: 'serverless', reuse: 'global' });
    */
   reuse?: 'global';
+}
+
+/** `stats()`: the core snapshot plus change stream counters. */
+export interface NativeStats extends StatsSnapshot {
+  streams: StreamStats;
 }
 
 export interface HealthReport {
@@ -67,7 +75,16 @@ export class PolyMongo {
     });
     core = new PolyMongoCore(options as PolyMongoOptions, port);
     this.core = core;
-    this.streams = new WatchManager(core);
+    this.streams = new WatchManager({
+      host: core,
+      clusterClients: () =>
+        [...core.config.clusters.keys()].map((id) => {
+          const pool = core.sharedPool(id);
+          return { poolKey: pool.spec.key, client: pool.pool.client };
+        }),
+      tenantForDatabase: (dbName) => tenantFromDbName(dbName, core.config.tenantDb),
+      emitError: (error, poolKey) => core.events.emit('error', { error, ...(poolKey ? { poolKey } : {}) }),
+    });
     core.onClose(() => this.streams.closeAll().then(() => undefined));
     if (!core.config.coldStart) {
       core.connect().catch(() => undefined);
@@ -132,19 +149,37 @@ export class PolyMongo {
     return runTransaction(this.core, fn, options);
   }
 
-  /** A change stream on a tenant's database (or one collection of it), tracked: it pins the tenant until closed. */
+  /**
+   * A change stream on a tenant's database (or one collection of it), tracked: it pins the tenant until closed.
+   * With `{ handler, maxInFlight }` PolyMongo consumes it with flow control (see README, "Change streams").
+   *
+   * @example
+   * poly.watch('acme', { collection: 'orders', maxInFlight: 4, handler: async (change) => index(change) });
+   */
   watch(tenant: string | undefined | null, options?: WatchOptions): ChangeStream {
     return this.streams.watch(tenant, options);
   }
 
-  /** Like `watch`, resuming from the token stored under `key` and storing each new token. */
+  /**
+   * Like `watch`, resuming from the token stored under `key`. With a `handler`, a token is saved only once its change
+   * and every earlier one are handled (at-least-once); see `CommitMode` for the other modes.
+   */
   resumeWatch(tenant: string | undefined | null, options: ResumableWatchOptions): Promise<ChangeStream> {
     return this.streams.resumeWatch(tenant, options);
   }
 
   /** One cluster-wide change stream per cluster, fanned out to listeners by tenant. */
   watchAll(options: WatchAllOptions = {}): TenantFanOut {
-    return this.streams.watchAll(options, this.core.config.tenantDb);
+    return this.streams.watchAll(options);
+  }
+
+  /**
+   * For adapters (`@polymongo/mongoose`, the 1.x compat entry): tracks a change stream opened outside `watch` on a
+   * tenant's database, exactly as `watch` tracks its own: it pins the tenant until closed, counts in `stats()`,
+   * reports its errors, and is closed by `closeStreams(tenant)` and `close()`.
+   */
+  trackStream(tenant: string | undefined | null, stream: ClosableStream): void {
+    this.streams.track(this.core.route(tenant), stream);
   }
 
   /** Closes a tenant's change streams (the 1.x `closeDBstream`); returns how many were open. */
@@ -224,8 +259,9 @@ export class PolyMongo {
     this.core.setPlacement(tenant, clusterId);
   }
 
-  stats(): StatsSnapshot {
-    return this.core.stats();
+  /** The core's snapshot plus change stream counters (`streams`). */
+  stats(): NativeStats {
+    return { ...this.core.stats(), streams: this.streams.stats() };
   }
 
   get state(): ConnectionState {

@@ -24,11 +24,20 @@ export {
   TransactionsUnsupportedError,
 } from '@polymongo/core';
 export type { NativePool } from './driver/MongoDriverPort.js';
-export { createPolyMongo, type HealthReport, type NativeOptions, PolyMongo } from './PolyMongo.js';
+export { createPolyMongo, type HealthReport, type NativeOptions, type NativeStats, PolyMongo } from './PolyMongo.js';
 export { defineRepository, type RepositoryDefinition, type RepositoryOptions } from './repositories/defineRepository.js';
 export { type DocumentOf, type InputOf, Repository } from './repositories/Repository.js';
 export { ValidationError } from './repositories/ValidationError.js';
+export type { Change, FlowOptions } from './streams/ChangePump.js';
 export { InMemoryResumeTokenStore, MongoResumeTokenStore, type ResumeTokenStore } from './streams/ResumeTokenStore.js';
-export { type ResumableWatchOptions, TenantFanOut, type WatchAllOptions, type WatchOptions } from './streams/WatchManager.js';
+export { type FanOutEvents, TenantFanOut } from './streams/TenantFanOut.js';
+export type { ClosableStream } from './streams/trackStream.js';
+export type {
+  CommitMode,
+  ResumableWatchOptions,
+  StreamStats,
+  WatchAllOptions,
+  WatchOptions,
+} from './streams/WatchManager.js';
 export { TenantScope } from './tenancy/TenantScope.js';
 export type { WithTransactionOptions } from './transactions/withTransaction.js';

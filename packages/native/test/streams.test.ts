@@ -43,7 +43,7 @@ describe('change streams', () => {
     for (const t of tenants)
       fan.onTenant(t, (change) => got.get(t)?.push((change as unknown as { fullDocument: { n: number } }).fullDocument.n));
     const all: string[] = [];
-    fan.on('change', (tenant) => all.push(tenant));
+    fan.on('change', ({ tenantId }) => all.push(tenantId));
     await new Promise((r) => setTimeout(r, 50));
     for (let n = 0; n < 3; n++)
       for (const [i, t] of tenants.entries())

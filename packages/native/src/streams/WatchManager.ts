@@ -1,20 +1,40 @@
-import { EventEmitter } from 'node:events';
-import type { PolyMongoCore, Route, TenantNaming } from '@polymongo/core';
-import { redactText } from '@polymongo/core';
-import type { ChangeStream, ChangeStreamDocument, ChangeStreamOptions, Db, Document, MongoClient, ResumeToken } from 'mongodb';
+import { ConfigError, type LoggerLike, type Route, redactText } from '@polymongo/core';
+import type { ChangeStream, ChangeStreamOptions, Db, Document, MongoClient, ResumeToken } from 'mongodb';
 import type { NativePool } from '../driver/MongoDriverPort.js';
+import { asError, type Change, pumpStream, resolveMaxInFlight } from './ChangePump.js';
 import type { ResumeTokenStore } from './ResumeTokenStore.js';
+import { TenantFanOut } from './TenantFanOut.js';
+import { type ClosableStream, onStreamClosed } from './trackStream.js';
 
 export interface WatchOptions extends ChangeStreamOptions {
   /** Watch one collection of the tenant; default: the tenant's whole database. */
   collection?: string;
   pipeline?: Document[];
+  /**
+   * Consume the stream with flow control: PolyMongo reads the stream (iterator mode) and calls `handler` for each
+   * change, with at most `maxInFlight` calls unresolved; while they are, no getMore is issued. A handler that throws
+   * stops the stream (an `error` event on it and on PolyMongo). Do not also add `change` listeners or call `next()`.
+   */
+  handler?: (change: Change) => Promise<void> | void;
+  /** Handler calls that may be unresolved at once. Default 1. Also the default `batchSize`, so buffering stays bounded. */
+  maxInFlight?: number;
 }
+
+/**
+ * When `resumeWatch` saves a token:
+ * - `handled`: after the handler's promise resolved for that change and every earlier one (at-least-once; the
+ *   default with a `handler`);
+ * - `delivered`: as soon as the driver hands a change out (the default without a handler; a crash mid-processing
+ *   loses the changes handed out but not processed);
+ * - `manual`: never; acknowledge yourself with `store.save(key, change._id)` once a change is processed.
+ */
+export type CommitMode = 'handled' | 'delivered' | 'manual';
 
 export interface ResumableWatchOptions extends WatchOptions {
   store: ResumeTokenStore;
   /** Names the stream in the store; one key per logical consumer. */
   key: string;
+  commit?: CommitMode;
 }
 
 export interface WatchAllOptions extends ChangeStreamOptions {
@@ -25,116 +45,111 @@ export interface WatchAllOptions extends ChangeStreamOptions {
   /** Persist resume tokens (one per cluster stream) and resume from them on start. */
   store?: ResumeTokenStore;
   key?: string;
+  /** With a `store`: when tokens are saved (see `CommitMode`); `handled` needs a `handler`. */
+  commit?: CommitMode;
+  /** Called per change with its tenant, at most `maxInFlight` unresolved calls per tenant (see `TenantFanOut`). */
+  handler?: (tenantId: string, change: Change) => Promise<void> | void;
+  /** Handler calls per tenant that may be unresolved at once. Default 1. */
+  maxInFlight?: number;
 }
 
-type Change = ChangeStreamDocument<Document>;
-
-/**
- * One change stream per cluster, fanned out to listeners by tenant: N watched tenants cost one cursor per
- * cluster, not N.
- *
- * @example
- * const fan = poly.watchAll({ tenants: ['acme', 'globex'], collection: 'orders' });
- * fan.onTenant('acme', (change) => console.log(change.operationType));
- * fan.on('change', (tenantId, change) => metrics.inc(tenantId));
- * await fan.close();
- */
-export class TenantFanOut extends EventEmitter<{ change: [tenantId: string, change: Change]; error: [error: Error] }> {
-  readonly ready: Promise<void>;
-  private readonly streams: ChangeStream[] = [];
-  private readonly perTenant = new Map<string, Set<(change: Change) => void>>();
-  private closed = false;
-
-  constructor(start: (fan: TenantFanOut) => Promise<void>) {
-    super();
-    this.ready = start(this);
-    this.ready.catch((error) => this.fail(error));
-  }
-
-  /** Calls `listener` with the changes of one tenant; returns an unsubscribe function. */
-  onTenant(tenantId: string, listener: (change: Change) => void): () => void {
-    let set = this.perTenant.get(tenantId);
-    if (!set) {
-      set = new Set();
-      this.perTenant.set(tenantId, set);
-    }
-    set.add(listener);
-    return () => set?.delete(listener);
-  }
-
-  /** Number of server cursors behind this fan-out (one per cluster). */
-  get cursorCount(): number {
-    return this.streams.length;
-  }
-
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
-  attach(stream: ChangeStream, tenantOfDb: (db: string) => string | undefined): void {
-    if (this.closed) {
-      void stream.close();
-      return;
-    }
-    this.streams.push(stream);
-    stream.on('change', (change: Change) => {
-      const db = (change as { ns?: { db?: string } }).ns?.db;
-      const tenantId = db === undefined ? undefined : tenantOfDb(db);
-      if (tenantId === undefined) return;
-      for (const listener of this.perTenant.get(tenantId) ?? []) listener(change);
-      this.emit('change', tenantId, change);
-    });
-    stream.on('error', (error: Error) => this.fail(error));
-  }
-
-  private fail(error: unknown): void {
-    if (this.listenerCount('error') > 0) this.emit('error', error instanceof Error ? error : new Error(String(error)));
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.ready.catch(() => undefined);
-    await Promise.all(this.streams.splice(0).map((s) => s.close().catch(() => undefined)));
-  }
+/** What the watch manager needs from the core: the adapter host's stream-related part. */
+export interface StreamHost {
+  readonly logger: LoggerLike;
+  acquire(tenant?: string | null): { route: Route; handle: Db; pool: { pool: NativePool } };
+  pin(route: Route): () => void;
+  streamOpened(): void;
+  streamClosed(): void;
 }
+
+export interface StreamEnvironment {
+  host: StreamHost;
+  /** Each cluster's shared client, for `watchAll` without a tenant list. */
+  clusterClients(): Array<{ poolKey: string; client: MongoClient }>;
+  /** The tenant of a database name (inverse of `tenantDb` naming), undefined when it cannot be told. */
+  tenantForDatabase(dbName: string): string | undefined;
+  /** A PolyMongo `error` event. */
+  emitError(error: Error, poolKey?: string): void;
+}
+
+/** Change stream counters for `stats()`. */
+export interface StreamStats {
+  /** Tracked streams open now (the same number as `openStreams`). */
+  open: number;
+  /** Stream errors seen (resumable blips the driver recovers from are not errors). */
+  errors: number;
+  /** `watchAll` changes whose database maps to no tenant, so no listener got them. */
+  unrouted: number;
+}
+
+const MAX_WARNED_DATABASES = 1_000;
 
 /** Tracks every change stream a client opens: open streams pin their tenant, and close() closes them all. */
 export class WatchManager {
-  private readonly byTenant = new Map<string, Set<ChangeStream>>();
+  private readonly byTenant = new Map<string, Set<ClosableStream>>();
   private readonly fanOuts = new Set<TenantFanOut>();
+  private readonly warnedDatabases = new Set<string>();
+  private errors = 0;
+  private unrouted = 0;
+  private open = 0;
 
-  constructor(private readonly core: PolyMongoCore<NativePool, Db>) {}
+  constructor(private readonly env: StreamEnvironment) {}
 
   watch(tenant: string | undefined | null, options: WatchOptions = {}): ChangeStream {
-    const { collection, pipeline = [], ...streamOptions } = options;
-    const { route, handle } = this.core.acquire(tenant);
-    const stream = collection ? handle.collection(collection).watch(pipeline, streamOptions) : handle.watch(pipeline, streamOptions);
+    const { collection, pipeline = [], handler, maxInFlight: _max, ...streamOptions } = options;
+    const maxInFlight = resolveMaxInFlight(options);
+    const { route, handle } = this.env.host.acquire(tenant);
+    const driverOptions = handler && streamOptions.batchSize === undefined ? { ...streamOptions, batchSize: maxInFlight } : streamOptions;
+    const stream = collection ? handle.collection(collection).watch(pipeline, driverOptions) : handle.watch(pipeline, driverOptions);
     this.track(route, stream);
+    if (handler) pumpStream(stream, handler, maxInFlight, { fail: (error) => failStream(stream, error) });
     return stream;
   }
 
   async resumeWatch(tenant: string | undefined | null, options: ResumableWatchOptions): Promise<ChangeStream> {
-    const { store, key, ...rest } = options;
+    const { store, key, commit = options.handler ? 'handled' : 'delivered', handler, maxInFlight: _max, ...rest } = options;
+    if (commit === 'handled' && !handler) {
+      throw new ConfigError([
+        { path: 'commit', message: "'handled' needs a handler; iterate yourself with commit: 'manual' and save tokens" },
+      ]);
+    }
+    const maxInFlight = resolveMaxInFlight(options);
     const token = await store.load(key);
-    const stream = this.watch(tenant, token ? { ...rest, resumeAfter: token, startAfter: undefined } : rest);
-    persistTokens(stream, store, key, this.core);
+    const base: WatchOptions = handler && rest.batchSize === undefined ? { ...rest, batchSize: maxInFlight } : rest;
+    const watchOptions: WatchOptions = token ? { ...base, resumeAfter: token, startAfter: undefined } : base;
+    const stream = this.watch(tenant, watchOptions);
+    if (commit === 'delivered') persistDelivered(stream, (t) => this.saveToken(store, key, t));
+    if (handler) {
+      const saves = commit === 'handled' ? ordered((t: ResumeToken) => this.saveToken(store, key, t)) : undefined;
+      pumpStream(stream, handler, maxInFlight, {
+        ...(saves ? { commit: saves } : {}),
+        fail: (error) => failStream(stream, error),
+      });
+    }
     return stream;
   }
 
-  private track(route: Route, stream: ChangeStream, set = this.tenantSet(route.tenantId)): void {
-    const release = this.core.pin(route);
-    this.core.streamOpened();
+  /**
+   * Tracks a stream opened elsewhere (the Mongoose adapter's `Model.db(t).watch()`, the 1.x compat entry): it pins
+   * the tenant until closed, counts in `stats()`, reports its errors, and is closed by `closeStreams`/`close()`.
+   */
+  track(route: Route, stream: ClosableStream): void {
+    const set = this.tenantSet(route.tenantId);
+    const release = this.env.host.pin(route);
+    this.env.host.streamOpened();
+    this.open += 1;
     set.add(stream);
-    afterClose(stream, () => {
+    stream.on('error', (error: Error) => this.report(error, route));
+    onStreamClosed(stream, () => {
       set.delete(stream);
       if (set.size === 0) this.byTenant.delete(route.tenantId);
       release();
-      this.core.streamClosed();
+      this.open -= 1;
+      this.env.host.streamClosed();
     });
   }
 
-  private tenantSet(tenantId: string): Set<ChangeStream> {
+  private tenantSet(tenantId: string): Set<ClosableStream> {
     let set = this.byTenant.get(tenantId);
     if (!set) {
       set = new Set();
@@ -143,45 +158,71 @@ export class WatchManager {
     return set;
   }
 
-  watchAll(options: WatchAllOptions, naming: TenantNaming): TenantFanOut {
-    const { tenants, collection, pipeline = [], store, key = 'watchAll', ...streamOptions } = options;
-    const core = this.core;
+  watchAll(options: WatchAllOptions): TenantFanOut {
+    const {
+      tenants,
+      collection,
+      pipeline = [],
+      store,
+      key = 'watchAll',
+      handler,
+      maxInFlight: _max,
+      commit: _commit,
+      ...streamOptions
+    } = options;
+    const maxInFlight = resolveMaxInFlight(options);
+    const commit = options.commit ?? (handler ? 'handled' : 'delivered');
+    if (commit === 'handled' && !handler) {
+      throw new ConfigError([{ path: 'commit', message: "'handled' needs a handler; use 'delivered' or pass a handler" }]);
+    }
+    const host = this.env.host;
     const groups = new Map<string, { client: MongoClient; routes: Route[] }>();
     if (tenants && tenants.length > 0) {
       for (const t of tenants) {
-        const { route, pool } = core.acquire(t);
+        const { route, pool } = host.acquire(t);
         const group = groups.get(route.poolKey) ?? { client: pool.pool.client, routes: [] };
         group.routes.push(route);
         groups.set(route.poolKey, group);
       }
     } else {
-      for (const clusterId of core.config.clusters.keys()) {
-        const pool = core.sharedPool(clusterId);
-        groups.set(pool.spec.key, { client: pool.pool.client, routes: [] });
-      }
+      for (const { poolKey, client } of this.env.clusterClients()) groups.set(poolKey, { client, routes: [] });
     }
-    const fan = new TenantFanOut(async (self) => {
-      for (const [poolKey, { client, routes }] of groups) {
-        const byDb = new Map(routes.map((r) => [r.dbName, r.tenantId]));
-        const match: Document = {};
-        if (routes.length > 0) match['ns.db'] = { $in: [...byDb.keys()] };
-        if (collection) match['ns.coll'] = collection;
-        const storeKey = `${key}:${poolKey}`;
-        const token = store ? await store.load(storeKey) : undefined;
-        const stream = client.watch(Object.keys(match).length > 0 ? [{ $match: match }, ...pipeline] : pipeline, {
-          ...streamOptions,
-          ...(token ? { resumeAfter: token } : {}),
-        });
-        if (store) persistTokens(stream, store, storeKey, core);
-        const releases = routes.map((r) => core.pin(r));
-        core.streamOpened();
-        afterClose(stream, () => {
-          for (const release of releases) release();
-          core.streamClosed();
-        });
-        self.attach(stream, (db) => byDb.get(db) ?? tenantFromDbName(db, naming));
-      }
-    });
+    const fan = new TenantFanOut(
+      async (self) => {
+        for (const [poolKey, { client, routes }] of groups) {
+          const byDb = new Map(routes.map((r) => [r.dbName, r.tenantId]));
+          const match: Document = {};
+          if (routes.length > 0) match['ns.db'] = { $in: [...byDb.keys()] };
+          if (collection) match['ns.coll'] = collection;
+          const storeKey = `${key}:${poolKey}`;
+          const token = store ? await store.load(storeKey) : undefined;
+          const stream = client.watch(Object.keys(match).length > 0 ? [{ $match: match }, ...pipeline] : pipeline, {
+            ...(handler ? { batchSize: maxInFlight } : {}),
+            ...streamOptions,
+            ...(token ? { resumeAfter: token } : {}),
+          });
+          const save = store ? (t: ResumeToken) => this.saveToken(store, storeKey, t) : undefined;
+          if (save && commit === 'delivered') persistDelivered(stream, save);
+          const releases = routes.map((r) => host.pin(r));
+          host.streamOpened();
+          this.open += 1;
+          onStreamClosed(stream, () => {
+            for (const release of releases) release();
+            this.open -= 1;
+            host.streamClosed();
+          });
+          const commitHandled = save && commit === 'handled' ? ordered(save) : undefined;
+          self.attach(stream, {
+            handler,
+            maxInFlight,
+            tenantOfDb: (db) => byDb.get(db) ?? (routes.length > 0 ? undefined : this.env.tenantForDatabase(db)),
+            ...(commitHandled ? { commit: (_index: number, t: ResumeToken) => commitHandled(t) } : {}),
+            unrouted: (dbName) => this.noteUnrouted(dbName, poolKey),
+          });
+        }
+      },
+      (error) => this.report(error),
+    );
     this.fanOuts.add(fan);
     const closeFan = fan.close.bind(fan);
     fan.close = async () => {
@@ -191,57 +232,70 @@ export class WatchManager {
     return fan;
   }
 
-  countFor(tenantId: string): number {
-    return this.byTenant.get(tenantId)?.size ?? 0;
+  stats(): StreamStats {
+    return { open: this.open, errors: this.errors, unrouted: this.unrouted };
   }
 
   async closeStreams(tenantId: string): Promise<number> {
     const streams = [...(this.byTenant.get(tenantId) ?? [])];
-    await Promise.all(streams.map((s) => s.close().catch(() => undefined)));
+    await Promise.all(streams.map((s) => Promise.resolve(s.close()).catch(() => undefined)));
     return streams.length;
   }
 
   async closeAll(): Promise<number> {
     const streams = [...this.byTenant.values()].flatMap((s) => [...s]);
     const fans = [...this.fanOuts];
-    await Promise.all([...streams.map((s) => s.close().catch(() => undefined)), ...fans.map((f) => f.close())]);
+    await Promise.all([...streams.map((s) => Promise.resolve(s.close()).catch(() => undefined)), ...fans.map((f) => f.close())]);
     return streams.length + fans.length;
+  }
+
+  /** Makes a stream error visible: a counter, a log line and a PolyMongo `error` event. */
+  private report(error: unknown, route?: Route): void {
+    const err = asError(error);
+    this.errors += 1;
+    this.env.host.logger.warn({ tenant: route?.tenantId, err: redactText(String(err.message)) }, 'change stream error');
+    this.env.emitError(err, route?.poolKey);
+  }
+
+  /** A watchAll change no tenant owns: counted always; logged and raised once per database name. */
+  private noteUnrouted(dbName: string, poolKey: string): void {
+    this.unrouted += 1;
+    if (this.warnedDatabases.has(dbName) || this.warnedDatabases.size >= MAX_WARNED_DATABASES) return;
+    this.warnedDatabases.add(dbName);
+    const error = new ConfigError([
+      {
+        path: 'tenantDb',
+        message: `watchAll cannot tell the tenant of database "${redactText(dbName)}", so its changes are not delivered; pass watchAll({ tenants }) or give tenantDb naming an inverse`,
+      },
+    ]);
+    this.env.host.logger.warn({ db: redactText(dbName), poolKey }, 'watchAll change from a database with no tenant was not delivered');
+    this.env.emitError(error, poolKey);
+  }
+
+  private async saveToken(store: ResumeTokenStore, key: string, token: ResumeToken): Promise<void> {
+    try {
+      await store.save(key, token);
+    } catch (error) {
+      this.report(new Error(`saving the resume token of "${key}" failed: ${asError(error).message}`));
+    }
   }
 }
 
-/**
- * Runs `fn` once, after the stream itself is closed (by the caller, by PolyMongo, or by the driver on a fatal
- * error). The driver re-creates its cursor when it resumes and re-emits that cursor's 'close' on the stream, so the
- * 'close' event cannot tell; wrapping `close()` can.
- */
-function afterClose(stream: ChangeStream, fn: () => void): void {
-  const close = stream.close.bind(stream);
-  let done = false;
-  stream.close = async () => {
-    try {
-      await close();
-    } finally {
-      if (!done) {
-        done = true;
-        fn();
-      }
-    }
+/** Runs saves one after another, so a slow save never lets an older token overwrite a newer one. */
+function ordered(save: (token: ResumeToken) => Promise<void>): (token: ResumeToken) => void {
+  let chain = Promise.resolve();
+  return (token) => {
+    chain = chain.then(() => save(token));
   };
 }
 
-/** Saves every new resume token, in order, so a restart resumes right after the last event handed out. */
-function persistTokens(stream: ChangeStream, store: ResumeTokenStore, key: string, core: PolyMongoCore<NativePool, Db>): void {
-  let chain = Promise.resolve();
-  stream.on('resumeTokenChanged', (token: ResumeToken) => {
-    chain = chain
-      .then(() => store.save(key, token))
-      .catch((error) => core.logger.warn({ key, err: redactText(String(error)) }, 'saving a resume token failed'));
-  });
+/** Saves every new resume token, in order, as soon as the driver hands a change out (`commit: 'delivered'`). */
+function persistDelivered(stream: ChangeStream, save: (token: ResumeToken) => Promise<void>): void {
+  const enqueue = ordered(save);
+  stream.on('resumeTokenChanged', (token: ResumeToken) => enqueue(token));
 }
 
-/** The tenant of a database name under identity or prefix naming; undefined when it cannot be told. */
-export function tenantFromDbName(dbName: string, naming: TenantNaming): string | undefined {
-  if (naming === 'identity') return dbName;
-  if (typeof naming === 'object' && dbName.startsWith(naming.prefix)) return dbName.slice(naming.prefix.length);
-  return undefined;
+/** Raises a consumer's failure as the stream's `error` event, which `track` reports (counter, log, PolyMongo event). */
+function failStream(stream: ChangeStream, error: Error): void {
+  (stream as unknown as { emit(event: 'error', error: Error): boolean }).emit('error', error);
 }
