@@ -21,6 +21,8 @@ export {
 export * from './errors/index.js';
 export type { OperationInfo, PolyMongoEventName, PolyMongoEvents, StateChangeEvent } from './events/events.js';
 export type { OperationStart, PolyMongoPlugin } from './events/plugins.js';
+/** @internal The one event emitter of PolyMongo, for adapters' own event sources (stream fan-outs). */
+export { TypedEmitter } from './events/TypedEmitter.js';
 export {
   AdmissionController,
   type AdmissionStats,
@@ -30,8 +32,6 @@ export {
   type TenantThrottledEvent,
 } from './fairness/AdmissionController.js';
 export type { FairnessOptions, QuotaOptions, TenantQuota } from './fairness/options.js';
-/** @internal The one event emitter of PolyMongo, for adapters' own event sources (stream fan-outs). */
-export { TypedEmitter } from './events/TypedEmitter.js';
 export { backoffDelay, type RetryPolicy } from './lifecycle/backoff.js';
 export { classifyError, type ErrorClass } from './lifecycle/classifyError.js';
 export { CONNECTION_STATES, type ConnectionState } from './lifecycle/states.js';
