@@ -37,6 +37,7 @@ export class TenantConnections {
     const base = this.baseFor(handle.pool);
     // Mongoose 9 dropped `noListener` (useDb registers no listeners any more); useCache shares one child per name.
     const entry: TenantConnection = { route: handle.route, conn: base.useDb(handle.route.dbName, { useCache: true }), base };
+    if (this.core.admission) useAdmittedDb(entry.conn, handle.handle);
     this.release(handle.route.tenantId);
     this.byHandle.set(handle, entry);
     this.byTenant.set(handle.route.tenantId, entry);
@@ -83,4 +84,21 @@ export class TenantConnections {
   get size(): number {
     return this.byTenant.size;
   }
+}
+
+/**
+ * With fairness or quotas configured, the tenant connection's collections run on the tenant's admitted Db (the
+ * core's cached handle), so model queries, saves, aggregates and bulk writes are admitted like native operations.
+ * Mongoose still decides when the connection is wired up: until it sets its own Db, `db` stays unset.
+ */
+function useAdmittedDb(conn: Connection, admitted: Db): void {
+  let wired = (conn as unknown as { db?: unknown }).db != null;
+  Object.defineProperty(conn, 'db', {
+    configurable: true,
+    enumerable: true,
+    get: () => (wired ? admitted : undefined),
+    set: (db: unknown) => {
+      wired = db != null;
+    },
+  });
 }
