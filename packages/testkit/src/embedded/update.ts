@@ -6,6 +6,7 @@ import { isOperatorObject, select, sortDocuments, withMingo } from './query.js';
 import { arithmetic, isNumeric, keepStoredTypes, promote, promoted } from './storage/bsonValues.js';
 import type { CollectionView } from './storage/catalog.js';
 import { cloneDocument, getPath, idKey } from './storage/documents.js';
+import { validateWrite } from './validation.js';
 
 /** The stored form of a new document: mongod adds a missing _id and always stores _id as the first field. */
 export function withId(doc: Document): Document {
@@ -183,7 +184,7 @@ export function updateMatching(
   view: CollectionView,
   q: Document,
   spec: Document | Document[],
-  options: { multi: boolean; upsert: boolean; arrayFilters?: Document[]; sort?: Document },
+  options: { multi: boolean; upsert: boolean; arrayFilters?: Document[]; sort?: Document; bypassDocumentValidation?: boolean },
 ): UpdateOutcome {
   validateUpdateSpec(spec);
   let matches = select(view, q);
@@ -201,6 +202,7 @@ export function updateMatching(
     const seed = upsertSeed(q);
     const { after } = applyUpdate(seed, spec, options.arrayFilters, true);
     const doc = withId(after);
+    validateWrite(view.coll, undefined, doc, options.bypassDocumentValidation === true);
     view.insert(idKey(doc._id), doc);
     return { n: 1, nModified: 0, upsertedId: doc._id, after: doc };
   }
@@ -209,6 +211,7 @@ export function updateMatching(
   for (const [key, before] of matches) {
     const { after, replace, changed } = applyUpdate(before, spec, options.arrayFilters, false);
     if (changed) {
+      validateWrite(view.coll, before, after, options.bypassDocumentValidation === true);
       view.update(key, before, after, replace);
       nModified += 1;
     }

@@ -4,6 +4,8 @@ import type { CommandContext, CommandHandler } from '../context.js';
 import { firstBatchReply } from '../cursors.js';
 import { CommandError, ErrorCodes } from '../errors.js';
 import { collectionStats, type IndexSpec } from '../storage/collection.js';
+import { checkValidationOptions } from '../validation.js';
+import { commandOptions } from './namespace.js';
 
 export const SERVER_VERSION = '7.0.0';
 
@@ -53,11 +55,10 @@ const create: CommandHandler = (ctx) => {
   if (ctx.catalog.collection(ctx.db, name, false)) {
     throw new CommandError(ErrorCodes.NamespaceExists, `Collection ${ctx.db}.${name} already exists.`);
   }
+  const options = commandOptions(ctx.body);
+  checkValidationOptions(options);
   const coll = ctx.catalog.collection(ctx.db, name, true);
-  if (coll) {
-    const { create: _c, $db: _d, lsid: _l, $clusterTime: _t, writeConcern: _w, ...options } = ctx.body;
-    coll.options = options;
-  }
+  if (coll) coll.options = options;
   return { ok: 1 };
 };
 
@@ -94,7 +95,9 @@ const renameCollection: CommandHandler = (ctx) => {
 
 const collMod: CommandHandler = (ctx) => {
   const coll = requireCollection(ctx, 'collMod');
-  const { collMod: _c, $db: _d, lsid: _l, $clusterTime: _t, index, writeConcern: _w, ...options } = ctx.body;
+  const options = commandOptions(ctx.body, 'index');
+  const index = ctx.body.index;
+  checkValidationOptions(options);
   const reply: Document = { ok: 1 };
   if (index) {
     const spec = coll.indexes.find((ix) =>

@@ -8,6 +8,7 @@ import { promote } from '../storage/bsonValues.js';
 import type { CollectionView } from '../storage/catalog.js';
 import { idKey } from '../storage/documents.js';
 import { updateMatching, withId } from '../update.js';
+import { validateWrite } from '../validation.js';
 import { collectionName, viewOf, writeErrorEntry } from './namespace.js';
 
 const insert: CommandHandler = (ctx) => {
@@ -20,6 +21,7 @@ const insert: CommandHandler = (ctx) => {
     ctx.opcounters.insert += 1;
     const doc = withId(documents[i] as Document);
     try {
+      validateWrite(view.coll, undefined, doc, ctx.body.bypassDocumentValidation === true);
       view.insert(idKey(doc._id), doc);
       n += 1;
     } catch (err) {
@@ -61,6 +63,7 @@ const update: CommandHandler = (ctx) => {
         multi: u.multi === true,
         upsert: u.upsert === true,
         arrayFilters: u.arrayFilters,
+        bypassDocumentValidation: ctx.body.bypassDocumentValidation === true,
       });
       n += outcome.n;
       nModified += outcome.nModified;
@@ -125,6 +128,7 @@ const findAndModify: CommandHandler = (ctx) => {
       upsert: b.upsert === true,
       arrayFilters: b.arrayFilters,
       sort: b.sort,
+      bypassDocumentValidation: b.bypassDocumentValidation === true,
     });
     const lastErrorObject: Document = { n: outcome.n, updatedExisting: outcome.n > 0 && outcome.upsertedId === undefined };
     if (outcome.upsertedId !== undefined) lastErrorObject.upserted = outcome.upsertedId;

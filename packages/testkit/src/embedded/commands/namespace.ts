@@ -23,3 +23,29 @@ export function writeErrorEntry(index: number, err: unknown): Document {
   }
   throw err;
 }
+
+/** Fields every command may carry (session, write concern, API version); not options of the command itself. */
+const GENERIC_FIELDS = new Set([
+  'lsid',
+  'txnNumber',
+  'autocommit',
+  'startTransaction',
+  'writeConcern',
+  'readConcern',
+  'comment',
+  'maxTimeMS',
+  'apiVersion',
+  'apiStrict',
+  'apiDeprecationErrors',
+]);
+
+/** The command's own options: its body without the command name, `$`-prefixed and generic fields. */
+export function commandOptions(body: Document, ...exclude: string[]): Document {
+  const options: Document = {};
+  const first = Object.keys(body)[0];
+  for (const [k, v] of Object.entries(body)) {
+    if (k === first || k.startsWith('$') || GENERIC_FIELDS.has(k) || exclude.includes(k)) continue;
+    options[k] = v;
+  }
+  return options;
+}

@@ -24,6 +24,8 @@ export interface ChangeContext {
 /** All databases of the embedded server, and the write paths that keep indexes, locks and the change log right. */
 export class Catalog {
   readonly databases = new Map<string, Database>();
+  /** Database names by their lower-case form: names differing only in case are refused, as mongod does. */
+  private readonly namesByLowerCase = new Map<string, string>();
   private version = 0;
   private readonly openTransactions = new Map<number, Transaction>();
 
@@ -33,10 +35,23 @@ export class Catalog {
     let db = this.databases.get(name);
     if (!db && create) {
       validateDatabaseName(name);
+      const existing = this.namesByLowerCase.get(name.toLowerCase());
+      if (existing !== undefined) {
+        throw new CommandError(
+          ErrorCodes.DatabaseDifferCase,
+          `db already exists with different case already have: [${existing}] trying to create [${name}]`,
+        );
+      }
       db = new Database(name);
       this.databases.set(name, db);
+      this.namesByLowerCase.set(name.toLowerCase(), name);
     }
     return db;
+  }
+
+  private forgetDatabase(name: string): void {
+    this.databases.delete(name);
+    this.namesByLowerCase.delete(name.toLowerCase());
   }
 
   collection(dbName: string, name: string, create: boolean): Collection | undefined {
@@ -55,7 +70,7 @@ export class Catalog {
     const coll = db?.collections.get(name);
     if (!db || !coll) return false;
     db.collections.delete(name);
-    if (db.collections.size === 0) this.databases.delete(dbName);
+    if (db.collections.size === 0) this.forgetDatabase(dbName);
     this.changes.record({ operationType: 'drop', db: dbName, coll: name });
     return true;
   }
@@ -64,7 +79,7 @@ export class Catalog {
     const db = this.databases.get(dbName);
     if (!db) return false;
     for (const name of [...db.collections.keys()]) this.dropCollection(dbName, name);
-    this.databases.delete(dbName);
+    this.forgetDatabase(dbName);
     this.changes.record({ operationType: 'dropDatabase', db: dbName });
     return true;
   }
@@ -77,7 +92,7 @@ export class Catalog {
     }
     const fromDb = this.databases.get(from.db);
     fromDb?.collections.delete(from.name);
-    if (fromDb && fromDb.collections.size === 0) this.databases.delete(from.db);
+    if (fromDb && fromDb.collections.size === 0) this.forgetDatabase(from.db);
     const moved = this.collection(toDb, toName, true) as Collection;
     for (const [k, d] of from.docs) moved.put(k, d, ++this.version);
     for (const ix of from.indexes) if (ix.name !== '_id_') moved.addIndex(ix);
