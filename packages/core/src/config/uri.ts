@@ -1,3 +1,6 @@
+import { ConnectionString } from 'mongodb-connection-string-url';
+import { databaseNameProblem } from '../tenancy/databaseName.js';
+
 /** The parts of a MongoDB connection string that PolyMongo needs. */
 export interface ParsedUri {
   scheme: 'mongodb' | 'mongodb+srv';
@@ -7,26 +10,104 @@ export interface ParsedUri {
   hasCredentials: boolean;
 }
 
-const URI_PATTERN = /^(mongodb(?:\+srv)?):\/\/(?:([^@/]*)@)?([^/?#]+)(?:\/([^?#]*))?(?:\?[^#]*)?$/;
+// The parser's own messages, mapped to ours. Its messages may quote the username or the input, so none is passed on:
+// whatever the connection string holds, a reason never contains any part of it beyond an option name.
+const PARSER_REASONS: Array<[RegExp, string]> = [
+  [/^Password contains unescaped/, 'has a password with unescaped characters (: / ? # [ ] @); percent-encode it with encodeURIComponent'],
+  [/^Username contains unescaped/, 'has a username with unescaped characters (: / ? # [ ] @); percent-encode it with encodeURIComponent'],
+  [/empty userinfo/, 'has an empty user name before "@"'],
+  [/^Protocol and host list are required/, 'has no host (if the password contains @, / or :, percent-encode it)'],
+  [/cannot have port number/, 'is mongodb+srv with a port; SRV names take no port: drop it, or use mongodb:// with host:port'],
+  [/cannot have multiple service names/, 'is mongodb+srv with several hosts; SRV takes exactly one name'],
+  [/^Invalid connection string/, 'is not a valid connection string (an unescaped @ in the password? percent-encode it)'],
+];
 
-/** Parses a `mongodb://` or `mongodb+srv://` URI; returns a reason string when it is not one. */
+// Construction parses the default URI twice (schema check, then its database): remember the last one.
+let last: { uri: string; parsed: ParsedUri | string } | undefined;
+
+/** Parses a `mongodb://` or `mongodb+srv://` URI with the driver's own parser; returns a reason string when it is not one. */
 export function parseMongoUri(uri: string): ParsedUri | string {
   if (typeof uri !== 'string' || uri.length === 0) return 'must be a non-empty string';
-  const match = URI_PATTERN.exec(uri.trim());
-  if (!match) {
-    return /^[a-z][a-z0-9+.-]*:/i.test(uri) && !/^mongodb(\+srv)?:\/\//i.test(uri)
-      ? 'must start with mongodb:// or mongodb+srv://'
-      : 'is not a valid MongoDB connection string (expected mongodb://host[:port][/database][?options])';
+  if (last?.uri === uri) return last.parsed;
+  const parsed = parse(uri);
+  last = { uri, parsed };
+  return parsed;
+}
+
+function parse(uri: string): ParsedUri | string {
+  const trimmed = uri.trim();
+  if (!/^mongodb(\+srv)?:\/\//i.test(trimmed)) return 'must start with mongodb:// or mongodb+srv://';
+  let cs: ConnectionString;
+  try {
+    cs = new ConnectionString(trimmed);
+  } catch (error) {
+    // URIError: bad percent-encoding in the credentials; TypeError: whatwg-url refused the rest.
+    if (error instanceof URIError) return 'has credentials that are not valid percent-encoding';
+    const message = error instanceof Error ? error.message : '';
+    for (const [pattern, reason] of PARSER_REASONS) if (pattern.test(message)) return reason;
+    return 'is not a valid MongoDB connection string (expected mongodb://host[:port][/database][?options])';
   }
-  const [, scheme, credentials, hosts, path] = match;
-  if (!hosts || /[\s]/.test(hosts)) return 'has no valid host';
+  if (!cs.isSRV) {
+    for (const [i, host] of cs.hosts.entries()) {
+      const problem = hostProblem(host);
+      if (problem) return `${problem} (host ${i + 1} of ${cs.hosts.length})`;
+    }
+  }
+  const optionProblem = optionsProblem(cs.searchParams);
+  if (optionProblem) return optionProblem;
   let database: string | undefined;
   try {
-    database = path ? decodeURIComponent(path) : undefined;
+    database = cs.pathname.length > 1 ? decodeURIComponent(cs.pathname.slice(1)) : undefined;
   } catch {
     return 'has a database path that is not valid percent-encoding';
   }
-  return { scheme: scheme as ParsedUri['scheme'], hosts, database: database || undefined, hasCredentials: credentials !== undefined };
+  if (database) {
+    const problem = databaseNameProblem(database);
+    if (problem) return `names a database in its path that ${problem}`;
+  }
+  return {
+    scheme: cs.isSRV ? 'mongodb+srv' : 'mongodb',
+    hosts: cs.hosts.join(','),
+    database: database || undefined,
+    hasCredentials: cs.username !== '',
+  };
+}
+
+function hostProblem(host: string): string | undefined {
+  if (host.length === 0) return 'has an empty host';
+  if (host.endsWith('.sock')) return undefined;
+  let port: string | undefined;
+  if (host.startsWith('[')) {
+    const end = host.indexOf(']');
+    if (end === -1) return 'has an IPv6 host without its closing "]"';
+    const rest = host.slice(end + 1);
+    if (rest !== '' && !rest.startsWith(':')) return 'has an IPv6 host followed by something other than :port';
+    port = rest === '' ? undefined : rest.slice(1);
+  } else {
+    const colon = host.indexOf(':');
+    if (colon === 0) return 'has a host with no name before its port';
+    if (colon !== -1) port = host.slice(colon + 1);
+  }
+  if (port === undefined) return undefined;
+  if (!/^\d{1,5}$/.test(port)) return 'has a port that is not a number';
+  const n = Number(port);
+  if (n < 1 || n > 65535) return 'has a port out of range (1-65535)';
+  return undefined;
+}
+
+const OPTION_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
+
+function optionsProblem(params: URLSearchParams): string | undefined {
+  const seen = new Set<string>();
+  for (const [key, value] of params) {
+    // Only a plain option name is ever quoted back.
+    const name = OPTION_NAME.test(key) ? `option "${key}"` : 'an option';
+    const lower = key.toLowerCase();
+    if (seen.has(lower) && lower !== 'readpreferencetags') return `has ${name} more than once`;
+    seen.add(lower);
+    if (value === '' && lower !== 'readpreferencetags') return `has ${name} with no value; remove it or give it a value`;
+  }
+  return undefined;
 }
 
 /**
@@ -37,7 +118,8 @@ export function parseMongoUri(uri: string): ParsedUri | string {
  */
 export function redactUri(uri: string): string {
   if (typeof uri !== 'string') return '[invalid uri]';
-  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/]*)@/i, (_all, scheme: string, credentials: string) => {
+  // Up to the last "@": an unencoded "@" or "/" in a password must not leave its tail behind (over-redacting is fine).
+  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/)(\S*)@/i, (_all, scheme: string, credentials: string) => {
     const colon = credentials.indexOf(':');
     return colon === -1 ? `${scheme}${credentials}@` : `${scheme}${credentials.slice(0, colon)}:***@`;
   });
