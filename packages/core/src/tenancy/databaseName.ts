@@ -102,7 +102,8 @@ export function databaseNameProblem(name: string): string | undefined {
   if (LONE_SURROGATE.test(name)) return 'is not well-formed Unicode';
   if (CONTROL.test(name)) return 'contains a control or invisible format character';
   const bad = FORBIDDEN.exec(name) ?? WHITESPACE.exec(name);
-  if (bad) return `contains ${bad[0] === '\0' ? 'NUL' : WHITESPACE.test(bad[0]) ? 'whitespace' : `"${bad[0]}"`}, which database names cannot contain`;
+  if (bad)
+    return `contains ${bad[0] === '\0' ? 'NUL' : WHITESPACE.test(bad[0]) ? 'whitespace' : `"${bad[0]}"`}, which database names cannot contain`;
   if (Buffer.byteLength(name, 'utf8') > MAX_BYTES) return `is longer than ${MAX_BYTES} bytes`;
   return undefined;
 }
