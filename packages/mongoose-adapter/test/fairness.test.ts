@@ -21,7 +21,7 @@ describe('fairness and quotas on wrapped Mongoose models', () => {
     await Items.db(t).create({ name: 'b', n: 2 });
     const operations: Array<[string, () => Promise<unknown>]> = [
       ['find', () => Items.db(t).find({}).lean().exec()],
-      ['save', () => Object.assign(doc, { n: doc.n + 1 }).save()],
+      ['save', () => Object.assign(doc, { n: (doc.n ?? 0) + 1 }).save()],
       [
         'aggregate',
         () =>
