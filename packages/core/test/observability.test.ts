@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, test } from 'vitest';
-import { type OperationInfo, PolyMongoCore } from '../src/index.js';
+import { type LoggerLike, type OperationInfo, PolyMongoCore } from '../src/index.js';
 import { FakePort, networkError } from './fakePort.js';
 
 const SECRET_URI = 'mongodb://app:hunter2@127.0.0.1:27017/acme';
@@ -166,6 +166,28 @@ describe('package boundaries', () => {
 });
 
 describe('child loggers', () => {
+  test('a user logger is asked for its child only when PolyMongo first logs at its level', async () => {
+    const calls: string[] = [];
+    const user: LoggerLike & { level: string } = {
+      level: 'info',
+      child: () => {
+        calls.push('child');
+        return user;
+      },
+      trace: () => {},
+      debug: () => {},
+      info: (_obj, msg) => void calls.push(`info ${msg}`),
+      warn: (_obj, msg) => void calls.push(`warn ${msg}`),
+      error: (_obj, msg) => void calls.push(`error ${msg}`),
+    };
+    const core = new PolyMongoCore({ uri: SECRET_URI, logger: user }, new FakePort());
+    core.acquire('a');
+    expect(calls).toEqual([]);
+    await core.connect();
+    expect(calls[0]).toBe('child');
+    expect(calls).toContain('info connected');
+  });
+
   test('pool logs carry cluster and pool; dedicated pool logs carry the tenant', async () => {
     const { lines, logger } = captureLogger();
     const port = new FakePort();

@@ -205,7 +205,8 @@ export function expandDedicated(d: z.output<typeof dedicatedSchema>): DedicatedC
  * Validates options and applies defaults and the profile. Throws ConfigError listing every bad field.
  */
 export function resolveConfig(input: unknown): ResolvedConfig {
-  const result = optionsSchema.safeParse(input ?? {});
+  // Parsed once per client: zod's compiled fast path (jit) costs more to build than this one parse saves.
+  const result = optionsSchema.safeParse(input ?? {}, { jitless: true });
   if (!result.success) throw new ConfigError(toIssues(result.error));
   const o = result.data;
   const profile = PROFILES[o.profile as ProfileName];

@@ -13,6 +13,9 @@ const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 const CONTROL = /[\p{Cc}\p{Cf}]/u;
 // Space is already forbidden; other Unicode whitespace (NBSP, em space, line separator) would pass for it.
 const WHITESPACE = /\p{White_Space}/u;
+// Most ids are printable ASCII: then only FORBIDDEN can fail, and the Unicode classes above, whose first use builds
+// Unicode tables (milliseconds at start-up), need not run.
+const PRINTABLE_ASCII = /^[\x21-\x7e]*$/;
 const RESERVED = new Set(['admin', 'local', 'config']);
 const MAX_BYTES = 63;
 
@@ -54,8 +57,9 @@ export function assertDatabaseName(
 }
 
 function assertCharacters(tenantId: string, dbName: string): void {
+  const ascii = PRINTABLE_ASCII.test(dbName) && (tenantId === dbName || PRINTABLE_ASCII.test(tenantId));
   // The id itself is checked too: a naming function could drop what makes it unusable in logs or caches.
-  for (const name of tenantId === dbName ? [dbName] : [tenantId, dbName]) {
+  for (const name of ascii ? [] : tenantId === dbName ? [dbName] : [tenantId, dbName]) {
     if (LONE_SURROGATE.test(name)) {
       throw new InvalidTenantError(
         'unicode',
@@ -69,7 +73,7 @@ function assertCharacters(tenantId: string, dbName: string): void {
       );
     }
   }
-  const bad = FORBIDDEN.exec(dbName) ?? WHITESPACE.exec(dbName);
+  const bad = FORBIDDEN.exec(dbName) ?? (ascii ? null : WHITESPACE.exec(dbName));
   if (bad) {
     const shown = bad[0] === '\0' ? 'NUL' : bad[0] === ' ' ? 'space' : WHITESPACE.test(bad[0]) ? 'whitespace' : `"${bad[0]}"`;
     throw new InvalidTenantError(
