@@ -64,5 +64,8 @@ export function createLogger(option: LoggerLike | { level: string } | undefined)
   }
   const level = (option as { level?: string } | undefined)?.level ?? 'warn';
   const threshold = LEVELS[level] ?? 0;
-  return new LazyLogger(() => pino({ level, name: 'polymongo', redact: { paths: REDACT_PATHS, censor: '***' } }), () => threshold);
+  return new LazyLogger(
+    () => pino({ level, name: 'polymongo', redact: { paths: REDACT_PATHS, censor: '***' } }),
+    () => threshold,
+  );
 }
