@@ -19,6 +19,7 @@ export class MongooseAdapter {
   readonly mongoose: Mongoose;
   private readonly connections: TenantConnections;
   private readonly ownsPoly: boolean;
+  private readonly watchTracked = new WeakSet<object>();
 
   constructor(poly: PolyMongo, mongoose: Mongoose, ownsPoly: boolean) {
     this.poly = poly;
@@ -43,7 +44,24 @@ export class MongooseAdapter {
 
   /** The base model bound to one tenant's database, compiled on first use and cached. */
   model<M extends AnyModel>(base: M, tenant?: string | null): M {
-    return tenantModel(base, this.connections.connectionFor(tenant).conn);
+    const { conn, route } = this.connections.connectionFor(tenant);
+    const model = tenantModel(base, conn);
+    if (!this.watchTracked.has(model)) {
+      this.watchTracked.add(model);
+      // Model.db(t).watch() is tracked as poly.watch(t) is: it pins the tenant until closed and closes with close().
+      const watch = model.watch.bind(model) as (...args: unknown[]) => ReturnType<M['watch']>;
+      const poly = this.poly;
+      Object.defineProperty(model, 'watch', {
+        configurable: true,
+        writable: true,
+        value: (...args: unknown[]) => {
+          const stream = watch(...args);
+          poly.trackStream(route.tenantId, stream);
+          return stream;
+        },
+      });
+    }
+    return model;
   }
 
   /**

@@ -67,10 +67,6 @@ export interface LegacyStats {
   poolStats: { totalConnections: number; maxPoolSize: number; minFreeConnections: number; idleTimeoutMS: number };
 }
 
-interface Closable {
-  close(): Promise<void> | void;
-}
-
 function legacyState(state: ConnectionState, everConnected: boolean): LegacyConnectionState {
   switch (state) {
     case 'connected':
@@ -97,7 +93,6 @@ export class PolyMongoWrapper {
   private readonly uriDatabase: string | undefined;
   private readonly listeners = new Map<WrapperEvent, Set<(...args: unknown[]) => void>>();
   private readonly knownDbs = new Set<string>();
-  private readonly watches = new Map<string, Set<Closable>>();
   private everConnected = false;
   private unsubscribe: Array<() => void> = [];
 
@@ -170,49 +165,16 @@ export class PolyMongoWrapper {
     }
   }
 
-  private track(dbName: string, stream: Closable & { on?: (e: string, fn: () => void) => void }): void {
-    let set = this.watches.get(dbName);
-    if (!set) {
-      set = new Set();
-      this.watches.set(dbName, set);
-    }
-    set.add(stream);
-    const release = this.poly.core.pin(this.poly.route(dbName));
-    const close = stream.close.bind(stream);
-    let open = true;
-    const untrack = () => {
-      if (!open) return;
-      open = false;
-      set?.delete(stream);
-      release();
-    };
-    stream.close = async () => {
-      try {
-        await close();
-      } finally {
-        untrack();
-      }
-    };
-  }
-
-  /** Wraps a Mongoose model: `Model.db(name)` is the model on that database; `Model.db(name).watch()` is tracked. */
+  /** Wraps a Mongoose model: `Model.db(name)` is the model on that database; `Model.db(name).watch()` is tracked (by the adapter). */
   wrapModel<M extends AnyModel>(model: M): WrappedModel<M> {
     const wrapper = this;
     const bound = (name?: string | null): M => {
       const tenant = wrapper.tenantFor(name);
       const tenantModel = wrapper.adapter.model(model, tenant);
       wrapper.noteDb(tenant);
-      const dbName = wrapper.poly.route(tenant).dbName;
       return new Proxy(tenantModel, {
         get(target, prop) {
           const value = Reflect.get(target, prop, target);
-          if (prop === 'watch' && typeof value === 'function') {
-            return (...args: unknown[]) => {
-              const stream = value.apply(target, args);
-              wrapper.track(dbName, stream);
-              return stream;
-            };
-          }
           return typeof value === 'function' && prop !== 'constructor' ? value.bind(target) : value;
         },
       });
@@ -338,7 +300,7 @@ export class PolyMongoWrapper {
 
   /** Watch streams and change streams open right now. */
   get openWatches(): number {
-    return [...this.watches.values()].reduce((n, w) => n + w.size, 0) + this.poly.stats().openStreams;
+    return this.poly.stats().openStreams;
   }
 
   isConnected(): boolean {
@@ -403,13 +365,11 @@ export class PolyMongoWrapper {
 
   /** Closes every watch stream of one database. */
   async closeDBstream(dbName: string): Promise<void> {
-    const name = this.poly.route(this.tenantFor(dbName)).dbName;
-    await Promise.all([...(this.watches.get(name) ?? [])].map((s) => Promise.resolve(s.close()).catch(() => undefined)));
-    await this.poly.closeStreams(name).catch(() => 0);
+    // Model watches are tracked by the adapter as the tenant's streams (one tracker: poly.trackStream).
+    await this.poly.closeStreams(this.poly.route(this.tenantFor(dbName)).tenantId).catch(() => 0);
   }
 
   async closeAllWatches(): Promise<void> {
-    await Promise.all([...this.watches.values()].flatMap((set) => [...set]).map((s) => Promise.resolve(s.close()).catch(() => undefined)));
     await this.poly.closeAllStreams().catch(() => 0);
   }
 

@@ -1,0 +1,51 @@
+import mongoose, { Schema } from 'mongoose';
+import { describe, expect, test } from 'vitest';
+import { createMongooseAdapter } from '../src/index.js';
+import { tenantId, useServer } from './helpers.js';
+
+const env = useServer();
+const Order = mongoose.model('StreamOrder', new Schema({ total: Number }));
+
+describe('Mongoose change streams', () => {
+  test('Model.db(t).watch() pins its tenant, counts as an open stream, and is closed by closeStreams', async () => {
+    const poly = env.make();
+    const m = createMongooseAdapter({ poly });
+    const Orders = m.wrapModel(Order);
+    const t = tenantId('mw');
+    await Orders.db(t).create({ total: 1 });
+    const stream = Orders.db(t).watch([], { maxAwaitTimeMS: 50 });
+    const seen: number[] = [];
+    stream.on('change', (e: { fullDocument?: { total: number } }) => seen.push(e.fullDocument?.total ?? -1));
+    expect(poly.stats().openStreams).toBe(1);
+    expect(poly.evict(t)).toBe(false);
+    await expect
+      .poll(
+        async () => {
+          await Orders.db(t).create({ total: 2 });
+          return seen.length;
+        },
+        { timeout: 10_000 },
+      )
+      .toBeGreaterThan(0);
+    expect(await poly.closeStreams(t)).toBe(1);
+    expect(poly.stats().openStreams).toBe(0);
+    expect(poly.evict(t)).toBe(true);
+  });
+
+  test('a watch closed by its caller unpins the tenant once', async () => {
+    const poly = env.make();
+    const m = createMongooseAdapter({ poly });
+    const Orders = m.wrapModel(Order);
+    const t = tenantId('mw2');
+    const a = Orders.db(t).watch();
+    const b = Orders.db(t).watch();
+    expect(poly.stats().openStreams).toBe(2);
+    await a.close();
+    await a.close();
+    expect(poly.stats().openStreams).toBe(1);
+    expect(poly.evict(t)).toBe(false);
+    await b.close();
+    expect(poly.stats().openStreams).toBe(0);
+    await poly.close();
+  });
+});
