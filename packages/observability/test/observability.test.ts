@@ -56,6 +56,19 @@ describe('Prometheus metrics', () => {
     expect(text).not.toMatch(/tenant="pmo_c"/);
   });
 
+  test('expose per-tenant admission numbers when quotas are configured', async () => {
+    const poly = createPolyMongo({ uri: mongo.uri, logger: { level: 'silent' }, quotas: { opsPerSecond: 0.001, burst: 1 } });
+    cleanup.push(() => poly.forceClose());
+    const metrics = createMetrics(poly);
+    cleanup.push(async () => metrics.stop());
+    const url = await serve(metrics.handler);
+    await poly.db('pmo_q').collection('c').findOne({});
+    await expect(poly.db('pmo_q').collection('c').findOne({})).rejects.toMatchObject({ code: 'TENANT_QUOTA_EXCEEDED' });
+    const text = await (await fetch(`${url}/metrics`)).text();
+    expect(text).toMatch(/polymongo_tenant_admission\{tenant="pmo_q",state="throttled"\} 1/);
+    expect(text).toMatch(/polymongo_tenant_admission\{tenant="other",state="in_flight"\} 0/);
+  });
+
   test('failed operations count as errors', async () => {
     const poly = client();
     const metrics = createMetrics(poly);

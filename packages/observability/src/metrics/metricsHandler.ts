@@ -68,6 +68,12 @@ export function createMetrics(poly: PolyMongo, options: MetricsOptions = {}): Po
     labelNames: ['tenant'],
     registers: [registry],
   });
+  const admission = new Gauge({
+    name: 'polymongo_tenant_admission',
+    help: `Fairness and quotas per tenant (in_flight, queued now; rejected, throttled since start): the ${topN} busiest by name, the rest as "other"`,
+    labelNames: ['tenant', 'state'],
+    registers: [registry],
+  });
   const cached = new Gauge({ name: 'polymongo_cached_tenants', help: 'Tenants whose handles are cached', registers: [registry] });
   const evictions = new Gauge({ name: 'polymongo_tenant_evictions', help: 'Tenant handles evicted since start', registers: [registry] });
   const streams = new Gauge({ name: 'polymongo_open_change_streams', help: 'Change streams open', registers: [registry] });
@@ -99,6 +105,17 @@ export function createMetrics(poly: PolyMongo, options: MetricsOptions = {}): Po
     for (const t of top) tenantOps.set({ tenant: t.tenant }, t.ops);
     const shown = top.reduce((n, t) => n + t.ops, 0);
     tenantOps.set({ tenant: 'other' }, stats.operations.total - shown);
+    admission.reset();
+    if (stats.admission) {
+      const { tenants, other } = stats.admission;
+      const rows = tenants.map((t, i) => (i < topN ? t : { ...t, tenant: 'other' }));
+      for (const t of [...rows, { tenant: 'other', ...other }]) {
+        admission.inc({ tenant: t.tenant, state: 'in_flight' }, t.inFlight);
+        admission.inc({ tenant: t.tenant, state: 'queued' }, t.queued);
+        admission.inc({ tenant: t.tenant, state: 'rejected' }, t.rejected);
+        admission.inc({ tenant: t.tenant, state: 'throttled' }, t.throttled);
+      }
+    }
     cached.set(stats.tenants.cached);
     evictions.set(stats.tenants.evictions);
     streams.set(stats.openStreams);
