@@ -4,6 +4,24 @@ import type { FailPoints } from './failpoints.js';
 import type { Catalog } from './storage/catalog.js';
 import type { Transaction } from './storage/transaction.js';
 
+/** Commands mongod runs inside a multi-document transaction; any other fails with OperationNotSupportedInTransaction. */
+const TRANSACTION_COMMANDS = new Set([
+  'abortTransaction',
+  'aggregate',
+  'commitTransaction',
+  'create',
+  'createIndexes',
+  'delete',
+  'distinct',
+  'find',
+  'findAndModify',
+  'findandmodify',
+  'getMore',
+  'insert',
+  'killCursors',
+  'update',
+]);
+
 /** Write commands a driver may retry with the same `txnNumber`. */
 export const RETRYABLE_WRITES = new Set(['insert', 'update', 'delete', 'findAndModify', 'findandmodify']);
 
@@ -94,6 +112,9 @@ export class SessionRegistry {
   }
 
   private async runInTransaction(session: Session, name: string, body: Document, txnNumber: number, run: RunCommand): Promise<Document> {
+    if (!TRANSACTION_COMMANDS.has(name)) {
+      throw new CommandError(ErrorCodes.OperationNotSupportedInTransaction, `Cannot run '${name}' in a multi-document transaction.`);
+    }
     if (body.startTransaction === true) {
       if (txnNumber < session.txnNumber)
         throw new CommandError(

@@ -52,12 +52,12 @@ const listCollections: CommandHandler = (ctx) => {
 
 const create: CommandHandler = (ctx) => {
   const name = ctx.body.create;
-  if (ctx.catalog.collection(ctx.db, name, false)) {
+  if (ctx.catalog.collectionIn(ctx.db, name, false, ctx.txn)) {
     throw new CommandError(ErrorCodes.NamespaceExists, `Collection ${ctx.db}.${name} already exists.`);
   }
   const options = commandOptions(ctx.body);
   checkValidationOptions(options);
-  const coll = ctx.catalog.collection(ctx.db, name, true);
+  const coll = ctx.catalog.collectionIn(ctx.db, name, true, ctx.txn);
   if (coll) coll.options = options;
   return { ok: 1 };
 };
@@ -129,8 +129,14 @@ const INDEX_OPTIONS_COMPARED = ['unique', 'sparse', 'partialFilterExpression', '
 
 const createIndexes: CommandHandler = (ctx) => {
   const name = ctx.body.createIndexes;
-  const existed = ctx.catalog.collection(ctx.db, name, false);
-  const coll = ctx.catalog.collection(ctx.db, name, true);
+  const existed = ctx.catalog.collectionIn(ctx.db, name, false, ctx.txn);
+  if (ctx.txn && existed && ctx.catalog.isCommitted(existed)) {
+    throw new CommandError(
+      ErrorCodes.OperationNotSupportedInTransaction,
+      `Cannot create new indexes on existing collection ${ctx.db}.${name} in a multi-document transaction.`,
+    );
+  }
+  const coll = ctx.catalog.collectionIn(ctx.db, name, true, ctx.txn);
   if (!coll) throw new CommandError(ErrorCodes.InvalidNamespace, `Invalid namespace ${ctx.db}.${name}`);
   const before = coll.indexes.length;
   for (const raw of (ctx.body.indexes ?? []) as Document[]) {

@@ -12,7 +12,7 @@ export function collectionName(ctx: CommandContext, field: string): string {
 }
 
 export function viewOf(ctx: CommandContext, name: string, create: boolean): CollectionView | undefined {
-  const coll = ctx.catalog.collection(ctx.db, name, create);
+  const coll = ctx.catalog.collectionIn(ctx.db, name, create, ctx.txn);
   return coll ? ctx.catalog.view(coll, ctx.txn, ctx.change) : undefined;
 }
 

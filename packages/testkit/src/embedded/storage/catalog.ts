@@ -34,19 +34,43 @@ export class Catalog {
   database(name: string, create: boolean): Database | undefined {
     let db = this.databases.get(name);
     if (!db && create) {
-      validateDatabaseName(name);
-      const existing = this.namesByLowerCase.get(name.toLowerCase());
-      if (existing !== undefined) {
-        throw new CommandError(
-          ErrorCodes.DatabaseDifferCase,
-          `db already exists with different case already have: [${existing}] trying to create [${name}]`,
-        );
-      }
+      this.checkNewDatabaseName(name);
       db = new Database(name);
       this.databases.set(name, db);
       this.namesByLowerCase.set(name.toLowerCase(), name);
     }
     return db;
+  }
+
+  private checkNewDatabaseName(name: string): void {
+    validateDatabaseName(name);
+    const existing = this.namesByLowerCase.get(name.toLowerCase());
+    if (existing !== undefined && existing !== name) {
+      throw new CommandError(
+        ErrorCodes.DatabaseDifferCase,
+        `db already exists with different case already have: [${existing}] trying to create [${name}]`,
+      );
+    }
+  }
+
+  /**
+   * A collection as a command sees it. Inside a transaction, a collection the transaction creates (explicitly or by
+   * writing to it) stays invisible to everyone else until commit, as mongod isolates DDL in transactions.
+   */
+  collectionIn(dbName: string, name: string, create: boolean, txn: Transaction | undefined): Collection | undefined {
+    const existing = this.collection(dbName, name, false) ?? txn?.created.get(`${dbName}.${name}`);
+    if (existing || !create) return existing;
+    if (!txn) return this.collection(dbName, name, true);
+    if (!this.databases.has(dbName)) this.checkNewDatabaseName(dbName);
+    validateCollectionName(dbName, name);
+    const coll = new Collection(dbName, name);
+    txn.created.set(coll.ns, coll);
+    return coll;
+  }
+
+  /** Whether a collection exists outside any transaction. */
+  isCommitted(coll: Collection): boolean {
+    return this.databases.get(coll.db)?.collections.get(coll.name) === coll;
   }
 
   private forgetDatabase(name: string): void {
@@ -206,6 +230,10 @@ export class Catalog {
     if (txn.state !== 'in_progress') return;
     // A collection dropped (or replaced) while the transaction wrote to it: the writes go to the one there now.
     const current = (coll: Collection) => this.database(coll.db, false)?.collections.get(coll.name);
+    // Collections the transaction created become visible now, with their options and indexes.
+    for (const coll of txn.created.values()) {
+      if (!current(coll)) (this.database(coll.db, true) as Database).collections.set(coll.name, coll);
+    }
     // Unique indexes are checked against the committed data before anything is applied, so a commit is all or nothing.
     for (const [coll, tc] of txn.collections) {
       const target = current(coll);

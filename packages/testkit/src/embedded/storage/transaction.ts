@@ -21,6 +21,8 @@ export class Transaction {
   state: 'in_progress' | 'committed' | 'aborted' = 'in_progress';
   readonly collections = new Map<Collection, TransactionCollection>();
   readonly pending: PendingChange[] = [];
+  /** Collections this transaction created (explicitly or by writing to them), by namespace: invisible to others until commit. */
+  readonly created = new Map<string, Collection>();
   /** The store version at the snapshot: a document written after it conflicts. */
   readonly snapshotVersion: number;
 

@@ -1,0 +1,108 @@
+import { MongoServerError, MongoWriteConcernError } from 'mongodb';
+import { describe, expect, test } from 'vitest';
+import { uniqueDbName, useMongo } from '../helpers.js';
+
+// Multi-document transactions as mongod 7.0 runs them on a single-node replica set.
+const env = useMongo();
+
+async function inTransaction<T>(fn: (session: ReturnType<typeof env.client.startSession>) => Promise<T>): Promise<T> {
+  const session = env.client.startSession();
+  try {
+    session.startTransaction();
+    return await fn(session);
+  } finally {
+    await session.endSession();
+  }
+}
+
+const collectionNames = async (dbName: string) =>
+  (await env.client.db(dbName).listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name).sort();
+
+describe('DDL inside a transaction', () => {
+  test('a collection created by an insert in a transaction is invisible to others until commit', async () => {
+    const dbName = uniqueDbName('txn-ddl');
+    const db = env.client.db(dbName);
+    await db.collection('existing').insertOne({ warm: true });
+    await inTransaction(async (session) => {
+      await db.collection('fresh').insertOne({ inside: true }, { session });
+      expect(await db.collection('fresh').findOne({ inside: true }, { session })).toMatchObject({ inside: true });
+      expect(await collectionNames(dbName)).toEqual(['existing']);
+      expect(await db.collection('fresh').countDocuments()).toBe(0);
+      await session.commitTransaction();
+    });
+    expect(await collectionNames(dbName)).toEqual(['existing', 'fresh']);
+    expect(await db.collection('fresh').countDocuments()).toBe(1);
+  });
+
+  test('an explicit create in an aborted transaction leaves nothing behind', async () => {
+    const dbName = uniqueDbName('txn-create');
+    const db = env.client.db(dbName);
+    await db.collection('existing').insertOne({ warm: true });
+    await inTransaction(async (session) => {
+      await db.createCollection('made', { session });
+      expect(await collectionNames(dbName)).toEqual(['existing']);
+      await session.abortTransaction();
+    });
+    expect(await collectionNames(dbName)).toEqual(['existing']);
+  });
+
+  test('createIndexes on a collection created in the transaction is applied at commit', async () => {
+    const dbName = uniqueDbName('txn-index');
+    const db = env.client.db(dbName);
+    await db.collection('existing').insertOne({ warm: true });
+    await inTransaction(async (session) => {
+      await db.createCollection('indexed', { session });
+      await db.collection('indexed').createIndex({ email: 1 }, { unique: true, session });
+      await session.commitTransaction();
+    });
+    const names = (await db.collection('indexed').listIndexes().toArray()).map((ix) => ix.name).sort();
+    expect(names).toEqual(['_id_', 'email_1']);
+  });
+
+  test('createIndexes on a collection that existed before the transaction is refused', async () => {
+    const db = env.client.db(uniqueDbName('txn-index-old'));
+    await db.collection('old').insertOne({ warm: true });
+    await inTransaction(async (session) => {
+      const err = await db
+        .collection('old')
+        .createIndex({ a: 1 }, { session })
+        .catch((e) => e);
+      expect(err).toBeInstanceOf(MongoServerError);
+      expect(err.code).toBe(263);
+      await session.abortTransaction().catch(() => undefined);
+    });
+  });
+});
+
+describe('commands not allowed in a transaction', () => {
+  test('count fails with OperationNotSupportedInTransaction (263), without TransientTransactionError', async () => {
+    const coll = env.client.db(uniqueDbName('txn-count')).collection('c');
+    await coll.insertOne({ warm: true });
+    await inTransaction(async (session) => {
+      const err = await coll.estimatedDocumentCount({ session } as never).catch((e) => e);
+      expect(err).toBeInstanceOf(MongoServerError);
+      expect(err.code).toBe(263);
+      expect(err.codeName).toBe('OperationNotSupportedInTransaction');
+      expect(err.errorLabels ?? []).not.toContain('TransientTransactionError');
+      await session.abortTransaction().catch(() => undefined);
+    });
+  });
+});
+
+describe('write concern on commit', () => {
+  test('an unsatisfiable w on commitTransaction returns a write concern error, and the transaction commits', async () => {
+    const coll = env.client.db(uniqueDbName('txn-wc')).collection('c');
+    await coll.insertOne({ warm: true });
+    const session = env.client.startSession();
+    try {
+      session.startTransaction({ writeConcern: { w: 10 } });
+      await coll.insertOne({ committed: true }, { session });
+      const err = await session.commitTransaction().catch((e) => e);
+      expect(err).toBeInstanceOf(MongoWriteConcernError);
+      expect(err.code).toBe(100);
+    } finally {
+      await session.endSession();
+    }
+    expect(await coll.countDocuments({ committed: true })).toBe(1);
+  });
+});
