@@ -135,6 +135,33 @@ ${table(
 `;
 }
 
+function fairnessSection(f) {
+  const c = f.config;
+  const row = (name, p) => [
+    name,
+    fmt(p.p50MS, 1),
+    fmt(p.p99MS, 1),
+    fmt(p.normalOpsPerSec, 0),
+    p.hotOpsPerSec === undefined ? '–' : fmt(p.hotOpsPerSec, 1),
+  ];
+  const o = find(f.overhead.rows, 'fairness { maxConcurrentPerTenant: 2 }');
+  return `### Fairness: one hot tenant on a shared pool
+
+One shared pool (maxPoolSize ${c.poolSize}); ${c.normalTenants} normal tenants run findOne by \`_id\` in closed loops; the hot tenant floods with ${c.flood} concurrent operations that a \`failCommand\` fail point blocks ${c.blockMS} ms on the server. Normal tenants' latency, ${c.seconds} s per phase:
+
+${table(
+  ['phase', 'p50 ms', 'p99 ms', 'normal ops/s', 'hot tenant ops/s'],
+  [
+    row('(a) no flood', f.phases.a),
+    row('(b) flood, fairness off', f.phases.b),
+    row('(c) flood, fairness { maxConcurrentPerTenant: 2 }', f.phases.c),
+  ],
+)}
+
+(c) p99 / (a) p99: **${fmt(f.p99Ratio, 3)}×**. Fairness configured without contention (${c.overheadInFlight} in flight, ${f.overhead.rounds} paired rounds): ops/s ${x(ratioVs(o, 'opsPerSec'))} of fairness off (noise floor ${pct(f.overhead.noiseFloor.fairness?.opsPerSec ?? 0)}).
+`;
+}
+
 /** The goals of issue #12, each as a ratio from this run. */
 export function goals(res) {
   const s = res.scenarios;
@@ -157,6 +184,19 @@ export function goals(res) {
       ratio: time,
     });
   };
+  if (s.fairness) {
+    out.push({
+      goal: 'fairness: normal tenants p99 under a flood ≤ 1.5× without it',
+      result: `${fmt(s.fairness.p99Ratio, 3)}×`,
+      met: s.fairness.p99Ratio <= 1.5,
+      ratio: s.fairness.p99Ratio,
+    });
+    add(
+      'fairness configured, no contention: ops/s ≥ 0.97× off',
+      ratioVs(find(s.fairness.overhead.rows, 'fairness { maxConcurrentPerTenant: 2 }'), 'opsPerSec'),
+      { min: 0.97 },
+    );
+  }
   add('native read ops/s ≥ 0.98× raw driver (cached Db)', speed('read', 'polymongo native', 'opsPerSec', RAW), { min: 0.98 });
   add('native insert ops/s ≥ 0.98× raw driver (cached Db)', speed('insert', 'polymongo native', 'opsPerSec', RAW), { min: 0.98 });
   add('native cold start ≤ 1.10× raw driver', speed('coldstart', 'polymongo native', 'firstAnswerMs', 'raw driver'), { maxTime: 1.1 });
@@ -213,6 +253,7 @@ export function benchmarksMarkdown(res, file) {
     s.acquire && acquireSection(s.acquire),
     s.memory && memorySection(s.memory),
     s.connections && connectionsSection(s.connections),
+    s.fairness && fairnessSection(s.fairness),
   ]
     .filter(Boolean)
     .join('\n');

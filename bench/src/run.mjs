@@ -1,5 +1,5 @@
 // Runs every scenario (each file in scenarios/ in its own process, with its own server process) and saves one JSON.
-//   pnpm bench [--quick] [--only read,insert,acquire,coldstart,memory,connections]
+//   pnpm bench [--quick] [--only read,insert,acquire,coldstart,memory,connections,fairness]
 // A full run then regenerates BENCHMARKS.md and the README's headline table from that JSON (src/report.mjs).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -11,7 +11,7 @@ import { log } from './runner/cli.mjs';
 import { runFresh } from './runner/fresh.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const SCENARIOS = ['read', 'insert', 'acquire', 'coldstart', 'memory', 'connections'];
+const SCENARIOS = ['read', 'insert', 'acquire', 'coldstart', 'memory', 'connections', 'fairness'];
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
 const chosen = values.only ? values.only.split(',') : SCENARIOS;
 for (const s of chosen) if (!SCENARIOS.includes(s)) throw new Error(`--only takes ${SCENARIOS.join(', ')}; got "${s}"`);

@@ -1,0 +1,164 @@
+// Fairness: one shared pool (maxPoolSize 8); a hot tenant floods it with 64 concurrent slow operations (a failCommand
+// fail point blocks its `aggregate`s 200 ms on the server; normal tenants only send `find`) while 20 normal tenants
+// run findOne by _id in closed loops. Normal tenants' latency (a) without the flood, (b) with it and fairness off,
+// (c) with it and fairness { maxConcurrentPerTenant: 2 }; then the cost of fairness configured without contention,
+// in paired rounds against fairness off.
+//   node bench/src/scenarios/fairness.bench.mjs [--quick] [--uri mongodb://...]
+import { createPolyMongo } from '@polymongo/native';
+import { MongoClient } from 'mongodb';
+import { log, runScenario } from '../runner/cli.mjs';
+import { closedLoop } from '../runner/load.mjs';
+import { pairedRounds, summarise } from '../runner/paired.mjs';
+
+const APP = 'polymongo-bench-fairness';
+const NORMAL = 20;
+const FLOOD = 64;
+const BLOCK_MS = 200;
+const POOL = 8;
+const HOT = 'fair_hot';
+const normal = (i) => `fair_n${i}`;
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const ms = (v) => Math.round(v * 100) / 100;
+
+function makeClient(uri, fairness) {
+  return createPolyMongo({
+    uri,
+    pool: { maxPoolSize: POOL },
+    logger: { level: 'silent' },
+    driverOptions: { appName: APP },
+    ...(fairness ? { fairness } : {}),
+  });
+}
+
+/** Normal tenants' findOne latencies for `seconds`, with the hot tenant flooding when `flood` is set. */
+async function phase(uri, { fairness, flood, seconds, warmupSeconds }) {
+  const poly = makeClient(uri, fairness);
+  await poly.connect();
+  const find = (i) =>
+    poly
+      .db(normal(i % NORMAL))
+      .collection('items')
+      .findOne({ _id: i % 10 });
+  await closedLoop(warmupSeconds, NORMAL, find);
+  let stopFlood = false;
+  const hot = { done: 0, rejected: 0 };
+  const flooding = flood
+    ? Array.from({ length: FLOOD }, async () => {
+        while (!stopFlood) {
+          try {
+            await poly.db(HOT).collection('slow').countDocuments({});
+            hot.done += 1;
+          } catch (error) {
+            if (error?.code !== 'TENANT_OVERLOADED') throw error;
+            hot.rejected += 1;
+          }
+        }
+      })
+    : [];
+  // Let the flood fill the pool (and the driver's wait queue) before measuring.
+  if (flood) await new Promise((r) => setTimeout(r, 2 * BLOCK_MS));
+  const latencies = [];
+  const hotBefore = hot.done;
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: NORMAL }, async (_, worker) => {
+      for (let n = worker; performance.now() < deadline; n += NORMAL) {
+        const t = performance.now();
+        await poly
+          .db(normal(worker))
+          .collection('items')
+          .findOne({ _id: n % 10 });
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  const hotDone = hot.done - hotBefore;
+  stopFlood = true;
+  await Promise.all(flooding);
+  await poly.close({ timeoutMS: 5_000 });
+  latencies.sort((a, b) => a - b);
+  return {
+    normalOps: latencies.length,
+    normalOpsPerSec: Math.round(latencies.length / elapsed),
+    p50MS: ms(percentile(latencies, 50)),
+    p99MS: ms(percentile(latencies, 99)),
+    maxMS: ms(latencies.at(-1)),
+    ...(flood ? { hotOpsPerSec: Math.round((hotDone / elapsed) * 10) / 10, hotRejected: hot.rejected } : {}),
+  };
+}
+
+await runScenario('fairness', async ({ uri, quick }) => {
+  const config = quick
+    ? { seconds: 2, warmupSeconds: 0.5, rounds: 4, roundSeconds: 0.3 }
+    : { seconds: 5, warmupSeconds: 1, rounds: 12, roundSeconds: 1 };
+  const observer = await new MongoClient(uri).connect();
+  for (let i = 0; i < NORMAL; i++) {
+    const coll = observer.db(normal(i)).collection('items');
+    await coll.deleteMany({});
+    await coll.insertMany(Array.from({ length: 10 }, (_, k) => ({ _id: k, name: `item-${k}`, n: k })));
+  }
+  await observer.db(HOT).collection('slow').deleteMany({});
+  await observer.db(HOT).collection('slow').insertOne({ x: 1 });
+  const failPoint = (mode) =>
+    observer.db('admin').command({
+      configureFailPoint: 'failCommand',
+      mode,
+      data: { failCommands: ['aggregate'], blockConnection: true, blockTimeMS: BLOCK_MS, appName: APP },
+    });
+  await failPoint('alwaysOn');
+  const phases = {};
+  try {
+    log('  (a) no flood');
+    phases.a = await phase(uri, { ...config, flood: false });
+    log('  (b) flood, fairness off');
+    phases.b = await phase(uri, { ...config, flood: true });
+    log('  (c) flood, fairness { maxConcurrentPerTenant: 2 }');
+    phases.c = await phase(uri, { ...config, flood: true, fairness: { maxConcurrentPerTenant: 2 } });
+  } finally {
+    await failPoint('off');
+  }
+
+  // Overhead without contention: POOL operations in flight over the normal tenants, never over a tenant's limit.
+  log('  overhead: fairness configured vs off, paired rounds');
+  const contenders = {
+    'fairness off': makeClient(uri),
+    'fairness off (twin)': makeClient(uri),
+    'fairness { maxConcurrentPerTenant: 2 }': makeClient(uri, { maxConcurrentPerTenant: 2 }),
+  };
+  const op = (poly) => (n) =>
+    poly
+      .db(normal(n % NORMAL))
+      .collection('items')
+      .findOne({ _id: n % 10 });
+  for (const poly of Object.values(contenders)) {
+    await poly.connect();
+    await closedLoop(config.warmupSeconds, POOL, op(poly));
+  }
+  const rounds = await pairedRounds(
+    Object.keys(contenders),
+    config.rounds,
+    (name) => closedLoop(config.roundSeconds, POOL, op(contenders[name])),
+    log,
+  );
+  for (const poly of Object.values(contenders)) await poly.close();
+  await observer.close();
+  const overhead = summarise(
+    rounds,
+    [
+      ['fairness off', { group: 'fairness' }],
+      ['fairness off (twin)', { group: 'fairness', twinOf: 'fairness off' }],
+      ['fairness { maxConcurrentPerTenant: 2 }', { group: 'fairness', baseline: 'fairness off' }],
+    ],
+    { opsPerSec: { higherIsBetter: true }, cpuUsPerOp: { higherIsBetter: false } },
+  );
+  const p99Ratio = Math.round((phases.c.p99MS / phases.a.p99MS) * 1000) / 1000;
+  return {
+    config: { ...config, poolSize: POOL, normalTenants: NORMAL, flood: FLOOD, blockMS: BLOCK_MS, overheadInFlight: POOL },
+    phases,
+    p99Ratio,
+    overhead,
+  };
+});
