@@ -190,6 +190,26 @@ describe('pools', () => {
     expect(pool?.connections.available).toBe(pool?.connections.open);
   });
 
+  test('stats count in-use and waiting operations while they run, without per-operation pool listeners', async () => {
+    const poly = env.make({ pool: { maxPoolSize: 1 }, driverOptions: { appName: 'pmn-numbers' } });
+    const t = tenantId('numbers');
+    await poly.db(t).collection('c').insertOne({ a: 1 });
+    expect(poly.client(t).listenerCount('connectionCheckedOut')).toBe(0);
+    await env.observer.db('admin').command({
+      configureFailPoint: 'failCommand',
+      mode: { times: 3 },
+      data: { failCommands: ['find'], blockConnection: true, blockTimeMS: 300, appName: 'pmn-numbers' },
+    });
+    try {
+      const reads = Array.from({ length: 3 }, () => poly.db(t).collection('c').findOne({}));
+      await expect.poll(() => poly.stats().pools[0]?.connections).toMatchObject({ open: 1, inUse: 1, waiting: 2 });
+      await Promise.all(reads);
+      expect(poly.stats().pools[0]?.connections).toMatchObject({ inUse: 0, waiting: 0 });
+    } finally {
+      await env.observer.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off' });
+    }
+  });
+
   test('ping and health report the state and a latency', async () => {
     const poly = env.make();
     expect(await poly.ping()).toBeGreaterThanOrEqual(0);

@@ -3,7 +3,7 @@ import { type Db, MongoClient, type MongoClientOptions } from 'mongodb';
 import { admittedDb } from '../fairness/admittedDb.js';
 import { TenantAdmission } from '../fairness/TenantAdmission.js';
 
-/** A MongoClient plus the live connection numbers its CMAP events report. */
+/** A MongoClient plus the connection numbers counted from its CMAP events, where its pools cannot be read. */
 export interface NativePool {
   readonly spec: PoolSpec;
   readonly client: MongoClient;
@@ -88,8 +88,7 @@ export class MongoDriverPort implements DriverPort<NativePool, Db> {
   }
 
   numbers(pool: NativePool): PoolNumbers {
-    const n = pool.numbers;
-    return { open: n.open, inUse: n.inUse, available: Math.max(0, n.open - n.inUse), waiting: n.waiting };
+    return readNumbers(pool);
   }
 }
 
@@ -98,7 +97,54 @@ function codeOf(error: Error): { code?: string | number } {
   return typeof code === 'string' || typeof code === 'number' ? { code } : {};
 }
 
-/** Keeps real connection counts from the driver's connection-pool (CMAP) events. */
+/** The part of the driver's connection pool (one per server) that pool numbers are read from. */
+interface DriverPoolCounts {
+  totalConnectionCount: number;
+  currentCheckedOutCount: number;
+  waitQueueSize: number;
+}
+
+/**
+ * The driver's own pools, one per server, read on demand: listening to the per-operation CMAP events
+ * (check-out started, checked out, checked in) costs an emit with a listener three times per operation.
+ * 'unconnected' before the client connects; undefined if a driver version keeps its pools elsewhere.
+ */
+function driverPools(client: MongoClient): DriverPoolCounts[] | 'unconnected' | undefined {
+  const topology = (client as unknown as { topology?: { s?: { servers?: unknown } } }).topology;
+  if (topology === undefined || topology === null) return 'unconnected';
+  const servers = topology.s?.servers;
+  if (!(servers instanceof Map)) return undefined;
+  const pools: DriverPoolCounts[] = [];
+  for (const server of servers.values()) {
+    const p = (server as { pool?: Partial<DriverPoolCounts> } | undefined)?.pool;
+    if (typeof p?.totalConnectionCount !== 'number' || typeof p.currentCheckedOutCount !== 'number' || typeof p.waitQueueSize !== 'number')
+      return undefined;
+    pools.push(p as DriverPoolCounts);
+  }
+  return pools;
+}
+
+/** Pool numbers from the driver's pools, else from CMAP events. */
+function readNumbers(pool: NativePool): PoolNumbers {
+  const pools = driverPools(pool.client);
+  if (pools === 'unconnected' || pools === undefined) {
+    // A driver whose pools are not where this version keeps them: count check-out events from now on.
+    if (pools === undefined) countCheckouts(pool.client, pool.numbers);
+    const n = pool.numbers;
+    return { open: n.open, inUse: n.inUse, available: Math.max(0, n.open - n.inUse), waiting: n.waiting };
+  }
+  let open = 0;
+  let inUse = 0;
+  let waiting = 0;
+  for (const p of pools) {
+    open += p.totalConnectionCount;
+    inUse += p.currentCheckedOutCount;
+    waiting += p.waitQueueSize;
+  }
+  return { open, inUse, available: Math.max(0, open - inUse), waiting };
+}
+
+/** Counts opened and closed connections from the driver's CMAP events (rare events: one per connection). */
 function countConnections(client: MongoClient, n: PoolNumbers): void {
   client.on('connectionCreated', () => {
     n.open += 1;
@@ -106,6 +152,18 @@ function countConnections(client: MongoClient, n: PoolNumbers): void {
   client.on('connectionClosed', () => {
     n.open = Math.max(0, n.open - 1);
   });
+  client.on('connectionPoolClosed', () => {
+    n.inUse = 0;
+    n.waiting = 0;
+  });
+}
+
+const countingCheckouts = new WeakSet<MongoClient>();
+
+/** The fallback: counts check-outs from the per-operation CMAP events, attached once, on first need. */
+function countCheckouts(client: MongoClient, n: PoolNumbers): void {
+  if (countingCheckouts.has(client)) return;
+  countingCheckouts.add(client);
   client.on('connectionCheckOutStarted', () => {
     n.waiting += 1;
   });
@@ -118,9 +176,5 @@ function countConnections(client: MongoClient, n: PoolNumbers): void {
   });
   client.on('connectionCheckedIn', () => {
     n.inUse = Math.max(0, n.inUse - 1);
-  });
-  client.on('connectionPoolClosed', () => {
-    n.inUse = 0;
-    n.waiting = 0;
   });
 }
