@@ -1,14 +1,8 @@
 import type { ServerResponse } from 'node:http';
+import { httpErrorOf } from '@polymongo/core';
+import { errorHandler, tenantMiddleware } from '@polymongo/express';
 import { createMongooseAdapter } from '@polymongo/mongoose';
-import {
-  createPolyMongo,
-  currentTenant,
-  defineRepository,
-  PolyMongoError,
-  redactText,
-  runWithTenant,
-  ValidationError,
-} from '@polymongo/native';
+import { createPolyMongo, currentTenant, defineRepository, redactText } from '@polymongo/native';
 import { createMetrics, dashboardHandler, healthHandler, readyHandler } from '@polymongo/observability';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Mongoose } from 'mongoose';
@@ -93,14 +87,11 @@ export async function createDemo(options: DemoOptions): Promise<Demo> {
     known.add(id);
   }
 
-  /** Validates the tenant and runs the rest of the request inside runWithTenant. */
-  function withTenant(tenant: string | undefined, next: NextFunction): void {
-    if (tenant === undefined || tenant === '')
-      throw new PolyMongoError('TENANT_REQUIRED', 'Send the tenant in an x-tenant header, or use /t/:tenant/.');
-    poly.route(tenant);
-    if (!known.has(tenant)) throw new HttpError(400, 'UNKNOWN_TENANT', `Tenant "${tenant}" is not registered; POST /tenants first.`);
-    runWithTenant(tenant, () => next());
-  }
+  /** After tenantMiddleware: only registered tenants get an API (the id itself is validated by then). */
+  const registeredOnly = (req: Request, _res: Response, next: NextFunction) =>
+    known.has(req.tenant as string)
+      ? next()
+      : next(new HttpError(400, 'UNKNOWN_TENANT', `Tenant "${req.tenant}" is not registered; POST /tenants first.`));
 
   const tenantApi = express.Router({ mergeParams: true });
   tenantApi.get('/events', async (req, res) => {
@@ -180,16 +171,20 @@ export async function createDemo(options: DemoOptions): Promise<Demo> {
     await registerTenant(id, typeof req.body?.name === 'string' ? req.body.name : id);
     res.status(201).json({ id, dbName: poly.route(id).dbName });
   });
-  app.use('/t/:tenant', (req: Request<{ tenant: string }>, _res, next) => withTenant(req.params.tenant, next), tenantApi);
-  app.use('/api', (req, _res, next) => withTenant(req.header('x-tenant'), next), tenantApi);
+  app.use('/t/:tenant', tenantMiddleware(poly, { from: (req) => req.params.tenant as string | undefined }), registeredOnly, tenantApi);
+  app.use('/api', tenantMiddleware(poly, { from: 'header', header: 'x-tenant' }), registeredOnly, tenantApi);
   app.use((_req, res) => {
     res.status(404).json({ code: 'NOT_FOUND', message: 'No such endpoint; GET / lists them.' });
   });
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const [status, body] = errorResponse(err);
-    if (status >= 500) poly.core.logger.error({ path: req.path, err: redactText(String((err as Error)?.stack ?? err)) }, 'request failed');
-    if (!res.headersSent) res.status(status).json(body);
-  });
+  app.use(
+    errorHandler({
+      map: demoError,
+      onError: (err, req) => {
+        if (httpErrorOf(err).status >= 500 && demoError(err) === undefined)
+          console.error(`request ${req.method} ${req.path} failed: ${redactText(String((err as Error)?.stack ?? err))}`);
+      },
+    }),
+  );
 
   return {
     app,
@@ -204,23 +199,10 @@ export async function createDemo(options: DemoOptions): Promise<Demo> {
   };
 }
 
-/** Bad input is answered, never crashed on: 400 for tenants, 422 for documents, 409 for duplicates. */
-function errorResponse(err: unknown): [number, Record<string, unknown>] {
-  if (err instanceof HttpError) return [err.status, { code: err.code, message: err.message }];
-  if (err instanceof ValidationError) return [422, { code: err.code, message: err.message, issues: err.issues }];
-  if (err instanceof PolyMongoError) {
-    const status = err.code === 'CLIENT_CLOSED' ? 503 : err.code === 'INVALID_TENANT' || err.code === 'TENANT_REQUIRED' ? 400 : 500;
-    return [status, { code: err.code, message: err.message }];
-  }
-  const e = err as { name?: string; code?: number; errors?: Record<string, { message: string }>; type?: string; status?: number };
-  if (e?.name === 'ValidationError' && e.errors) {
-    return [
-      422,
-      { code: 'VALIDATION_FAILED', issues: Object.entries(e.errors).map(([path, v]) => ({ path: [path], message: v.message })) },
-    ];
-  }
-  if (e?.code === 11000) return [409, { code: 'DUPLICATE', message: 'A document with that unique key exists.' }];
-  if (e?.type === 'entity.parse.failed' || e?.status === 400)
-    return [400, { code: 'BAD_JSON', message: 'The request body is not valid JSON.' }];
-  return [500, { code: 'INTERNAL', message: 'Something went wrong; the server logged it.' }];
+/** The demo's own errors; PolyMongo's (400 tenants, 422 documents, 429, 503) are mapped by errorHandler. */
+function demoError(err: unknown): { status: number; body: Record<string, unknown> } | undefined {
+  if (err instanceof HttpError) return { status: err.status, body: { code: err.code, message: err.message } };
+  if ((err as { code?: unknown })?.code === 11000)
+    return { status: 409, body: { code: 'DUPLICATE', message: 'A document with that unique key exists.' } };
+  return undefined;
 }

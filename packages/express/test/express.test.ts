@@ -56,7 +56,9 @@ async function app(express: ExpressFactory, options: Parameters<typeof tenantMid
   a.get('/polyerror', () => {
     throw new PolyMongoError('TENANT_OVERLOADED' as never, 'Tenant acme has too many operations queued; retry later.');
   });
-  a.use(errorHandler());
+  a.use(
+    errorHandler({ map: (e) => ((e as { code?: unknown }).code === 11000 ? { status: 409, body: { code: 'DUPLICATE' } } : undefined) }),
+  );
   const server = await new Promise<Server>((resolve) => {
     const s = a.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -146,6 +148,17 @@ for (const [label, express] of [
       expect(text).not.toContain('pw');
     });
 
+    test('a body that is not JSON is 400 BAD_JSON, not 500', async () => {
+      const url = await app(express);
+      const res = await fetch(`${url}/notes`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-tenant': 'acme' },
+        body: '{',
+      });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as Body).code).toBe('BAD_JSON');
+    });
+
     test('overload errors are 429 with Retry-After', async () => {
       const url = await app(express);
       const res = await fetch(`${url}/polyerror`, { headers: { 'x-tenant': 'acme' } });
@@ -155,6 +168,23 @@ for (const [label, express] of [
     });
   });
 }
+
+test("map answers the application's own errors first", async () => {
+  const a = express5();
+  a.get('/dup', () => {
+    throw Object.assign(new Error('E11000 duplicate key'), { code: 11000 });
+  });
+  a.use(
+    errorHandler({ map: (e) => ((e as { code?: unknown }).code === 11000 ? { status: 409, body: { code: 'DUPLICATE' } } : undefined) }),
+  );
+  const server = await new Promise<Server>((resolve) => {
+    const s = a.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  servers.push(server);
+  const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/dup`);
+  expect(res.status).toBe(409);
+  expect(await res.json()).toEqual({ code: 'DUPLICATE' });
+});
 
 test('optional: a request without a tenant goes on without context', async () => {
   const a = express5();
