@@ -1,4 +1,4 @@
-import type { Route } from '@polymongo/core';
+import { DriverMismatchError, InvalidModelError, type Route } from '@polymongo/core';
 import { createPolyMongo, type NativeOptions, PolyMongo } from '@polymongo/native';
 import defaultMongoose, { type Connection, type Mongoose } from 'mongoose';
 import { TenantConnections } from './TenantConnections.js';
@@ -25,6 +25,7 @@ export class MongooseAdapter {
     this.poly = poly;
     this.mongoose = mongoose;
     this.ownsPoly = ownsPoly;
+    assertOneDriver(poly, mongoose);
     this.connections = new TenantConnections(poly.core, mongoose);
   }
 
@@ -72,6 +73,7 @@ export class MongooseAdapter {
    * const users = await User.db('acme').find();
    */
   wrapModel<M extends AnyModel>(base: M): WrappedModel<M> {
+    assertModel(base);
     const adapter = this;
     const dbFn = (tenant?: string | null) => adapter.model(base, tenant);
     return new Proxy(base, {
@@ -109,6 +111,24 @@ export class MongooseAdapter {
   }
 }
 
+/** Throws INVALID_MODEL unless `model` is a compiled Mongoose model (1.x rejected the same inputs at wrapModel). */
+export function assertModel(model: unknown): void {
+  const m = model as { modelName?: unknown; schema?: unknown } | null | undefined;
+  if ((typeof m === 'function' || (typeof m === 'object' && m !== null)) && typeof m.modelName === 'string' && m.schema) return;
+  const what = m === null ? 'null' : typeof m === 'function' || typeof m === 'object' ? 'an object without modelName or schema' : typeof m;
+  throw new InvalidModelError(what);
+}
+
+/** Fails at once, not with a 10 s buffering timeout, when the pools' MongoClient is not of Mongoose's driver copy. */
+function assertOneDriver(poly: PolyMongo, mongoose: Mongoose): void {
+  const Client = mongoose.mongo?.MongoClient;
+  const Used = poly.driver.MongoClient;
+  if (!Client || Used === Client || Used.prototype instanceof Client) return;
+  throw new DriverMismatchError(
+    `The PolyMongo client was built from one copy of the mongodb driver (the one @polymongo/native resolves), while Mongoose ${mongoose.version} uses another (mongoose.mongo).`,
+  );
+}
+
 function isClass(fn: unknown): boolean {
   return typeof fn === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(fn));
 }
@@ -126,5 +146,6 @@ export function createMongooseAdapter(options: MongooseAdapterOptions | (NativeO
   const mongoose = options.mongoose ?? defaultMongoose;
   if ('poly' in options && options.poly instanceof PolyMongo) return new MongooseAdapter(options.poly, mongoose, false);
   const { mongoose: _m, ...native } = options as NativeOptions & { mongoose?: Mongoose };
-  return new MongooseAdapter(createPolyMongo(native), mongoose, true);
+  // Pools built from Mongoose's own driver copy, so its setClient accepts them whatever copy native resolves.
+  return new MongooseAdapter(createPolyMongo({ mongodb: mongoose.mongo, ...native }), mongoose, true);
 }

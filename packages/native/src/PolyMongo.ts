@@ -11,8 +11,8 @@ import {
   type Route,
   type StatsSnapshot,
 } from '@polymongo/core';
-import type { ChangeStream, ClientSession, Db, MongoClient, MongoClientOptions } from 'mongodb';
-import { MongoDriverPort, type NativePool } from './driver/MongoDriverPort.js';
+import { type ChangeStream, type ClientSession, type Db, MongoClient, type MongoClientOptions } from 'mongodb';
+import { type MongoDriverModule, MongoDriverPort, type NativePool } from './driver/MongoDriverPort.js';
 import { reuseGlobal } from './serverless/globalReuse.js';
 import type { TenantFanOut } from './streams/TenantFanOut.js';
 import { tenantFromDbName } from './streams/tenantFromDbName.js';
@@ -39,6 +39,11 @@ export interface NativeOptions extends Omit<PolyMongoOptions, 'driverOptions'> {
    * @example export const poly = createPolyMongo({ uri: process.env.MONGODB_URI!, profile: 'serverless', reuse: 'global' });
    */
   reuse?: 'global';
+  /**
+   * The `mongodb` driver module whose `MongoClient` builds the pools; default: the copy `@polymongo/native` resolves.
+   * Pass `mongoose.mongo` to share pools with Mongoose (its `setClient` accepts only its own driver's clients).
+   */
+  mongodb?: MongoDriverModule;
 }
 
 /** `stats()`: the core snapshot plus change stream counters. */
@@ -63,17 +68,22 @@ export class PolyMongo {
   /** The driver-agnostic core, for adapters and advanced use. */
   readonly core: PolyMongoCore<NativePool, Db>;
   private readonly streams: WatchManager;
+  /** @internal The driver module the pools are built from; the Mongoose adapter checks it against `mongoose.mongo`. */
+  readonly driver: MongoDriverModule;
 
   constructor(options: NativeOptions) {
     let core: PolyMongoCore<NativePool, Db> | undefined;
     const probe = options as PolyMongoOptions;
     const monitorOperations = probe?.monitorOperations === true || typeof probe?.slowOperationMS === 'number';
+    const { mongodb, ...coreOptions } = options ?? ({} as NativeOptions);
+    this.driver = mongodb ?? { MongoClient };
     const port = new MongoDriverPort({
       driverOptions: (options?.driverOptions ?? {}) as MongoClientOptions,
+      ...(mongodb ? { mongodb } : {}),
       monitorOperations,
       core: () => core,
     });
-    core = new PolyMongoCore(options as PolyMongoOptions, port);
+    core = new PolyMongoCore(coreOptions as PolyMongoOptions, port);
     this.core = core;
     this.streams = new WatchManager({
       host: core,

@@ -23,7 +23,7 @@ export {
   type TenantThrottledEvent,
   TransactionsUnsupportedError,
 } from '@polymongo/core';
-export type { NativePool } from './driver/MongoDriverPort.js';
+export type { MongoDriverModule, NativePool } from './driver/MongoDriverPort.js';
 export { createPolyMongo, type HealthReport, type NativeOptions, type NativeStats, PolyMongo } from './PolyMongo.js';
 export { defineRepository, type RepositoryDefinition, type RepositoryOptions } from './repositories/defineRepository.js';
 export { type DocumentOf, type InputOf, Repository } from './repositories/Repository.js';

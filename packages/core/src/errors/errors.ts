@@ -20,7 +20,9 @@ export type PolyMongoErrorCode =
   | 'MIGRATION_NOT_REVERSIBLE'
   | 'UNKNOWN_MIGRATION'
   | 'MIGRATION_LOCKED'
-  | 'FLEET_SPEC_INVALID';
+  | 'FLEET_SPEC_INVALID'
+  | 'DRIVER_MISMATCH'
+  | 'INVALID_MODEL';
 
 /**
  * Base class of every error PolyMongo throws. `code` is stable across releases; match on it, not on the message.
@@ -176,5 +178,25 @@ export class TenantQuotaExceededError extends PolyMongoError {
     );
     this.tenantId = tenantId;
     this.retryAfterMS = retryAfterMS;
+  }
+}
+
+/** PolyMongo's pools and Mongoose would run on two copies of the `mongodb` driver, which cannot share a client. */
+export class DriverMismatchError extends PolyMongoError {
+  constructor(detail: string) {
+    super(
+      'DRIVER_MISMATCH',
+      `${detail} Mongoose only accepts clients of its own driver copy. Create the client with createPolyMongo({ ..., mongodb: mongoose.mongo }), or let createMongooseAdapter create it, or dedupe mongodb so both resolve one copy.`,
+    );
+  }
+}
+
+/** Something other than a compiled Mongoose model was given where a model is expected. */
+export class InvalidModelError extends PolyMongoError {
+  constructor(what: string) {
+    super(
+      'INVALID_MODEL',
+      `wrapModel needs a compiled Mongoose model (with modelName and schema), got ${what}. Pass mongoose.model(name, schema).`,
+    );
   }
 }

@@ -104,7 +104,7 @@ export class PolyMongoWrapper {
   }
 
   private createAdapter(): MongooseAdapter {
-    const poly = createPolyMongo({ ...toNativeOptions(this.options), logger: this.logger });
+    const poly = createPolyMongo({ ...toNativeOptions(this.options), logger: this.logger, mongodb: mongoose.mongo });
     const adapter = createMongooseAdapter({ poly, mongoose });
     this.unsubscribe = [
       poly.on('connect', (e) => {

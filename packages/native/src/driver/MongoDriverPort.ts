@@ -12,8 +12,18 @@ export interface NativePool {
   readonly tenantsByDb: Map<string, string>;
 }
 
+/**
+ * The part of a `mongodb` driver module native builds pools from. Any copy of the driver fits (6.x or 7.x), e.g. the
+ * one Mongoose loads (`mongoose.mongo`).
+ */
+export interface MongoDriverModule {
+  MongoClient: new (url: string, options?: never) => unknown;
+}
+
 export interface NativePortOptions {
   driverOptions: MongoClientOptions;
+  /** Where `MongoClient` comes from; default: the `mongodb` package `@polymongo/native` resolves. */
+  mongodb?: MongoDriverModule;
   monitorOperations: boolean;
   /** Receives finished commands when operation monitoring is on. */
   core: () => PolyMongoCore<NativePool, Db> | undefined;
@@ -21,10 +31,15 @@ export interface NativePortOptions {
 
 /** Binds core to the official driver: one MongoClient per pool, `client.db(name)` per tenant. */
 export class MongoDriverPort implements DriverPort<NativePool, Db> {
-  constructor(private readonly options: NativePortOptions) {}
+  private readonly Client: typeof MongoClient;
+
+  constructor(private readonly options: NativePortOptions) {
+    // Another driver copy has its own classes, but the same API across 6.x and 7.x for everything native calls.
+    this.Client = (options.mongodb?.MongoClient as typeof MongoClient | undefined) ?? MongoClient;
+  }
 
   createPool(spec: PoolSpec): NativePool {
-    const client = new MongoClient(spec.uri, {
+    const client = new this.Client(spec.uri, {
       ...this.options.driverOptions,
       maxPoolSize: spec.maxPoolSize,
       minPoolSize: spec.minPoolSize,
