@@ -78,7 +78,15 @@ describe('migrations', () => {
     // An aborted run stops mid-fleet; the tenants it never started stay untouched.
     const controller = new AbortController();
     const aborted = await fleet.migrate({
-      migrations: [counter('m1'), counter('m2', { failOn: (t) => (t === ids[1] ? (controller.abort(), false) : false) })],
+      migrations: [
+        counter('m1'),
+        counter('m2', {
+          failOn: (t) => {
+            if (t === ids[1]) controller.abort();
+            return false;
+          },
+        }),
+      ],
       tenants: ids,
       concurrency: 1,
       signal: controller.signal,

@@ -1,0 +1,126 @@
+import { ConfigError } from '@polymongo/core';
+import type { IndexDrift, ValidatorDrift } from '@polymongo/fleet';
+import { type Command, Option } from 'commander';
+import type { CliContext } from '../context.js';
+import { type ActionFactory, reportFailures, type TenantFlags, tenantOptions } from './shared.js';
+
+function describeIndexDrift(ctx: CliContext, d: IndexDrift): string {
+  const parts = [
+    ...d.missing.map((m) => `${ctx.out.yellow('missing')} ${m.name}`),
+    ...d.extra.map((e) => `${ctx.out.yellow('extra')} ${e.name}`),
+    ...d.different.map((x) => `${ctx.out.yellow('different')} ${x.name} (${x.fields.join(', ')})`),
+  ];
+  return `${d.tenant}\t${d.collection}\t${parts.join('; ')}`;
+}
+
+function describeValidatorDrift(ctx: CliContext, d: ValidatorDrift): string {
+  return `${d.tenant}\t${d.collection}\t${ctx.out.yellow(d.missing ? 'missing validator' : 'different validator')}`;
+}
+
+async function indexSpec(ctx: CliContext) {
+  const spec = (await ctx.config()).indexes;
+  if (!Array.isArray(spec) || spec.length === 0) {
+    throw new ConfigError([{ path: 'indexes', message: 'no index spec: add indexes: [...] to polymongo.config.mjs' }]);
+  }
+  return spec;
+}
+
+async function validatorSpec(ctx: CliContext) {
+  const spec = (await ctx.config()).validators;
+  if (!Array.isArray(spec) || spec.length === 0) {
+    throw new ConfigError([{ path: 'validators', message: 'no validator spec: add validators: [...] to polymongo.config.mjs' }]);
+  }
+  return spec;
+}
+
+export function registerIndexes(program: Command, action: ActionFactory): void {
+  const indexes = program.command('indexes').description("compare and sync every tenant's indexes with the config's spec");
+  tenantOptions(indexes.command('plan').description('report missing, extra and different indexes per tenant'))
+    .option('--exit-code', 'exit 1 when any tenant has drift')
+    .action(
+      action<TenantFlags & { exitCode?: boolean }>(async (ctx, flags) => {
+        const spec = await indexSpec(ctx);
+        const progress = ctx.out.progress('indexes plan');
+        const plan = await (await ctx.fleet()).indexes.plan(spec, {
+          tenants: await ctx.tenants(flags),
+          concurrency: ctx.concurrency,
+          onProgress: progress.onProgress,
+        });
+        progress.stop();
+        ctx.out.document(plan);
+        for (const d of plan.drift) ctx.out.line(describeIndexDrift(ctx, d));
+        const drifted = new Set(plan.drift.map((d) => d.tenant)).size;
+        ctx.out.line(
+          `${plan.tenants} tenants checked, ${drifted === 0 ? ctx.out.green('no drift') : ctx.out.yellow(`${drifted} with drift`)}`,
+        );
+        const failed = reportFailures(ctx, plan.failed);
+        return failed || (flags.exitCode && drifted > 0 ? 1 : 0);
+      }),
+    );
+  tenantOptions(indexes.command('sync').description('create missing indexes (and with flags drop extra / replace different ones)'))
+    .option('--drop-extra', 'drop indexes the spec does not name (never _id_)')
+    .option('--replace-different', 'drop and recreate indexes whose options differ')
+    .option('--dry-run', 'report what would change; change nothing')
+    .action(
+      action<TenantFlags & { dropExtra?: boolean; replaceDifferent?: boolean; dryRun?: boolean }>(async (ctx, flags) => {
+        const spec = await indexSpec(ctx);
+        const progress = ctx.out.progress('indexes sync');
+        const result = await (await ctx.fleet()).indexes.sync(spec, {
+          tenants: await ctx.tenants(flags),
+          concurrency: ctx.concurrency,
+          onProgress: progress.onProgress,
+          dropExtra: flags.dropExtra === true,
+          replaceDifferent: flags.replaceDifferent === true,
+          dryRun: flags.dryRun === true,
+        });
+        progress.stop();
+        ctx.out.document(result);
+        for (const d of result.drift) ctx.out.line(describeIndexDrift(ctx, d));
+        const verb = result.dryRun ? 'would change' : 'changed';
+        ctx.out.line(
+          `${result.tenants} tenants, ${verb}: ${result.created} created, ${result.dropped} dropped, ${result.replaced} replaced${result.dryRun ? ' (dry run: nothing written)' : ''}`,
+        );
+        return reportFailures(ctx, result.failed);
+      }),
+    );
+}
+
+export function registerValidators(program: Command, action: ActionFactory): void {
+  const validators = program.command('validators').description("compare and sync every tenant's $jsonSchema validators");
+  tenantOptions(validators.command('plan').description('report missing and different validators per tenant'))
+    .option('--exit-code', 'exit 1 when any tenant has drift')
+    .action(
+      action<TenantFlags & { exitCode?: boolean }>(async (ctx, flags) => {
+        const spec = await validatorSpec(ctx);
+        const plan = await (await ctx.fleet()).validators.plan(spec, { tenants: await ctx.tenants(flags), concurrency: ctx.concurrency });
+        ctx.out.document(plan);
+        for (const d of plan.drift) ctx.out.line(describeValidatorDrift(ctx, d));
+        const drifted = new Set(plan.drift.map((d) => d.tenant)).size;
+        ctx.out.line(
+          `${plan.tenants} tenants checked, ${drifted === 0 ? ctx.out.green('no drift') : ctx.out.yellow(`${drifted} with drift`)}`,
+        );
+        return reportFailures(ctx, plan.failed) || (flags.exitCode && drifted > 0 ? 1 : 0);
+      }),
+    );
+  tenantOptions(validators.command('sync').description('set validators with collMod; create missing collections with theirs'))
+    .addOption(new Option('--dry-run', 'report what would change; change nothing'))
+    .action(
+      action<TenantFlags & { dryRun?: boolean }>(async (ctx, flags) => {
+        const spec = await validatorSpec(ctx);
+        const progress = ctx.out.progress('validators sync');
+        const result = await (await ctx.fleet()).validators.sync(spec, {
+          tenants: await ctx.tenants(flags),
+          concurrency: ctx.concurrency,
+          onProgress: progress.onProgress,
+          dryRun: flags.dryRun === true,
+        });
+        progress.stop();
+        ctx.out.document(result);
+        for (const d of result.drift) ctx.out.line(describeValidatorDrift(ctx, d));
+        ctx.out.line(
+          `${result.tenants} tenants, ${result.dryRun ? 'would change' : 'changed'}: ${result.created} created, ${result.modified} modified${result.dryRun ? ' (dry run: nothing written)' : ''}`,
+        );
+        return reportFailures(ctx, result.failed);
+      }),
+    );
+}

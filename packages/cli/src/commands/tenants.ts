@@ -1,0 +1,63 @@
+import { ConfigError } from '@polymongo/core';
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { type ActionFactory, reportFailures, tenantOptions } from './shared.js';
+
+export function registerTenants(program: Command, action: ActionFactory): void {
+  const tenants = program.command('tenants').description('list, inspect and drop tenants');
+  tenantOptions(tenants.command('list').description('list the tenant ids (discovery, or the given subset)')).action(
+    action(async (ctx, flags) => {
+      const fleet = await ctx.fleet();
+      const ids: string[] = [];
+      for await (const id of fleet.tenants({ tenants: await ctx.tenants(flags) })) {
+        if (ctx.out.json) ids.push(id);
+        else ctx.out.line(id);
+      }
+      ctx.out.document(ids);
+      return 0;
+    }),
+  );
+  tenantOptions(tenants.command('stats').description('collections, documents and data size per tenant (dbStats)')).action(
+    action(async (ctx, flags) => {
+      const fleet = await ctx.fleet();
+      const rows: Array<{ tenant: string; collections: number; objects: number; dataSize: number; indexes: number }> = [];
+      const progress = ctx.out.progress('stats');
+      const result = await fleet.forEach(
+        async (scope) => {
+          const s = await scope.db.stats();
+          rows.push({
+            tenant: scope.id,
+            collections: Number(s.collections),
+            objects: Number(s.objects),
+            dataSize: Number(s.dataSize),
+            indexes: Number(s.indexes),
+          });
+        },
+        { tenants: await ctx.tenants(flags), concurrency: ctx.concurrency, onProgress: progress.onProgress },
+      );
+      progress.stop();
+      rows.sort((a, b) => a.tenant.localeCompare(b.tenant));
+      ctx.out.document({ tenants: rows, failed: result.failed });
+      for (const r of rows)
+        ctx.out.line(`${r.tenant}\t${r.collections} collections\t${r.objects} documents\t${r.dataSize} bytes\t${r.indexes} indexes`);
+      return reportFailures(ctx, result.failed);
+    }),
+  );
+  tenants
+    .command('drop <id>')
+    .description("drop a tenant's database (needs --yes)")
+    .option('--yes', 'really drop it')
+    .action(
+      action<{ yes?: boolean }, [string]>(async (ctx: CliContext, flags, id) => {
+        if (flags.yes !== true) {
+          throw new ConfigError([{ path: '--yes', message: `dropping tenant "${id}" deletes its database; rerun with --yes to confirm` }]);
+        }
+        const poly = await ctx.poly();
+        poly.route(id);
+        await poly.dropTenant(id);
+        ctx.out.document({ dropped: id });
+        ctx.out.line(`${ctx.out.green('✓')} dropped tenant ${id}`);
+        return 0;
+      }),
+    );
+}
