@@ -15,7 +15,6 @@ import { type ChangeStream, type ClientSession, type Db, MongoClient, type Mongo
 import { type MongoDriverModule, MongoDriverPort, type NativePool } from './driver/MongoDriverPort.js';
 import { reuseGlobal } from './serverless/globalReuse.js';
 import type { TenantFanOut } from './streams/TenantFanOut.js';
-import { tenantFromDbName } from './streams/tenantFromDbName.js';
 import type { ClosableStream } from './streams/trackStream.js';
 import {
   type ResumableWatchOptions,
@@ -92,7 +91,7 @@ export class PolyMongo {
           const pool = core.sharedPool(id);
           return { poolKey: pool.spec.key, client: pool.pool.client };
         }),
-      tenantForDatabase: (dbName) => tenantFromDbName(dbName, core.config.tenantDb),
+      tenantForDatabase: (dbName) => core.tenantForDatabase(dbName),
       emitError: (error, poolKey) => core.events.emit('error', { error, ...(poolKey ? { poolKey } : {}) }),
     });
     core.onClose(() => this.streams.closeAll().then(() => undefined));

@@ -246,6 +246,27 @@ describe('nothing vanishes', () => {
     await fan.close();
   });
 
+  test('watchAll with function naming and its inverse routes every change to its tenant', async () => {
+    const poly = env.make({ tenantDb: (id: string) => `inv_${id}`, tenantDbInverse: (db: string) => db.slice('inv_'.length) });
+    const t = tenantId('inv');
+    const fan = poly.watchAll({ ...FAST, collection: 'c' });
+    const got: string[] = [];
+    fan.on('change', ({ tenantId }) => got.push(tenantId));
+    await fan.ready;
+    await expect
+      .poll(
+        async () => {
+          await poly.db(t).collection('c').insertOne({ i: 1 });
+          return got.length;
+        },
+        { timeout: 10_000 },
+      )
+      .toBeGreaterThan(0);
+    expect(new Set(got)).toEqual(new Set([t]));
+    expect(poly.stats().streams.unrouted).toBe(0);
+    await fan.close();
+  });
+
   test('a failing watchAll stream with no error listener still raises a PolyMongo error event and counts', async () => {
     const poly = env.make();
     const t = tenantId('fail');

@@ -83,6 +83,31 @@ describe('Prometheus metrics', () => {
   });
 });
 
+describe('change stream metrics', () => {
+  test('changes no tenant owns and stream errors are exported', async () => {
+    const poly = createPolyMongo({ uri: mongo.uri, logger: { level: 'silent' }, tenantDb: (id: string) => `fnm_${id}` });
+    cleanup.push(() => poly.forceClose());
+    poly.on('error', () => {});
+    const metrics = createMetrics(poly);
+    cleanup.push(async () => metrics.stop());
+    const fan = poly.watchAll({ maxAwaitTimeMS: 50, collection: 'c' });
+    cleanup.unshift(() => fan.close());
+    await fan.ready;
+    await expect
+      .poll(
+        async () => {
+          await poly.db('pmo_fn').collection('c').insertOne({ x: 1 });
+          return poly.stats().streams.unrouted;
+        },
+        { timeout: 10_000 },
+      )
+      .toBeGreaterThan(0);
+    const text = await (await fetch(`${await serve(metrics.handler)}/metrics`)).text();
+    expect(text).toMatch(/polymongo_change_stream_unrouted_changes [1-9]/);
+    expect(text).toMatch(/polymongo_change_stream_errors 0/);
+  });
+});
+
 describe('health and readiness', () => {
   test('200 with state and latency when connected; 503 once closed', async () => {
     const poly = client();

@@ -265,7 +265,7 @@ export class WatchManager {
     const error = new ConfigError([
       {
         path: 'tenantDb',
-        message: `watchAll cannot tell the tenant of database "${redactText(dbName)}", so its changes are not delivered; pass watchAll({ tenants }) or give tenantDb naming an inverse`,
+        message: `watchAll cannot tell the tenant of database "${redactText(dbName)}", so its changes are not delivered; pass watchAll({ tenants }) or give a function tenantDb its inverse (tenantDbInverse)`,
       },
     ]);
     this.env.host.logger.warn({ db: redactText(dbName), poolKey }, 'watchAll change from a database with no tenant was not delivered');

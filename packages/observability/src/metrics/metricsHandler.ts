@@ -77,6 +77,16 @@ export function createMetrics(poly: PolyMongo, options: MetricsOptions = {}): Po
   const cached = new Gauge({ name: 'polymongo_cached_tenants', help: 'Tenants whose handles are cached', registers: [registry] });
   const evictions = new Gauge({ name: 'polymongo_tenant_evictions', help: 'Tenant handles evicted since start', registers: [registry] });
   const streams = new Gauge({ name: 'polymongo_open_change_streams', help: 'Change streams open', registers: [registry] });
+  const streamErrors = new Gauge({
+    name: 'polymongo_change_stream_errors',
+    help: 'Change stream errors since start',
+    registers: [registry],
+  });
+  const unrouted = new Gauge({
+    name: 'polymongo_change_stream_unrouted_changes',
+    help: 'watchAll changes from databases that map to no tenant (not delivered) since start',
+    registers: [registry],
+  });
   const state = new Gauge({
     name: 'polymongo_client_state',
     help: 'Client state: 1 for the current one',
@@ -119,6 +129,8 @@ export function createMetrics(poly: PolyMongo, options: MetricsOptions = {}): Po
     cached.set(stats.tenants.cached);
     evictions.set(stats.tenants.evictions);
     streams.set(stats.openStreams);
+    streamErrors.set(stats.streams.errors);
+    unrouted.set(stats.streams.unrouted);
     for (const s of CONNECTION_STATES) state.set({ state: s }, s === stats.state ? 1 : 0);
   };
 
