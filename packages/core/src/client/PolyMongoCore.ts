@@ -127,7 +127,8 @@ export class PolyMongoCore<Pool, Handle> {
 
   /** The route of a tenant (argument, else `runWithTenant` context, else default), without touching any pool. */
   route(tenant?: string | null): Route {
-    return this.router.resolve(this.router.tenantOf(tenant));
+    const tenantId = this.router.tenantOf(tenant);
+    return this.handles.peek(tenantId)?.route ?? this.router.resolve(tenantId);
   }
 
   /** The tenant whose database is `dbName` under the configured naming; undefined for any other database. */
@@ -144,7 +145,8 @@ export class PolyMongoCore<Pool, Handle> {
       if (cached.pool.autoCloseTTL !== undefined) this.registry.touch(cached.pool);
       return cached;
     }
-    const route = this.router.resolve(tenantId);
+    // The handle keeps the route: the router need not cache a second copy (memory and time on every miss).
+    const route = this.router.resolve(tenantId, { cache: false });
     const pool = this.registry.entryFor(route);
     const entry: TenantHandle<Pool, Handle> = { route, pool, handle: this.port.handle(pool.pool, route.dbName, tenantId) };
     this.handles.set(tenantId, entry);

@@ -51,8 +51,11 @@ export class TenantRouter {
     return this.casePolicy === 'lower' ? this.options.defaultTenant.toLowerCase() : this.options.defaultTenant;
   }
 
-  /** The route of a tenant; throws InvalidTenantError before any network call when the id is not usable. */
-  resolve(id: string): Route {
+  /**
+   * The route of a tenant; throws InvalidTenantError before any network call when the id is not usable.
+   * `cache: false` for a caller that keeps the route itself (the core's handle cache): one cached copy per tenant.
+   */
+  resolve(id: string, options?: { cache?: boolean }): Route {
     const hit = this.cache.get(id);
     if (hit !== undefined) return hit;
     const tenantId = this.casePolicy === 'lower' && typeof id === 'string' ? id.toLowerCase() : id;
@@ -64,7 +67,7 @@ export class TenantRouter {
       clusterId,
       poolKey: this.options.dedicatedPoolKey(tenantId) ?? sharedPoolKey(clusterId),
     };
-    this.cache.set(tenantId, route);
+    if (options?.cache !== false) this.cache.set(tenantId, route);
     return route;
   }
 

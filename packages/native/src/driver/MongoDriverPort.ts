@@ -8,7 +8,7 @@ export interface NativePool {
   readonly spec: PoolSpec;
   readonly client: MongoClient;
   readonly numbers: PoolNumbers;
-  /** Database name to tenant id, for the handles this pool has given out. */
+  /** Database name to tenant id, for the handles this pool has given out (kept when operations are monitored). */
   readonly tenantsByDb: Map<string, string>;
 }
 
@@ -83,7 +83,8 @@ export class MongoDriverPort implements DriverPort<NativePool, Db> {
   }
 
   handle(pool: NativePool, dbName: string, tenantId: string): Db {
-    pool.tenantsByDb.set(dbName, tenantId);
+    // Only operation monitoring maps a command's database back to its tenant; otherwise it is memory per tenant.
+    if (this.options.monitorOperations) pool.tenantsByDb.set(dbName, tenantId);
     const db = pool.client.db(dbName);
     // With fairness or quotas configured, the cached handle admits its operations; without, it is the driver's Db.
     const admission = this.options.core()?.admission;
