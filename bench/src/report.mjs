@@ -238,7 +238,11 @@ function header(res, file) {
 
 export function benchmarksMarkdown(res, file) {
   const s = res.scenarios;
-  const goalRows = goals(res).map((g) => [g.goal, g.result, g.met === null ? '–' : g.met ? '**met**' : '**missed**']);
+  const goalRows = goals(res).map((g) => [
+    g.goal,
+    g.result,
+    g.met === null ? '–' : `${g.met ? '**met**' : '**missed**'}${g.result.includes('tie') ? ' (inside the noise floor)' : ''}`,
+  ]);
   return [
     header(res, file),
     `### Goals (issue #12), from this run\n\n${table(['goal', 'this run', ''], goalRows)}\n`,
@@ -319,7 +323,8 @@ ${table(['figure', 'result'], rows)}`;
 }
 
 function replaceBetween(doc, start, end, body) {
-  const re = new RegExp(`${start}[\\s\\S]*?${end}`);
+  const esc = (t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`${esc(start)}[\\s\\S]*?${esc(end)}`);
   if (!re.test(doc)) throw new Error(`markers ${start} … ${end} not found`);
   return doc.replace(re, () => `${start}\n${body}\n${end}`);
 }
