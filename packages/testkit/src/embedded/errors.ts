@@ -64,6 +64,7 @@ export const ErrorCodes = {
   StaleConfig: 13388,
   NotPrimaryNoSecondaryOk: 13435,
   NotPrimaryOrSecondary: 13436,
+  IDLUnknownField: 40415,
 } as const;
 
 const CODE_NAMES = new Map<number, string>(Object.entries(ErrorCodes).map(([name, code]) => [code, name]));

@@ -11,9 +11,23 @@ import { validateWrite } from './validation.js';
 /** The stored form of a new document: mongod adds a missing _id and always stores _id as the first field. */
 export function withId(doc: Document): Document {
   if (!('_id' in doc)) return { _id: new ObjectId(), ...doc };
+  checkIdValue(doc._id);
   if (Object.keys(doc)[0] === '_id') return doc;
   const { _id, ...rest } = doc;
   return { _id, ...rest };
+}
+
+/** An `_id` that is an object may not have `$`-prefixed fields (MongoDB 5.0+ allows them elsewhere). */
+function checkIdValue(id: unknown): void {
+  if (id === null || typeof id !== 'object' || Array.isArray(id) || id instanceof Date) return;
+  if ((id as { _bsontype?: string })._bsontype !== undefined) return;
+  const dollar = Object.keys(id).find((k) => k.startsWith('$'));
+  if (dollar !== undefined) {
+    throw new WriteError(
+      ErrorCodes.DollarPrefixedFieldName,
+      `_id fields may not contain '$'-prefixed fields: ${dollar} is not valid for storage.`,
+    );
+  }
 }
 
 /** Applies an update document, a replacement or a pipeline to a copy of `before`. */

@@ -35,13 +35,17 @@ const listDatabases: CommandHandler = (ctx) => {
 
 const listCollections: CommandHandler = (ctx) => {
   const db = ctx.catalog.database(ctx.db, false);
-  let infos: Document[] = [...(db?.collections.values() ?? [])].map((coll) => ({
-    name: coll.name,
-    type: 'collection',
-    options: coll.options,
-    info: { readOnly: false, uuid: coll.uuid },
-    idIndex: { v: 2, key: { _id: 1 }, name: '_id_' },
-  }));
+  let infos: Document[] = [...(db?.collections.values() ?? [])].map((coll) =>
+    coll.options.viewOn !== undefined
+      ? { name: coll.name, type: 'view', options: coll.options, info: { readOnly: true } }
+      : {
+          name: coll.name,
+          type: 'collection',
+          options: coll.options,
+          info: { readOnly: false, uuid: coll.uuid },
+          idIndex: { v: 2, key: { _id: 1 }, name: '_id_' },
+        },
+  );
   if (ctx.body.filter) {
     const q = new Query(ctx.body.filter);
     infos = infos.filter((i) => q.test(i));
@@ -130,6 +134,9 @@ const INDEX_OPTIONS_COMPARED = ['unique', 'sparse', 'partialFilterExpression', '
 const createIndexes: CommandHandler = (ctx) => {
   const name = ctx.body.createIndexes;
   const existed = ctx.catalog.collectionIn(ctx.db, name, false, ctx.txn);
+  if (existed?.options.viewOn !== undefined) {
+    throw new CommandError(ErrorCodes.CommandNotSupportedOnView, `Namespace ${existed.ns} is a view, not a collection`);
+  }
   if (ctx.txn && existed && ctx.catalog.isCommitted(existed)) {
     throw new CommandError(
       ErrorCodes.OperationNotSupportedInTransaction,

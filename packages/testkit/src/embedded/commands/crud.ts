@@ -9,7 +9,7 @@ import type { CollectionView } from '../storage/catalog.js';
 import { idKey } from '../storage/documents.js';
 import { updateMatching, withId } from '../update.js';
 import { validateWrite } from '../validation.js';
-import { collectionName, viewOf, writeErrorEntry } from './namespace.js';
+import { collectionName, refuseView, viewOf, writeErrorEntry } from './namespace.js';
 
 const insert: CommandHandler = (ctx) => {
   const view = viewOf(ctx, collectionName(ctx, 'insert'), true) as CollectionView;
@@ -48,8 +48,12 @@ const find: CommandHandler = (ctx) => {
 };
 
 const update: CommandHandler = (ctx) => {
-  const view = viewOf(ctx, collectionName(ctx, 'update'), true) as CollectionView;
   const updates = (ctx.body.updates ?? []) as Document[];
+  // Update statements take `sort` from MongoDB 8.0 on; a 7.0 server refuses the unknown field before anything runs.
+  if (updates.some((u) => u.sort !== undefined)) {
+    throw new CommandError(ErrorCodes.IDLUnknownField, "BSON field 'update.updates.sort' is an unknown field.");
+  }
+  const view = viewOf(ctx, collectionName(ctx, 'update'), true) as CollectionView;
   const ordered = ctx.body.ordered !== false;
   const writeErrors: Document[] = [];
   const upserted: Document[] = [];
@@ -80,6 +84,7 @@ const update: CommandHandler = (ctx) => {
 };
 
 const del: CommandHandler = (ctx) => {
+  refuseView(ctx, collectionName(ctx, 'delete'));
   const view = viewOf(ctx, collectionName(ctx, 'delete'), false);
   const deletes = (ctx.body.deletes ?? []) as Document[];
   let n = 0;

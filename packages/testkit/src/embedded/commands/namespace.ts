@@ -1,7 +1,10 @@
 import type { Document } from 'bson';
 import type { CommandContext } from '../context.js';
 import { CommandError, ErrorCodes, WriteError } from '../errors.js';
+import { runPipeline } from '../pipeline.js';
 import type { CollectionView } from '../storage/catalog.js';
+import type { Collection } from '../storage/collection.js';
+import { idKey } from '../storage/documents.js';
 
 export function collectionName(ctx: CommandContext, field: string): string {
   const name = ctx.body[field];
@@ -11,9 +14,40 @@ export function collectionName(ctx: CommandContext, field: string): string {
   return name;
 }
 
-export function viewOf(ctx: CommandContext, name: string, create: boolean): CollectionView | undefined {
-  const coll = ctx.catalog.collectionIn(ctx.db, name, create, ctx.txn);
-  return coll ? ctx.catalog.view(coll, ctx.txn, ctx.change) : undefined;
+/**
+ * Access to a collection for a command; `write` creates it when missing. A read of a view (`create` with `viewOn`)
+ * sees its pipeline's output; a write to a view fails with CommandNotSupportedOnView, as in mongod.
+ */
+export function viewOf(ctx: CommandContext, name: string, write: boolean): CollectionView | undefined {
+  const coll = ctx.catalog.collectionIn(ctx.db, name, write, ctx.txn);
+  if (!coll) return undefined;
+  if (coll.options.viewOn !== undefined) {
+    if (write) throw new CommandError(ErrorCodes.CommandNotSupportedOnView, `Namespace ${coll.ns} is a view, not a collection`);
+    return readOnlyView(coll, viewContents(ctx, coll.options.viewOn as string, coll.options.pipeline as Document[] | undefined));
+  }
+  return ctx.catalog.view(coll, ctx.txn, ctx.change);
+}
+
+/** Fails a write (such as delete) that does not create its collection when the namespace is a view. */
+export function refuseView(ctx: CommandContext, name: string): void {
+  const coll = ctx.catalog.collectionIn(ctx.db, name, false, ctx.txn);
+  if (coll?.options.viewOn !== undefined) {
+    throw new CommandError(ErrorCodes.CommandNotSupportedOnView, `Namespace ${coll.ns} is a view, not a collection`);
+  }
+}
+
+function viewContents(ctx: CommandContext, source: string, pipeline: Document[] | undefined): Document[] {
+  const docs = [...(viewOf(ctx, source, false)?.values() ?? [])];
+  return pipeline && pipeline.length > 0 ? runPipeline(ctx, docs, pipeline) : docs;
+}
+
+function readOnlyView(coll: Collection, docs: Document[]): CollectionView {
+  const entries = docs.map((d, i): [string, Document] => ['_id' in d ? idKey(d._id) : `#${i}`, d]);
+  const byKey = new Map(entries);
+  const refuse = () => {
+    throw new CommandError(ErrorCodes.CommandNotSupportedOnView, `Namespace ${coll.ns} is a view, not a collection`);
+  };
+  return { coll, get: (key) => byKey.get(key), entries: () => entries, values: () => docs, insert: refuse, update: refuse, remove: refuse };
 }
 
 export function writeErrorEntry(index: number, err: unknown): Document {
