@@ -95,6 +95,8 @@ export class PolyMongo {
       emitError: (error, poolKey) => core.events.emit('error', { error, ...(poolKey ? { poolKey } : {}) }),
     });
     core.onClose(() => this.streams.closeAll().then(() => undefined));
+    // Eager dedicated tenants got their handles while the core was being built, before admission could wrap them.
+    if (core.admission) for (const d of core.config.dedicated) if (!d.coldStart) core.evict(d.tenant);
     if (!core.config.coldStart) {
       core.connect().catch(() => undefined);
     }

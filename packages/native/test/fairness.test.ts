@@ -35,6 +35,13 @@ describe('fairness on native handles', () => {
     expect(poly.stats().admission).toBeUndefined();
   });
 
+  test('with fairness configured, every handle is admitted, eager dedicated ones included', () => {
+    const vip = tenantId('vip');
+    const poly = env.make({ fairness: {}, dedicated: [{ tenants: vip, coldStart: false }] });
+    expect(types.isProxy(poly.db(vip))).toBe(true);
+    expect(types.isProxy(poly.db(tenantId('shared')))).toBe(true);
+  });
+
   test('a tenant never runs more than maxConcurrentPerTenant operations, and the others still run at once', async () => {
     const poly = env.make({ fairness: { maxConcurrentPerTenant: 2 }, driverOptions: { appName: APP } });
     const [hot, calm] = [tenantId('hot'), tenantId('calm')];

@@ -40,15 +40,29 @@ export class TenantAdmission {
   }
 
   /** Runs one operation in a slot of the tenant (waiting in its queue if needed), and gives the slot back after. */
-  async run<T>(operation: () => Promise<T>): Promise<T> {
+  run<T>(operation: () => Promise<T>): Promise<T> {
     const gate = this.gate();
-    const wait = this.controller.acquire(gate);
-    if (wait) await wait;
+    let wait: Promise<void> | undefined;
     try {
-      return await operation();
-    } finally {
-      this.controller.release(gate);
+      wait = this.controller.acquire(gate);
+    } catch (error) {
+      return Promise.reject(error);
     }
+    return wait === undefined ? this.inSlot(gate, operation) : wait.then(() => this.inSlot(gate, operation));
+  }
+
+  /** Starts an admitted operation and releases its slot when it settles; the caller gets the driver's own promise. */
+  private inSlot<T>(gate: TenantGate, operation: () => Promise<T>): Promise<T> {
+    let result: Promise<T>;
+    try {
+      result = operation();
+    } catch (error) {
+      this.controller.release(gate);
+      return Promise.reject(error);
+    }
+    const release = () => this.controller.release(gate);
+    result.then(release, release);
+    return result;
   }
 
   /**
