@@ -160,8 +160,12 @@ export async function createDemo(options: DemoOptions): Promise<Demo> {
   app.get('/metrics', metrics.handler);
   app.get('/health', healthHandler(poly));
   app.get('/ready', readyHandler(poly));
-  const dashboard = dashboardHandler(poly, { title: 'PolyMongo SaaS demo' });
-  app.get(['/dashboard', '/dashboard/events'], (req, res) => dashboard(req, res));
+  // The dashboard names tenants: only callers on this machine may see it (a real app would check a session or token).
+  const dashboard = dashboardHandler(poly, {
+    title: 'PolyMongo SaaS demo',
+    authorize: (req) => ['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(req.socket.remoteAddress ?? ''),
+  });
+  app.get(['/dashboard', '/dashboard/events', '/dashboard/tenant/:id'], (req, res, next) => dashboard(req, res, next));
   app.get('/tenants', async (_req, res) => {
     res.json(await registry.find().sort({ _id: 1 }).toArray());
   });
@@ -180,7 +184,7 @@ export async function createDemo(options: DemoOptions): Promise<Demo> {
     errorHandler({
       map: demoError,
       onError: (err, req) => {
-        if (httpErrorOf(err).status >= 500 && demoError(err) === undefined)
+        if (httpErrorOf(err).status >= 500 && demoError(err) === undefined && (err as { expose?: unknown })?.expose !== true)
           console.error(`request ${req.method} ${req.path} failed: ${redactText(String((err as Error)?.stack ?? err))}`);
       },
     }),
@@ -194,6 +198,7 @@ export async function createDemo(options: DemoOptions): Promise<Demo> {
       for (const res of streams) res.end();
       streams.clear();
       metrics.stop();
+      dashboard.stop();
       await poly.close({ timeoutMS: 5000 });
     },
   };

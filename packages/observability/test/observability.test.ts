@@ -140,17 +140,19 @@ describe('health and readiness', () => {
 describe('dashboard', () => {
   test('serves a self-contained page that loads nothing from outside', async () => {
     const poly = client();
-    const url = await serve(dashboardHandler(poly, { title: 'Test <app>' }));
+    const url = await serve(dashboardHandler(poly, { title: 'Test <app>', public: true }));
     const res = await fetch(`${url}/dashboard`);
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(html).toContain('Test &#60;app&#62;');
-    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|https?:\/\//);
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href="(?!data:)|https?:\/\//);
   });
 
   test('streams a snapshot about every interval over SSE, with operations and pools', async () => {
     const poly = client();
-    const url = await serve(dashboardHandler(poly, { intervalMS: 100 }));
+    const dashboard = dashboardHandler(poly, { intervalMS: 100, public: true });
+    cleanup.push(async () => dashboard.stop());
+    const url = await serve(dashboard);
     await poly.db('pmo_dash').collection('c').findOne({});
     const controller = new AbortController();
     const res = await fetch(`${url}/dashboard/events`, { signal: controller.signal });
@@ -160,11 +162,62 @@ describe('dashboard', () => {
     while ((text.match(/event: stats/g) ?? []).length < 3) text += new TextDecoder().decode((await reader.read()).value);
     controller.abort();
     const snapshots = text
-      .split('\n')
-      .filter((l) => l.startsWith('data: '))
-      .map((l) => JSON.parse(l.slice(6)));
-    expect(snapshots[0]).toMatchObject({ state: 'connected', totalOps: 1, topTenants: [{ tenant: 'pmo_dash', ops: 1, errors: 0 }] });
+      .split('\n\n')
+      .filter((block) => block.startsWith('event: stats'))
+      .map((block) => JSON.parse(block.slice(block.indexOf('data: ') + 6)));
+    expect(snapshots[0]).toMatchObject({
+      state: 'connected',
+      totalOps: 1,
+      topTenants: [{ tenant: 'pmo_dash', ops: 1, serverErrors: 0, refusals: 0 }],
+    });
     expect(snapshots[0].pools[0]).toMatchObject({ key: 'cluster:default', state: 'connected' });
     expect(snapshots[0].pools[0].open).toBeGreaterThanOrEqual(1);
+  });
+
+  test('is closed without authorize (403), and authorize decides per request', async () => {
+    const poly = client();
+    const closed = dashboardHandler(poly);
+    cleanup.push(async () => closed.stop());
+    const closedUrl = await serve(closed);
+    const refused = await fetch(`${closedUrl}/dashboard`);
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { code: string }).code).toBe('DASHBOARD_FORBIDDEN');
+    const guarded = dashboardHandler(poly, { authorize: async (req) => req.headers.authorization === 'Bearer s3cret' });
+    cleanup.push(async () => guarded.stop());
+    const url = await serve(guarded);
+    expect((await fetch(`${url}/dashboard`)).status).toBe(403);
+    expect((await fetch(`${url}/dashboard/events`)).status).toBe(403);
+    expect((await fetch(`${url}/dashboard`, { headers: { authorization: 'Bearer s3cret' } })).status).toBe(200);
+  });
+
+  test('a page opened later gets the history it missed, and a tenant drill-down with errors by code', async () => {
+    const poly = client();
+    const dashboard = dashboardHandler(poly, { intervalMS: 50, public: true });
+    cleanup.push(async () => dashboard.stop());
+    const url = await serve(dashboard);
+    const coll = poly.db('pmo_drill').collection('c');
+    await coll.insertOne({ _id: 1 } as never);
+    await coll.insertOne({ _id: 1 } as never).catch(() => undefined); // E11000: a server error
+    await coll.findOne({});
+    // History accumulates server-side while no page is open.
+    await expect
+      .poll(async () => {
+        const controller = new AbortController();
+        const res = await fetch(`${url}/dashboard/events`, { signal: controller.signal });
+        const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+        let text = '';
+        while (!text.includes('event: stats')) text += new TextDecoder().decode((await reader.read()).value);
+        controller.abort();
+        const block = text.split('\n\n').find((b) => b.startsWith('event: history')) as string;
+        const history = JSON.parse(block.slice(block.indexOf('data: ') + 6)) as Array<{
+          opsPerSec: number;
+          byCommand: Record<string, unknown>;
+        }>;
+        return history.some((p) => p.opsPerSec > 0 && 'insert' in p.byCommand);
+      })
+      .toBe(true);
+    const detail = (await (await fetch(`${url}/dashboard/tenant/pmo_drill`)).json()) as Record<string, unknown>;
+    expect(detail).toMatchObject({ tenant: 'pmo_drill', ops: 3, serverErrors: 1, refusals: 0, errorsByCode: { '11000': 1 } });
+    expect((await fetch(`${url}/dashboard/tenant/nobody`)).status).toBe(404);
   });
 });

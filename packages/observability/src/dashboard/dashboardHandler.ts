@@ -1,55 +1,79 @@
+import type { IncomingMessage } from 'node:http';
 import type { PolyMongo } from '@polymongo/native';
-import { type Handler, pathOf } from '../http.js';
-import { OperationWindow } from '../metrics/OperationWindow.js';
+import { type Handler, pathOf, sendJson } from '../http.js';
+import { DashboardModel, type DashboardSource, type HistoryPoint, type TenantDetail } from './DashboardModel.js';
 import { dashboardPage } from './page.js';
 
+export type { HistoryPoint, TenantDetail };
+
 export interface DashboardOptions {
-  /** Shown in the page header. */
+  /** Shown in the page header. @example { title: 'Acme production' } */
   title?: string;
-  /** How often the page gets new numbers (default 1000 ms). */
+  /** How often the page gets new numbers and a history point is taken, in ms (default 1000). */
   intervalMS?: number;
+  /** History points kept server-side, so a reload shows the past (default 900: 15 minutes at 1 s). */
+  historySize?: number;
+  /** Tenants kept for the drill-down, the most recently active first (default 1,000). */
+  maxTenants?: number;
+  /**
+   * Decides who may see the dashboard (its numbers name tenants). Return true to allow. Without it the
+   * dashboard answers 403 to everyone, unless `public: true`.
+   * @example { authorize: (req) => req.headers.authorization === `Bearer ${process.env.DASHBOARD_TOKEN}` }
+   */
+  authorize?: (req: IncomingMessage) => boolean | Promise<boolean>;
+  /** Serve the dashboard to anyone who can reach it, without `authorize` (local development, demos). Default false. */
+  public?: boolean;
 }
 
-/** One dashboard update, as sent over Server-Sent Events. */
-export interface DashboardSnapshot {
-  ts: number;
-  state: string;
-  totalOps: number;
-  errors: number;
-  opsPerSec: number;
-  /** Median operation latency over the last 10 s in ms; `null` when no operation finished in that window. */
-  p50: number | null;
-  /** 99th percentile latency over the last 10 s in ms; `null` when no operation finished in that window. */
-  p99: number | null;
-  pools: Array<{ key: string; state: string; open: number; inUse: number; available: number; waiting: number; max: number }>;
-  topTenants: Array<{ tenant: string; ops: number; errors: number }>;
-  cachedTenants: number;
-  evictions: number;
-  openStreams: number;
-}
+/** One dashboard update, as sent over Server-Sent Events (`event: stats`). */
+export type DashboardSnapshot = ReturnType<DashboardModel['snapshot']>;
 
 /**
- * A live dashboard: pool usage, connections, operations per second, top tenants, p50/p99 latency and client
- * state, updated about once a second over Server-Sent Events. Self-contained (no CDN). Mount it under any path:
- * it serves the page, and `<path>/events` for the stream.
+ * A live dashboard: state, operations per second, latency percentiles over time by command, server errors apart
+ * from PolyMongo's refusals (validation, overload, quota) with their codes, pools (shared and dedicated), cached
+ * tenants and evictions, open change streams, and a per-tenant drill-down. Its history is kept server-side and
+ * bounded, so a reload shows the last minutes. Self-contained (no CDN). Mount it under any path: it serves the
+ * page, `<path>/events` (SSE) and `<path>/tenant/<id>` (JSON). Call `stop()` to unsubscribe from the client.
  *
  * @example
- * app.use('/dashboard', dashboardHandler(poly));                        // Express
- * if (req.url.startsWith('/dashboard')) return dashboard(req, res);      // node:http
+ * app.use('/dashboard', dashboardHandler(poly, { authorize: (req) => isAdmin(req) }));   // Express
+ * const dashboard = dashboardHandler(poly, { public: true });                             // local only
  */
 export function dashboardHandler(poly: PolyMongo, options: DashboardOptions = {}): Handler & { stop(): void } {
   const intervalMS = options.intervalMS ?? 1000;
-  // A fixed-size ring: recording costs the same whether or not anyone watches the page.
-  const window = new OperationWindow(10_000);
-  const unsubscribe = poly.on('operation', (op) => window.add(op));
+  const model = new DashboardModel(poly as unknown as DashboardSource, {
+    intervalMS,
+    historySize: options.historySize ?? 900,
+    maxTenants: options.maxTenants ?? 1000,
+  });
   const page = dashboardPage(options.title ?? 'PolyMongo');
 
-  const handler: Handler = (req, res) => {
-    if (!pathOf(req).endsWith('/events')) {
+  const serve = (req: IncomingMessage, res: Parameters<Handler>[1]) => {
+    const path = pathOf(req);
+    const tenantAt = path.lastIndexOf('/tenant/');
+    if (tenantAt !== -1) {
+      let id: string;
+      try {
+        id = decodeURIComponent(path.slice(tenantAt + '/tenant/'.length));
+      } catch {
+        sendJson(res, 400, { code: 'BAD_REQUEST', message: 'The tenant id in the URL is not valid percent-encoding.' });
+        return;
+      }
+      const detail = model.tenant(id);
+      if (detail) sendJson(res, 200, detail);
+      else
+        sendJson(res, 404, {
+          code: 'NOT_FOUND',
+          message: 'The dashboard has seen no operation of this tenant (it keeps the most recent ones).',
+        });
+      return;
+    }
+    if (!path.endsWith('/events')) {
       res.writeHead(200, {
         'content-type': 'text/html; charset=utf-8',
         'cache-control': 'no-store',
-        'content-security-policy': "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'",
+        'content-security-policy':
+          "default-src 'self'; img-src data:; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
       });
       res.end(page);
       return;
@@ -60,41 +84,32 @@ export function dashboardHandler(poly: PolyMongo, options: DashboardOptions = {}
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    let last = { total: poly.stats().operations.total, at: Date.now() };
-    const send = () => {
-      const stats = poly.stats();
-      const now = Date.now();
-      const opsPerSec = ((stats.operations.total - last.total) * 1000) / Math.max(1, now - last.at);
-      last = { total: stats.operations.total, at: now };
-      const latency = window.summary(now);
-      const snapshot: DashboardSnapshot = {
-        ts: now,
-        state: stats.state,
-        totalOps: stats.operations.total,
-        errors: stats.operations.errors,
-        opsPerSec: Math.round(opsPerSec * 10) / 10,
-        p50: latency.p50 === undefined ? null : Math.round(latency.p50 * 100) / 100,
-        p99: latency.p99 === undefined ? null : Math.round(latency.p99 * 100) / 100,
-        pools: stats.pools.map((p) => ({
-          key: p.key,
-          state: p.state,
-          open: p.connections.open,
-          inUse: p.connections.inUse,
-          available: p.connections.available,
-          waiting: p.connections.waiting,
-          max: p.maxPoolSize,
-        })),
-        topTenants: stats.operations.topTenants,
-        cachedTenants: stats.tenants.cached,
-        evictions: stats.tenants.evictions,
-        openStreams: stats.openStreams,
-      };
-      res.write(`event: stats\ndata: ${JSON.stringify(snapshot)}\n\n`);
-    };
+    res.write(`event: history\ndata: ${JSON.stringify(model.history())}\n\n`);
+    const send = () => res.write(`event: stats\ndata: ${JSON.stringify(model.snapshot())}\n\n`);
     send();
     const timer = setInterval(send, intervalMS);
     req.on('close', () => clearInterval(timer));
   };
-  /** Stops listening to the client's operations (the page then shows no latency). */
-  return Object.assign(handler, { stop: unsubscribe });
+
+  const handler: Handler = (req, res, next) => {
+    if (options.public) {
+      serve(req, res);
+      return;
+    }
+    if (!options.authorize) {
+      sendJson(res, 403, {
+        code: 'DASHBOARD_FORBIDDEN',
+        message: 'The dashboard is closed: pass dashboardHandler(poly, { authorize: (req) => ... }), or { public: true } for local use.',
+      });
+      return;
+    }
+    Promise.resolve()
+      .then(() => options.authorize?.(req))
+      .then(
+        (allowed) =>
+          allowed ? serve(req, res) : sendJson(res, 403, { code: 'DASHBOARD_FORBIDDEN', message: 'Not allowed to see this dashboard.' }),
+        (error) => (next ? next(error) : sendJson(res, 500, { code: 'INTERNAL_ERROR', message: 'Internal server error' })),
+      );
+  };
+  return Object.assign(handler, { stop: () => model.stop() });
 }

@@ -1,0 +1,87 @@
+import type { OperationInfo } from '@polymongo/core';
+import { afterEach, expect, test, vi } from 'vitest';
+import { DashboardModel, type DashboardSource } from '../src/dashboard/DashboardModel.js';
+
+function fakeSource() {
+  const listeners: Record<string, Array<(payload: never) => void>> = {};
+  const source = {
+    on(event: string, listener: (payload: never) => void) {
+      listeners[event] ??= [];
+      listeners[event].push(listener);
+      return () => undefined;
+    },
+    stats: () => ({
+      state: 'connected',
+      operations: { total: 0, errors: 0 },
+      pools: [],
+      tenants: { cached: 0, maxCached: 10, evictions: 0 },
+      dedicatedPools: 0,
+      openStreams: 0,
+    }),
+  } as unknown as DashboardSource;
+  const emit = (event: string, payload: unknown) => {
+    for (const l of listeners[event] ?? []) l(payload as never);
+  };
+  return { source, emit };
+}
+
+const op = (tenantId: string, command: string, durationMS: number, error?: OperationInfo['error']): OperationInfo => ({
+  tenantId,
+  dbName: tenantId,
+  command,
+  durationMS,
+  poolKey: 'cluster:default',
+  ...(error ? { error } : {}),
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+test('server errors and PolyMongo refusals are counted apart, with codes per tenant', () => {
+  vi.useFakeTimers();
+  const { source, emit } = fakeSource();
+  const model = new DashboardModel(source, { intervalMS: 1000, historySize: 10, maxTenants: 10 });
+  emit('operation', op('acme', 'find', 2));
+  emit('operation', op('acme', 'insert', 3, { name: 'MongoServerError', code: 11000, message: 'dup' }));
+  emit('operation', op('acme', 'repo.insertOne', 0.1, { name: 'ValidationError', code: 'VALIDATION_FAILED', message: 'bad' }));
+  emit('tenantThrottled', { tenantId: 'acme', code: 'TENANT_OVERLOADED' });
+  expect(model.tenant('acme')).toMatchObject({
+    ops: 3,
+    serverErrors: 1,
+    refusals: 2,
+    errorsByCode: { '11000': 1, VALIDATION_FAILED: 1, TENANT_OVERLOADED: 1 },
+  });
+  const snapshot = model.snapshot();
+  expect(snapshot).toMatchObject({ serverErrors: 1, refusals: 2 });
+  model.stop();
+});
+
+test('history keeps per-interval percentiles by command, bounded to historySize; empty intervals have null latency', () => {
+  vi.useFakeTimers();
+  const { source, emit } = fakeSource();
+  const model = new DashboardModel(source, { intervalMS: 1000, historySize: 3, maxTenants: 10 });
+  for (let i = 1; i <= 100; i += 1) emit('operation', op('acme', 'find', i));
+  emit('operation', op('acme', 'insert', 7));
+  vi.advanceTimersByTime(1000);
+  const [first] = model.history();
+  expect(first).toMatchObject({ opsPerSec: 101, byCommand: { find: { p50: 51, p99: 100, count: 100 }, insert: { count: 1 } } });
+  vi.advanceTimersByTime(5000);
+  const history = model.history();
+  expect(history).toHaveLength(3);
+  expect(history.at(-1)).toMatchObject({ opsPerSec: 0, p50: null, p99: null });
+  model.stop();
+});
+
+test('only maxTenants tenants are kept, the least recently active forgotten first', () => {
+  const { source, emit } = fakeSource();
+  const model = new DashboardModel(source, { intervalMS: 1000, historySize: 3, maxTenants: 2 });
+  emit('operation', op('a', 'find', 1));
+  emit('operation', op('b', 'find', 1));
+  emit('operation', op('a', 'find', 1));
+  emit('operation', op('c', 'find', 1));
+  expect(model.tenant('b')).toBeUndefined();
+  expect(model.tenant('a')?.ops).toBe(2);
+  expect(model.tenant('c')?.ops).toBe(1);
+  model.stop();
+});
