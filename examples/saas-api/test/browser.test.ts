@@ -94,7 +94,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     expect(await page.evaluate(() => document.getElementById('legend')?.textContent ?? '')).toMatch(/insert|find/);
     // Nothing sticks out of the viewport (tables scroll inside their cards).
     const offenders = await page.evaluate(() =>
-      [...document.querySelectorAll('body *')]
+      Array.from(document.querySelectorAll('body *'))
         .filter((el) => !el.closest('.scroll') && el.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
         .map((el) => `${el.tagName.toLowerCase()}#${el.id}.${el.className}`),
     );
