@@ -26,6 +26,13 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: 'forks',
     reporters: ['default', './scripts/summary-reporter.ts'],
+    coverage: {
+      provider: 'v8',
+      include: ['packages/*/src/**/*.ts'],
+      exclude: ['packages/*/src/**/*.d.ts'],
+      reporter: ['json-summary'],
+      reportsDirectory: 'coverage',
+    },
     typecheck: { enabled: true, include: ['packages/*/test/**/*.test-d.ts'] },
   },
 });
