@@ -108,6 +108,33 @@ describe('change streams with a handler (flow control)', () => {
     expect(poly.stats().openStreams).toBe(0);
   });
 
+  test('closing a stream, a fan-out or the client while a handler waits for changes raises no error', async () => {
+    const poly = env.make();
+    const errors: Error[] = [];
+    poly.on('error', (e) => errors.push(e.error));
+    const t = tenantId('quiet');
+    const got: number[] = [];
+    const handler = (change: unknown) => void got.push((change as Event).fullDocument?.i as number);
+    const a = poly.watch(t, { ...FAST, collection: 'c', handler });
+    poly.watch(t, { ...FAST, collection: 'd', handler });
+    const fan = poly.watchAll({ ...FAST, tenants: [t], collection: 'c', handler: (_t, change) => handler(change) });
+    await fan.ready;
+    await expect
+      .poll(
+        async () => {
+          await poly.db(t).collection('c').insertOne({ i: 1 });
+          return got.length;
+        },
+        { timeout: 10_000 },
+      )
+      .toBeGreaterThanOrEqual(2);
+    await a.close();
+    await fan.close();
+    await poly.close();
+    expect(poly.stats().streams.errors).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
   test('rejects maxInFlight without a handler, or not a positive integer, with CONFIG_INVALID', () => {
     const poly = env.make();
     expect(() => poly.watch('a', { maxInFlight: 2 })).toThrow(ConfigError);
