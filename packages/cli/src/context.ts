@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { ConfigError } from '@polymongo/core';
 import { createFleet, defineMigration, type Fleet, type Migration } from '@polymongo/fleet';
 import { createPolyMongo, type PolyMongo } from '@polymongo/native';
 import { type CliConfig, loadConfig } from './config/loadConfig.js';
 import { type CliIO, Output } from './output/Output.js';
+import { UsageError } from './UsageError.js';
 
 /** Global flags, given before the command. */
 export interface GlobalFlags {
@@ -42,8 +42,7 @@ export class CliContext {
   get concurrency(): number {
     const raw = this.#flags.concurrency ?? '8';
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1)
-      throw new ConfigError([{ path: '--concurrency', message: `must be a whole number of at least 1, got "${raw}"` }]);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--concurrency: must be a whole number of at least 1, got "${raw}"`);
     return n;
   }
 
@@ -52,7 +51,7 @@ export class CliContext {
     const config = await this.config();
     const uri = this.#flags.uri ?? this.io.env.MONGODB_URI ?? config.uri;
     if (!uri) {
-      throw new ConfigError([{ path: 'uri', message: 'no MongoDB URI: pass --uri, set MONGODB_URI, or add uri to polymongo.config.mjs' }]);
+      throw new UsageError('no MongoDB URI: pass --uri, set MONGODB_URI, or add uri to polymongo.config.mjs');
     }
     const client = config.client ?? {};
     this.#poly = createPolyMongo({
@@ -80,7 +79,7 @@ export class CliContext {
       try {
         text = await readFile(flags.tenantsFrom, 'utf8');
       } catch (error) {
-        throw new ConfigError([{ path: '--tenants-from', message: `cannot read ${flags.tenantsFrom}: ${(error as Error).message}` }]);
+        throw new UsageError(`--tenants-from: cannot read ${flags.tenantsFrom}: ${(error as Error).message}`);
       }
       ids.push(
         ...text
@@ -96,7 +95,7 @@ export class CliContext {
   async migrations(): Promise<Migration[]> {
     const list = (await this.config()).migrations;
     if (!Array.isArray(list) || list.length === 0) {
-      throw new ConfigError([{ path: 'migrations', message: 'no migrations: add migrations: [...] to polymongo.config.mjs' }]);
+      throw new UsageError('no migrations: add migrations: [...] to polymongo.config.mjs');
     }
     return list.map((m) => defineMigration(m as Parameters<typeof defineMigration>[0]));
   }

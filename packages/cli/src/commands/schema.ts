@@ -1,7 +1,7 @@
-import { ConfigError } from '@polymongo/core';
 import type { IndexDrift, ValidatorDrift } from '@polymongo/fleet';
 import { type Command, Option } from 'commander';
 import type { CliContext } from '../context.js';
+import { UsageError } from '../UsageError.js';
 import { type ActionFactory, reportFailures, type TenantFlags, tenantOptions } from './shared.js';
 
 function describeIndexDrift(ctx: CliContext, d: IndexDrift): string {
@@ -20,7 +20,7 @@ function describeValidatorDrift(ctx: CliContext, d: ValidatorDrift): string {
 async function indexSpec(ctx: CliContext) {
   const spec = (await ctx.config()).indexes;
   if (!Array.isArray(spec) || spec.length === 0) {
-    throw new ConfigError([{ path: 'indexes', message: 'no index spec: add indexes: [...] to polymongo.config.mjs' }]);
+    throw new UsageError('no index spec: add indexes: [...] to polymongo.config.mjs');
   }
   return spec;
 }
@@ -28,7 +28,7 @@ async function indexSpec(ctx: CliContext) {
 async function validatorSpec(ctx: CliContext) {
   const spec = (await ctx.config()).validators;
   if (!Array.isArray(spec) || spec.length === 0) {
-    throw new ConfigError([{ path: 'validators', message: 'no validator spec: add validators: [...] to polymongo.config.mjs' }]);
+    throw new UsageError('no validator spec: add validators: [...] to polymongo.config.mjs');
   }
   return spec;
 }

@@ -1,6 +1,6 @@
-import { ConfigError } from '@polymongo/core';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { UsageError } from '../UsageError.js';
 import { type ActionFactory, reportFailures, tenantOptions } from './shared.js';
 
 export function registerTenants(program: Command, action: ActionFactory): void {
@@ -50,7 +50,7 @@ export function registerTenants(program: Command, action: ActionFactory): void {
     .action(
       action<{ yes?: boolean }, [string]>(async (ctx: CliContext, flags, id) => {
         if (flags.yes !== true) {
-          throw new ConfigError([{ path: '--yes', message: `dropping tenant "${id}" deletes its database; rerun with --yes to confirm` }]);
+          throw new UsageError(`--yes: dropping tenant "${id}" deletes its database; rerun with --yes to confirm`);
         }
         const poly = await ctx.poly();
         poly.route(id);

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { ConfigError } from '@polymongo/core';
 import type { DiscoverOption, IndexSpec, Migration, ValidatorSpec } from '@polymongo/fleet';
 import type { NativeOptions } from '@polymongo/native';
+import { UsageError } from '../UsageError.js';
 
 /** The default export of `polymongo.config.(mjs|js|cjs|ts)`. */
 export interface CliConfig {
@@ -35,7 +36,7 @@ const KNOWN_KEYS = new Set(['uri', 'tenantDb', 'discover', 'indexes', 'validator
 export async function loadConfig(cwd: string, file: string | undefined): Promise<{ config: CliConfig; path: string | undefined }> {
   const path = file !== undefined ? resolve(cwd, file) : DEFAULT_NAMES.map((n) => resolve(cwd, n)).find((p) => existsSync(p));
   if (path === undefined) return { config: {}, path: undefined };
-  if (!existsSync(path)) throw new ConfigError([{ path: '--config', message: `no file at ${path}` }]);
+  if (!existsSync(path)) throw new UsageError(`--config: no file at ${path}`);
   let loaded: unknown;
   try {
     if (path.endsWith('.ts') || path.endsWith('.mts') || path.endsWith('.cts')) {
@@ -46,7 +47,7 @@ export async function loadConfig(cwd: string, file: string | undefined): Promise
       loaded = mod.default ?? mod;
     }
   } catch (error) {
-    throw new ConfigError([{ path, message: `could not be loaded: ${(error as Error).message}` }]);
+    throw new UsageError(`${path} could not be loaded: ${(error as Error).message}`);
   }
   if (loaded === null || typeof loaded !== 'object') {
     throw new ConfigError([

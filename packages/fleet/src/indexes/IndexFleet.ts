@@ -24,6 +24,7 @@ export interface IndexSyncOptions extends FleetRunOptions {
 }
 
 export interface IndexSyncResult extends PlanResult<IndexDrift> {
+  /** Indexes created (with dryRun: that would be). */
   created: number;
   dropped: number;
   replaced: number;
@@ -70,26 +71,26 @@ export class IndexFleet {
         const drift = compareIndexes(indexes, await listIndexes(db, collection));
         if (drift.missing.length + drift.extra.length + drift.different.length === 0) continue;
         found.push({ tenant, collection, ...drift });
-        if (dryRun) continue;
+        const replace = replaceDifferent ? drift.different : [];
+        const drop = dropExtra ? drift.extra : [];
+        const count = () => {
+          result.created += drift.missing.length;
+          result.replaced += replace.length;
+          result.dropped += drop.length;
+        };
+        if (dryRun) {
+          count(); // what would change
+          continue;
+        }
         const coll = db.collection(collection);
         const describe = (name: string) => descriptions.find((d) => d.name === name) as IndexDescription;
-        if (drift.missing.length > 0) {
-          await coll.createIndexes(drift.missing.map((m) => describe(m.name)));
-          result.created += drift.missing.length;
+        if (drift.missing.length > 0) await coll.createIndexes(drift.missing.map((m) => describe(m.name)));
+        for (const diff of replace) {
+          await coll.dropIndex(diff.actual.name);
+          await coll.createIndexes([describe(diff.expected.name)]);
         }
-        if (replaceDifferent) {
-          for (const diff of drift.different) {
-            await coll.dropIndex(diff.actual.name);
-            await coll.createIndexes([describe(diff.expected.name)]);
-            result.replaced++;
-          }
-        }
-        if (dropExtra) {
-          for (const extra of drift.extra) {
-            await coll.dropIndex(extra.name);
-            result.dropped++;
-          }
-        }
+        for (const extra of drop) await coll.dropIndex(extra.name);
+        count();
       }
       result.tenants++;
       result.drift.push(...found);

@@ -111,19 +111,19 @@ export class ValidatorFleet {
         const different = !missing && (!same(actual, want.validator) || levelDiffers);
         if (!missing && !different) continue;
         found.push({ tenant, collection: want.collection, missing, extra: false, different, expected: want.validator, actual });
-        if (dryRun) continue;
+        const count = () => (options === undefined ? result.created++ : result.modified++);
+        if (dryRun) {
+          count(); // what would change
+          continue;
+        }
         const settings = {
           validator: want.validator,
           ...(want.validationLevel ? { validationLevel: want.validationLevel } : {}),
           ...(want.validationAction ? { validationAction: want.validationAction } : {}),
         };
-        if (options === undefined) {
-          await db.createCollection(want.collection, settings);
-          result.created++;
-        } else {
-          await db.command({ collMod: want.collection, ...settings });
-          result.modified++;
-        }
+        if (options === undefined) await db.createCollection(want.collection, settings);
+        else await db.command({ collMod: want.collection, ...settings });
+        count();
       }
       result.tenants++;
       result.drift.push(...found);

@@ -1,0 +1,209 @@
+// Fleet operations over many tenants: `indexes sync` and `migrate up` with @polymongo/fleet against the same work as a
+// plain hand-written driver loop at the same concurrency. Each run is its own child process (clean heap numbers); the
+// server is a separate process too (the embedded one unless --uri / MONGODB_URI is given).
+//   pnpm --filter @polymongo/bench bench:fleet [--tenants 1000,10000] [--concurrency 16] [--only indexes|migrate] [--uri mongodb://...]
+// Needs a build of packages/fleet (pnpm turbo run build --filter=@polymongo/fleet).
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { MongoClient } from 'mongodb';
+
+const HERE = fileURLToPath(import.meta.url);
+const PREFIX = 'fleetbench_';
+const SPEC = [{ collection: 'orders', indexes: [{ key: { customer: 1 } }, { key: { createdAt: -1 } }, { key: { sku: 1 }, unique: true }] }];
+const MIGRATION_ID = '2026-11-23-backfill-status';
+
+const { values } = parseArgs({
+  options: {
+    worker: { type: 'string' },
+    uri: { type: 'string' },
+    tenants: { type: 'string', default: '1000,10000' },
+    concurrency: { type: 'string', default: '16' },
+    only: { type: 'string' }, // 'indexes' or 'migrate'
+  },
+});
+const concurrency = Number(values.concurrency);
+
+/** Bounded-concurrency loop over the tenant databases, as a competent hand-written script does it. */
+async function handLoop(client, work) {
+  const { databases } = await client.db('admin').admin().listDatabases({ nameOnly: true });
+  const names = databases.map((d) => d.name).filter((n) => n.startsWith(PREFIX));
+  let next = 0;
+  let failed = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < names.length) {
+        const name = names[next++];
+        try {
+          await work(client.db(name));
+        } catch {
+          failed++;
+        }
+      }
+    }),
+  );
+  return { tenants: names.length, failed };
+}
+
+const workers = {
+  async 'raw:indexes'(uri) {
+    const client = await new MongoClient(uri, { maxPoolSize: concurrency }).connect();
+    const result = await handLoop(client, async (db) => {
+      const orders = db.collection('orders');
+      const existing = new Set((await orders.listIndexes().toArray()).map((ix) => ix.name));
+      const missing = SPEC[0].indexes.filter(
+        (ix) =>
+          !existing.has(
+            Object.entries(ix.key)
+              .map(([k, v]) => `${k}_${v}`)
+              .join('_'),
+          ),
+      );
+      if (missing.length > 0) await orders.createIndexes(missing);
+    });
+    await client.close();
+    return result;
+  },
+  async 'fleet:indexes'(uri) {
+    const { poly, fleet } = await makeFleet(uri);
+    const result = await fleet.indexes.sync(SPEC, { concurrency });
+    await poly.close();
+    return { tenants: result.tenants, failed: result.failed.length, created: result.created };
+  },
+  async 'raw:migrate'(uri) {
+    const client = await new MongoClient(uri, { maxPoolSize: concurrency }).connect();
+    const result = await handLoop(client, async (db) => {
+      const records = db.collection('_migrations');
+      if (await records.findOne({ _id: MIGRATION_ID })) return;
+      const session = client.startSession();
+      try {
+        await session.withTransaction(async () => {
+          await db.collection('orders').updateMany({ status: { $exists: false } }, { $set: { status: 'open' } }, { session });
+          await records.insertOne({ _id: MIGRATION_ID, appliedAt: new Date() }, { session });
+        });
+      } finally {
+        await session.endSession();
+      }
+    });
+    await client.close();
+    return result;
+  },
+  async 'fleet:migrate'(uri) {
+    const { poly, fleet, defineMigration } = await makeFleet(uri);
+    const migration = defineMigration({
+      id: MIGRATION_ID,
+      up: ({ db, session }) =>
+        db.collection('orders').updateMany({ status: { $exists: false } }, { $set: { status: 'open' } }, { session }),
+    });
+    const result = await fleet.migrate({ migrations: [migration], concurrency });
+    await poly.close();
+    return { tenants: result.applied.length + result.failed.length, failed: result.failed.length };
+  },
+};
+
+async function makeFleet(uri) {
+  const { createPolyMongo } = await import('@polymongo/native');
+  // The bench package does not depend on fleet; its build is loaded from the workspace.
+  const { createFleet, defineMigration } = await import(new URL('../../packages/fleet/dist/index.js', import.meta.url).href);
+  const poly = createPolyMongo({ uri, pool: { maxPoolSize: concurrency }, logger: { level: 'silent' } });
+  return { poly, fleet: createFleet(poly), defineMigration };
+}
+
+if (values.worker) {
+  let peakHeap = process.memoryUsage().heapUsed;
+  const sampler = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 10);
+  const started = performance.now();
+  const result = await workers[values.worker](values.uri);
+  const ms = performance.now() - started;
+  clearInterval(sampler);
+  process.stdout.write(`${JSON.stringify({ ...result, ms, peakHeapMB: peakHeap / 2 ** 20 })}\n`);
+  process.exit(0);
+}
+
+async function startServer() {
+  if (values.uri ?? process.env.MONGODB_URI) return { uri: values.uri ?? process.env.MONGODB_URI, stop: async () => undefined };
+  const bin = fileURLToPath(new URL('../../packages/testkit/bin/polymongo-embedded.js', import.meta.url));
+  const child = spawn(process.execPath, ['--max-old-space-size=8192', bin, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = await once(child.stdout, 'data');
+  return { uri: String(line).trim(), stop: async () => void child.kill('SIGTERM') };
+}
+
+async function forAll(client, n, fn) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (next < n) await fn(client.db(`${PREFIX}${next++}`));
+    }),
+  );
+}
+
+async function runWorker(uri, observer, name) {
+  const current = async () => (await observer.db('admin').command({ serverStatus: 1 })).connections.current;
+  const baseline = await current();
+  let peak = baseline;
+  const sampler = setInterval(
+    () =>
+      void current().then(
+        (v) => (peak = Math.max(peak, v)),
+        () => undefined,
+      ),
+    100,
+  );
+  const child = spawn(process.execPath, [HERE, '--worker', name, '--uri', uri, '--concurrency', String(concurrency)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  await once(child, 'exit');
+  clearInterval(sampler);
+  return { ...JSON.parse(out), connections: peak - baseline };
+}
+
+const server = await startServer();
+const observer = await new MongoClient(server.uri).connect();
+const rows = [];
+for (const n of values.tenants.split(',').map(Number)) {
+  // Seed n tenants (one order each), dropping any leftover bench tenants first.
+  await forAll(observer, Math.max(n, 10_000), async (db) => {
+    if (Number(db.databaseName.slice(PREFIX.length)) >= n) await db.dropDatabase();
+  });
+  await forAll(observer, n, async (db) => {
+    await db.dropDatabase();
+    await db.collection('orders').insertOne({ sku: 'a', customer: 'c', createdAt: new Date() });
+  });
+  const reset = () =>
+    forAll(observer, n, async (db) => {
+      await db.collection('orders').dropIndexes();
+      await db.collection('orders').updateMany({}, { $unset: { status: '' } });
+      await db.collection('_migrations').drop();
+      await db.collection('_polymongo_migrations').drop();
+    });
+  for (const [scenario, names] of [
+    ['indexes sync', ['raw:indexes', 'fleet:indexes']],
+    ['migrate up', ['raw:migrate', 'fleet:migrate']],
+  ]) {
+    if (values.only && !scenario.startsWith(values.only)) continue;
+    for (const name of names) {
+      await reset();
+      const r = await runWorker(server.uri, observer, name);
+      const row = {
+        scenario,
+        contender: name.startsWith('raw') ? 'hand-written driver loop' : '@polymongo/fleet',
+        tenants: r.tenants,
+        failed: r.failed,
+        seconds: +(r.ms / 1000).toFixed(2),
+        tenantsPerSecond: Math.round(r.tenants / (r.ms / 1000)),
+        peakHeapMB: +r.peakHeapMB.toFixed(1),
+        connections: r.connections,
+      };
+      rows.push(row);
+      process.stderr.write(`${JSON.stringify(row)}\n`);
+    }
+  }
+}
+await forAll(observer, 10_000, (db) => db.dropDatabase());
+await observer.close();
+await server.stop();
+console.log(`concurrency ${concurrency}, server: ${(values.uri ?? process.env.MONGODB_URI) ? 'given URI' : 'embedded (separate process)'}`);
+console.table(rows);
