@@ -26,6 +26,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: 'forks',
     reporters: ['default', './scripts/summary-reporter.ts'],
-    typecheck: { enabled: true, include: ['packages/*/test/**/*.test-d.ts'] },
+    // Type tests (*.test-d.ts) are checked by tsc against the sources, like the aliases above.
+    typecheck: { enabled: true, include: ['packages/*/test/**/*.test-d.ts'], tsconfig: './tsconfig.typecheck.json' },
   },
 });

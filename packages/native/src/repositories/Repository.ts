@@ -69,8 +69,7 @@ export class Repository<Def extends RepositoryDefinition, T extends Document = D
     readonly definition: Def,
   ) {
     this.collection = db.collection<T>(definition.collection);
-    this.validator =
-      definition.schema && definition.validate ? new WriteValidator(definition.schema, definition.collection) : undefined;
+    this.validator = definition.schema && definition.validate ? new WriteValidator(definition.schema, definition.collection) : undefined;
   }
 
   private op(command: string): OperationStart {
@@ -78,7 +77,11 @@ export class Repository<Def extends RepositoryDefinition, T extends Document = D
   }
 
   private run<R>(command: string, session: ClientSession | undefined, fn: () => Promise<R>): Promise<R> {
-    joinTransaction(session, this.route);
+    try {
+      joinTransaction(session, this.route);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.core.runOperation(this.op(command), fn);
   }
 

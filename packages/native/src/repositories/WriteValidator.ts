@@ -150,9 +150,7 @@ export class WriteValidator {
 
 function isNumber(value: unknown): boolean {
   return (
-    typeof value === 'number' ||
-    typeof value === 'bigint' ||
-    NUMERIC_BSON.has(String((value as { _bsontype?: unknown } | null)?._bsontype))
+    typeof value === 'number' || typeof value === 'bigint' || NUMERIC_BSON.has(String((value as { _bsontype?: unknown } | null)?._bsontype))
   );
 }
 
