@@ -44,6 +44,17 @@ describe('repository types', () => {
     expectTypeOf<UserRepo['bulkWrite']>().returns.toEqualTypeOf<Promise<BulkWriteResult>>();
   });
 
+  test('update operators are typed against the document', () => {
+    const typed = (users: UserRepo) => {
+      void users.updateOne({ email: 'a' }, { $set: { plan: 'pro' }, $inc: { age: 1 }, $unset: { age: '' } });
+      // @ts-expect-error not a plan
+      void users.updateOne({ email: 'a' }, { $set: { plan: 'gold' } });
+      // @ts-expect-error email is a string
+      void users.findOne({ email: 42 });
+    };
+    expectTypeOf(typed).toBeFunction();
+  });
+
   test('without a schema, documents are any Document', () => {
     expectTypeOf<InputOf<typeof Logs>>().toEqualTypeOf<Document>();
     expectTypeOf<DocumentOf<typeof Logs>>().toEqualTypeOf<Document>();

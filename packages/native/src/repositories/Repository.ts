@@ -37,7 +37,9 @@ import { WriteValidator } from './WriteValidator.js';
 
 /** The document type of a definition: the schema's output, or any document without a schema. */
 export type DocumentOf<Def extends RepositoryDefinition> = Def['schema'] extends StandardSchemaV1
-  ? SchemaOutput<Def['schema']> & Document
+  ? SchemaOutput<Def['schema']> extends Document
+    ? SchemaOutput<Def['schema']>
+    : Document
   : Document;
 
 /** The input type of writes: the schema's input, or any document without a schema. */
