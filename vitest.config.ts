@@ -33,6 +33,7 @@ export default defineConfig({
       reporter: ['json-summary'],
       reportsDirectory: 'coverage',
     },
-    typecheck: { enabled: true, include: ['packages/*/test/**/*.test-d.ts'] },
+    // Type tests (*.test-d.ts) are checked by tsc against the sources, like the aliases above.
+    typecheck: { enabled: true, include: ['packages/*/test/**/*.test-d.ts'], tsconfig: './tsconfig.typecheck.json' },
   },
 });

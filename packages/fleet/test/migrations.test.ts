@@ -141,6 +141,29 @@ describe('migrations', () => {
     ).toBeNull();
   });
 
+  test('a lease is renewed while its runner works, so a second runner cannot take it over', async () => {
+    const [t] = (await seedTenants(env.observer, unique('renew'), 1)) as [string];
+    let finish: () => void = () => undefined;
+    const running = new Promise<void>((resolve) => (finish = resolve));
+    const slow = defineMigration({ id: 'slow', up: () => running });
+    const first = createFleet(env.make()).migrate({ migrations: [slow], tenants: [t], leaseMS: 300 });
+    const leaseOf = async () =>
+      (
+        await env.observer
+          .db(t)
+          .collection(MIGRATIONS_COLLECTION)
+          .findOne({ _id: '__lease__' as never })
+      )?.expiresAt as Date | undefined;
+    await expect.poll(leaseOf).toBeInstanceOf(Date);
+    const initial = (await leaseOf()) as Date;
+    // Renewed past its first expiry while up() is still running.
+    await expect.poll(async () => ((await leaseOf())?.getTime() ?? 0) > initial.getTime() + 150, { timeout: 5_000 }).toBe(true);
+    const second = await createFleet(env.make()).migrate({ migrations: [slow], tenants: [t], leaseMS: 300, lockWaitMS: 50 });
+    expect(second.failed.map((f) => f.error.code)).toEqual(['MIGRATION_LOCKED']);
+    finish();
+    expect((await first).applied).toEqual([{ tenant: t, id: 'slow' }]);
+  });
+
   test('down reverts the last applied migration, or every one after a target', async () => {
     const ids = await seedTenants(env.observer, unique('down'), 2);
     const all = [counter('d1'), counter('d2'), counter('d3')];

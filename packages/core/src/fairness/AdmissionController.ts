@@ -77,13 +77,18 @@ export class TenantGate implements Ready, TenantAdmissionNumbers {
   rejected = 0;
   throttled = 0;
   readonly queue: Waiter[] = [];
+  /** Releases one `operation` slot of this gate: made once per gate, so releasing allocates nothing per operation. */
+  readonly releaseOperation: () => void;
 
   constructor(
     readonly tenantId: string,
     public lane: PoolLane,
     readonly weight: number,
     readonly bucket: TokenBucket | undefined,
-  ) {}
+    release: (gate: TenantGate) => void,
+  ) {
+    this.releaseOperation = () => release(this);
+  }
 
   get queued(): number {
     return this.queue.length;
@@ -130,6 +135,7 @@ export class AdmissionController {
       this.lane(poolKey, fairness ? capacity : UNLIMITED),
       fairness?.weight ? sanitizeWeight(fairness.weight(tenantId)) : 1,
       existing?.bucket ?? this.bucketFor(tenantId),
+      this.releaseOne,
     );
     if (existing) {
       created.rejected = existing.rejected;
@@ -175,6 +181,8 @@ export class AdmissionController {
       this.pump(gate.lane);
     });
   }
+
+  private readonly releaseOne = (gate: TenantGate): void => this.release(gate);
 
   /** Gives back a slot taken with the same `kind`, and hands freed slots to waiting tenants in fair order. */
   release(gate: TenantGate, kind: SlotKind = 'operation'): void {

@@ -120,6 +120,8 @@ export class Migrator {
         for (const m of this.#steps(sorted, await appliedIds(records), direction, to)) result.applied.push({ tenant, id: m.id });
         return;
       }
+      // Up to date: no lease needed (the common rerun on every deploy costs one read per tenant).
+      if (this.#steps(sorted, await appliedIds(records), direction, to).length === 0) return;
       const lease = new TenantLease(records, owner, leaseMS);
       await lease.acquire(tenant, waitMS, runOptions.signal);
       try {

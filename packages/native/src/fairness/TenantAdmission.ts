@@ -39,8 +39,11 @@ export class TenantAdmission {
     return this.controller.gate(this.tenantId, this.poolKey, this.capacity);
   }
 
-  /** Runs one operation in a slot of the tenant (waiting in its queue if needed), and gives the slot back after. */
-  run<T>(operation: () => Promise<T>): Promise<T> {
+  /**
+   * Calls `method` on `target` in a slot of the tenant (waiting in its queue if needed) and gives the slot back when
+   * its promise settles. The caller gets the driver's own promise; nothing is allocated per call beyond the wait.
+   */
+  run<T>(target: object, method: (...args: unknown[]) => Promise<T>, args: unknown[]): Promise<T> {
     const gate = this.gate();
     let wait: Promise<void> | undefined;
     try {
@@ -48,21 +51,7 @@ export class TenantAdmission {
     } catch (error) {
       return Promise.reject(error);
     }
-    return wait === undefined ? this.inSlot(gate, operation) : wait.then(() => this.inSlot(gate, operation));
-  }
-
-  /** Starts an admitted operation and releases its slot when it settles; the caller gets the driver's own promise. */
-  private inSlot<T>(gate: TenantGate, operation: () => Promise<T>): Promise<T> {
-    let result: Promise<T>;
-    try {
-      result = operation();
-    } catch (error) {
-      this.controller.release(gate);
-      return Promise.reject(error);
-    }
-    const release = () => this.controller.release(gate);
-    result.then(release, release);
-    return result;
+    return wait === undefined ? inSlot(gate, target, method, args) : wait.then(() => inSlot(gate, target, method, args));
   }
 
   /**
@@ -107,4 +96,16 @@ export class TenantAdmission {
     cursor.on('close', release);
     return cursor;
   }
+}
+
+function inSlot<T>(gate: TenantGate, target: object, method: (...args: unknown[]) => Promise<T>, args: unknown[]): Promise<T> {
+  let result: Promise<T>;
+  try {
+    result = method.apply(target, args);
+  } catch (error) {
+    gate.releaseOperation();
+    return Promise.reject(error);
+  }
+  result.then(gate.releaseOperation, gate.releaseOperation);
+  return result;
 }

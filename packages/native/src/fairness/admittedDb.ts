@@ -66,6 +66,7 @@ const DB_METHODS: Record<string, Admit> = {
 const MAX_CACHED_COLLECTIONS = 256;
 
 type AnyMethod = (...args: unknown[]) => unknown;
+type Run = (...args: unknown[]) => Promise<unknown>;
 
 /**
  * A tenant's Db whose operations are admitted by its fairness limits and quotas: a Proxy made once per cached
@@ -124,8 +125,7 @@ function wrapper(admission: TenantAdmission): Wrap {
     const method = (target as Record<string, AnyMethod>)[name] as AnyMethod;
     switch (admit) {
       case 'run':
-        return (...args) =>
-          inTransaction(args) ? method.apply(target, args) : admission.run(() => method.apply(target, args) as Promise<unknown>);
+        return (...args) => (inTransaction(args) ? method.apply(target, args) : admission.run(target, method as Run, args));
       case 'cursor':
         return (...args) => {
           const cursor = method.apply(target, args) as AbstractCursor;
@@ -135,7 +135,7 @@ function wrapper(admission: TenantAdmission): Wrap {
         return (...args) =>
           inTransaction(args)
             ? method.apply(target, args)
-            : admission.run(() => method.apply(target, args) as Promise<Collection>).then((c) => admittedCollection(c, wrapper(admission)));
+            : admission.run(target, method as Run, args).then((c) => admittedCollection(c as Collection, wrapper(admission)));
       case 'bulk':
         return (...args) => {
           const bulk = method.apply(target, args) as { execute: AnyMethod };
@@ -144,7 +144,7 @@ function wrapper(admission: TenantAdmission): Wrap {
           bulk.execute = (...executeArgs) =>
             inTransaction(executeArgs) || inTransaction(outer)
               ? execute.apply(bulk, executeArgs)
-              : admission.run(() => execute.apply(bulk, executeArgs) as Promise<unknown>);
+              : admission.run(bulk, execute as Run, executeArgs);
           return bulk;
         };
     }

@@ -1,18 +1,20 @@
 import { PolyMongoError } from '@polymongo/core';
-import type { z } from 'zod';
+import type { ValidationIssue } from './StandardSchema.js';
 
-/** A document failed its repository's zod schema; nothing was written. `issues` are zod's. */
+const BYPASS = 'To write it anyway, deliberately: pass { validate: false } to this call, or define the repository with validate: false.';
+
+/** A write failed its repository's schema, or used an operator the repository cannot validate; nothing was written. */
 export class ValidationError extends PolyMongoError {
-  readonly issues: z.core.$ZodIssue[];
+  readonly issues: ValidationIssue[];
 
-  constructor(collection: string, operation: string, issues: z.core.$ZodIssue[]) {
+  constructor(collection: string, operation: string, issues: ValidationIssue[]) {
     const list = issues
       .slice(0, 5)
       .map((i) => `${i.path.map(String).join('.') || '(document)'}: ${i.message}`)
       .join('; ');
     super(
       'VALIDATION_FAILED',
-      `${operation} on "${collection}" was refused: ${list}${issues.length > 5 ? ` (and ${issues.length - 5} more)` : ''}. Fix the document; nothing was written.`,
+      `${operation} on "${collection}" was refused: ${list}${issues.length > 5 ? ` (and ${issues.length - 5} more)` : ''}. Nothing was written. ${BYPASS}`,
     );
     this.issues = issues;
   }

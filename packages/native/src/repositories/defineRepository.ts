@@ -1,8 +1,12 @@
+import { ConfigError } from '@polymongo/core';
 import type { IndexDescription } from 'mongodb';
-import type { z } from 'zod';
+import { isStandardSchema, type StandardSchemaV1 } from './StandardSchema.js';
 
-/** A repository definition: one collection, optionally a zod schema and indexes. Bind it to a tenant with `scope.repo(def)`. */
-export interface RepositoryDefinition<Schema extends z.ZodObject | undefined = z.ZodObject | undefined> {
+/**
+ * A repository definition: one collection, optionally a schema and indexes. Bind it to a tenant with
+ * `scope.repo(def)`. The schema is any Standard Schema validator: zod 3.24+ or 4, valibot, arktype...
+ */
+export interface RepositoryDefinition<Schema extends StandardSchemaV1 | undefined = StandardSchemaV1 | undefined> {
   readonly collection: string;
   readonly schema: Schema;
   readonly indexes: readonly IndexDescription[];
@@ -10,10 +14,14 @@ export interface RepositoryDefinition<Schema extends z.ZodObject | undefined = z
   readonly validate: boolean;
 }
 
-export interface RepositoryOptions<Schema extends z.ZodObject | undefined> {
+export interface RepositoryOptions<Schema extends StandardSchemaV1 | undefined> {
+  /** The collection's name in every tenant's database. */
   collection: string;
+  /** Validates every write: any Standard Schema validator (zod 3.24+/4, valibot, arktype). Default: none. */
   schema?: Schema;
+  /** Indexes `repo.ensureIndexes()` creates. Default: none. */
   indexes?: IndexDescription[];
+  /** Set false to write without validation, deliberately. Default: true when a schema is given. */
   validate?: boolean;
 }
 
@@ -29,11 +37,16 @@ export interface RepositoryOptions<Schema extends z.ZodObject | undefined> {
  * const events = poly.tenant('acme').repo(Events);
  * await events.insertOne({ type: 'signup', at: new Date() }); // validated, written to acme.events
  */
-export function defineRepository<Schema extends z.ZodObject | undefined = undefined>(
+export function defineRepository<Schema extends StandardSchemaV1 | undefined = undefined>(
   options: RepositoryOptions<Schema>,
 ): RepositoryDefinition<Schema> {
   if (typeof options?.collection !== 'string' || options.collection.length === 0 || options.collection.includes('$')) {
-    throw new TypeError('defineRepository needs a collection name: a non-empty string without "$"');
+    throw new ConfigError([{ path: 'collection', message: 'defineRepository needs a collection name: a non-empty string without "$"' }]);
+  }
+  if (options.schema !== undefined && !isStandardSchema(options.schema)) {
+    throw new ConfigError([
+      { path: 'schema', message: 'must be a Standard Schema validator (zod 3.24+ or 4, valibot, arktype...), with a "~standard" property' },
+    ]);
   }
   return Object.freeze({
     collection: options.collection,

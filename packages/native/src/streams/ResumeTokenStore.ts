@@ -2,10 +2,11 @@ import type { Collection, ResumeToken } from 'mongodb';
 
 /**
  * Where change stream resume tokens are kept between runs, so a restarted process resumes with no event lost.
+ * With a `handler`, `resumeWatch` saves a token only after its change is handled (at-least-once).
  *
  * @example
  * const store = new MongoResumeTokenStore(poly.tenant('ops').collection('resume_tokens'));
- * const stream = await poly.resumeWatch('acme', { store, key: 'acme-orders', collection: 'orders' });
+ * await poly.resumeWatch('acme', { store, key: 'acme-orders', collection: 'orders', handler: async (change) => apply(change) });
  */
 export interface ResumeTokenStore {
   load(key: string): Promise<ResumeToken | undefined>;

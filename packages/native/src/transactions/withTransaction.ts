@@ -2,11 +2,16 @@ import { backoffDelay, CrossClusterTransactionError, type PolyMongoCore, Transac
 import type { ClientSession, Db, MongoClient, TransactionOptions } from 'mongodb';
 import type { NativePool } from '../driver/MongoDriverPort.js';
 import { holdTransactionSlots } from '../fairness/transactionSlots.js';
+import { isForeignSessionError, registerTransaction } from './transactionSessions.js';
 
 export interface WithTransactionOptions extends TransactionOptions {
   /**
-   * The tenants the callback touches. They must share one pool (one cluster); the session is started on it.
-   * Default: the current tenant (argument-free `poly.db()` resolution).
+   * The tenants the callback touches. They must share one pool (one cluster); the session is started on it and they
+   * are pinned until it ends. Default: the current tenant (argument-free `poly.db()` resolution).
+   * A tenant not listed but used through a repository with the session joins the transaction if it is on the same
+   * pool (and is pinned from then on); on another pool that use throws CROSS_CLUSTER_TRANSACTION before anything is
+   * sent. Through a raw `poly.db(t)` the driver refuses a foreign session, and withTransaction rejects with
+   * CROSS_CLUSTER_TRANSACTION (the driver's error as `cause`).
    */
   tenants?: string[];
   /** How often the whole callback may run on TransientTransactionError (default 5). */
@@ -61,6 +66,13 @@ export async function runTransaction<T>(
   if (!(await supportsTransactions(client))) throw new TransactionsUnsupportedError();
   const releases = handles.map((h) => core.pin(h.route));
   const session = client.startSession();
+  const tenantsIn = new Set(handles.map((h) => h.route.tenantId));
+  // Tenants used through a repository with this session but not listed join it (same pool) or are refused there.
+  const unregister = registerTransaction(session, {
+    poolKey: pools[0] as string,
+    tenants: tenantsIn,
+    pin: (route) => releases.push(core.pin(route)),
+  });
   const first = handles[0]?.route;
   let releaseSlots: (() => void) | undefined;
   try {
@@ -75,6 +87,13 @@ export async function runTransaction<T>(
             result = await fn(session);
           } catch (error) {
             if (session.inTransaction()) await session.abortTransaction().catch(() => undefined);
+            if (isForeignSessionError(error)) {
+              // The session reached a Db of another cluster's client: the driver's refusal, with our code.
+              throw Object.assign(
+                new CrossClusterTransactionError([...tenantsIn], [pools[0] as string, 'the pool of a Db used with this session']),
+                { cause: error },
+              );
+            }
             if (hasLabel(error, 'TransientTransactionError') && attempt < maxAttempts) {
               await sleep(backoffDelay(RETRY_POLICY, attempt));
               continue;
@@ -92,6 +111,7 @@ export async function runTransaction<T>(
       },
     );
   } finally {
+    unregister();
     releaseSlots?.();
     await session.endSession().catch(() => undefined);
     for (const release of releases) release();

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { type Document, Timestamp } from 'bson';
+import { type Document, Timestamp, type UUID } from 'bson';
 import { CommandError, ErrorCodes } from './errors.js';
 
 /** The server's logical clock: strictly increasing timestamps for operationTime and clusterTime. */
@@ -24,7 +24,21 @@ export class ClusterClock {
   }
 }
 
-export type OperationType = 'insert' | 'update' | 'replace' | 'delete' | 'drop' | 'rename' | 'dropDatabase' | 'create';
+export type OperationType =
+  | 'insert'
+  | 'update'
+  | 'replace'
+  | 'delete'
+  | 'drop'
+  | 'rename'
+  | 'dropDatabase'
+  | 'create'
+  | 'createIndexes'
+  | 'dropIndexes'
+  | 'modify';
+
+/** Events a change stream reports only with `showExpandedEvents: true`. */
+export const EXPANDED_EVENTS: ReadonlySet<OperationType> = new Set(['create', 'createIndexes', 'dropIndexes', 'modify']);
 
 export interface ChangeRecord {
   seq: number;
@@ -39,6 +53,14 @@ export interface ChangeRecord {
   to?: { db: string; coll: string };
   txnNumber?: number;
   lsid?: Document;
+  collectionUUID?: UUID;
+  /** DDL events: what the operation did (indexes created or dropped, options modified). */
+  operationDescription?: Document;
+  stateBeforeChange?: Document;
+  disambiguatedPaths?: Document;
+  /** Kept when the collection has changeStreamPreAndPostImages enabled. */
+  preImage?: Document;
+  postImage?: Document;
 }
 
 /** Resume tokens are opaque to clients; ours encode the event's sequence number. */

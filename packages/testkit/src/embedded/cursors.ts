@@ -21,6 +21,7 @@ export interface ChangeStreamCursor {
   db?: string;
   coll?: string;
   fullDocument: string;
+  fullDocumentBeforeChange: string;
   stages: Document[];
   showExpandedEvents: boolean;
   batchSize?: number;

@@ -16,6 +16,7 @@ export const ErrorCodes = {
   NamespaceNotFound: 26,
   IndexNotFound: 27,
   CursorNotFound: 43,
+  NoMatchingDocument: 47,
   NamespaceExists: 48,
   MaxTimeMSExpired: 50,
   DollarPrefixedFieldName: 52,
@@ -73,6 +74,9 @@ const CODE_NAMES = new Map<number, string>(Object.entries(ErrorCodes).map(([name
 export function codeName(code: number): string {
   return CODE_NAMES.get(code) ?? `Location${code}`;
 }
+
+/** An assertion code without a registered name (mongod reports it as `Location40324`). */
+export const UNRECOGNIZED_PIPELINE_STAGE = 40324;
 
 /** Codes in mongod's RetriableError category. */
 const RETRIABLE_CODES: ReadonlySet<number> = new Set([

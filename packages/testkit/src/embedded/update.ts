@@ -67,7 +67,7 @@ function applyUpdate(
   }
   const after = cloneDocument(before);
   const typedChanges = applyNumericOperators(after, ops);
-  const modified = Object.keys(ops).length > 0 ? withMingo(() => mingoUpdate(after, ops, arrayFilters)) : [];
+  const modified = Object.keys(ops).length > 0 ? withMingo(() => mingoUpdate(after, promoteControls(ops), arrayFilters)) : [];
   return checkId(before, after, inserting, modified.length > 0 || typedChanges > 0);
 }
 
@@ -76,6 +76,26 @@ function checkId(before: Document, after: Document, inserting: boolean, changed:
     throw new WriteError(66, "Performing an update on the path '_id' would modify the immutable field '_id'");
   }
   return { after, replace: false, changed };
+}
+
+/**
+ * mingo reads operator arguments as plain numbers ($pop: 1, $slice: -2); values that end up stored ($set, $push,
+ * $addToSet elements) keep their BSON types.
+ */
+function promoteControls(ops: Document): Document {
+  const out: Document = {};
+  for (const [op, fields] of Object.entries(ops)) {
+    if (op === '$set' || op === '$setOnInsert') out[op] = fields;
+    else if (op === '$push' || op === '$addToSet') {
+      const each: Document = {};
+      for (const [path, value] of Object.entries(fields as Document)) {
+        const modifiers = value !== null && typeof value === 'object' && '$each' in (value as Document);
+        each[path] = modifiers ? { ...(promote(value) as Document), $each: (value as Document).$each } : value;
+      }
+      out[op] = each;
+    } else out[op] = promote(fields);
+  }
+  return out;
 }
 
 const NUMERIC_OPERATORS = ['$inc', '$mul', '$min', '$max'] as const;

@@ -119,7 +119,16 @@ const collMod: CommandHandler = (ctx) => {
       reply.hidden_new = index.hidden;
     }
   }
+  const stateBeforeChange = { collectionOptions: coll.options };
   coll.options = { ...coll.options, ...options };
+  ctx.changes.record({
+    operationType: 'modify',
+    db: ctx.db,
+    coll: coll.name,
+    collectionUUID: coll.uuid,
+    operationDescription: index ? { index } : options,
+    stateBeforeChange,
+  });
   return reply;
 };
 
@@ -171,6 +180,15 @@ const createIndexes: CommandHandler = (ctx) => {
       continue;
     }
     coll.addIndex(spec);
+    if (!ctx.txn) {
+      ctx.changes.record({
+        operationType: 'createIndexes',
+        db: ctx.db,
+        coll: coll.name,
+        collectionUUID: coll.uuid,
+        operationDescription: { indexes: [spec] },
+      });
+    }
   }
   return { createdCollectionAutomatically: !existed, numIndexesBefore: before, numIndexesAfter: coll.indexes.length, ok: 1 };
 };
@@ -202,7 +220,15 @@ const dropIndexes: CommandHandler = (ctx) => {
   for (const n of names) {
     if (n === '_id_') throw new CommandError(ErrorCodes.InvalidOptions, 'cannot drop _id index');
     if (!coll.indexes.some((ix) => ix.name === n)) throw new CommandError(ErrorCodes.IndexNotFound, `index not found with name [${n}]`);
+    const spec = coll.indexes.find((ix) => ix.name === n);
     coll.dropIndex(n);
+    ctx.changes.record({
+      operationType: 'dropIndexes',
+      db: ctx.db,
+      coll: coll.name,
+      collectionUUID: coll.uuid,
+      operationDescription: { indexes: [spec] },
+    });
   }
   return { nIndexesWas, ok: 1 };
 };

@@ -7,6 +7,7 @@ import type { CollectionView } from '../storage/catalog.js';
 import { collectionStats } from '../storage/collection.js';
 import { idKey } from '../storage/documents.js';
 import { withId } from '../update.js';
+import { checkStageNames } from './changeStream.js';
 import { viewOf } from './namespace.js';
 
 const aggregate: CommandHandler = (ctx) => {
@@ -14,6 +15,7 @@ const aggregate: CommandHandler = (ctx) => {
   const b = ctx.body;
   const pipeline = (b.pipeline ?? []) as Document[];
   if (!Array.isArray(pipeline)) throw new CommandError(ErrorCodes.TypeMismatch, "'pipeline' option must be specified as an array");
+  checkStageNames(pipeline);
   const name = typeof b.aggregate === 'string' ? b.aggregate : undefined;
   const ns = name ? `${ctx.db}.${name}` : `${ctx.db}.$cmd.aggregate`;
   const first = pipeline[0] ?? {};

@@ -4,6 +4,7 @@ import { CommandError, ErrorCodes, writeConflict } from '../errors.js';
 import { Collection, Database, duplicateIdError } from './collection.js';
 import { validateCollectionName, validateDatabaseName } from './namespaces.js';
 import { type PendingChange, Transaction } from './transaction.js';
+import { describeUpdate } from './updateDescription.js';
 
 /** Read and write access to one collection, either directly or through a transaction. */
 export interface CollectionView {
@@ -78,15 +79,27 @@ export class Catalog {
     this.namesByLowerCase.delete(name.toLowerCase());
   }
 
-  collection(dbName: string, name: string, create: boolean): Collection | undefined {
+  collection(dbName: string, name: string, create: boolean, announce = true): Collection | undefined {
     const db = this.database(dbName, create);
     let coll = db?.collections.get(name);
     if (!coll && create && db) {
       validateCollectionName(dbName, name);
       coll = new Collection(dbName, name);
       db.collections.set(name, coll);
+      if (announce) this.announceCreate(coll);
     }
     return coll;
+  }
+
+  /** The expanded `create` change event of a new collection. */
+  private announceCreate(coll: Collection): void {
+    this.changes.record({
+      operationType: 'create',
+      db: coll.db,
+      coll: coll.name,
+      collectionUUID: coll.uuid,
+      operationDescription: { idIndex: { v: 2, key: { _id: 1 }, name: '_id_' } },
+    });
   }
 
   dropCollection(dbName: string, name: string): boolean {
@@ -95,7 +108,7 @@ export class Catalog {
     if (!db || !coll) return false;
     db.collections.delete(name);
     if (db.collections.size === 0) this.forgetDatabase(dbName);
-    this.changes.record({ operationType: 'drop', db: dbName, coll: name });
+    this.changes.record({ operationType: 'drop', db: dbName, coll: name, collectionUUID: coll.uuid });
     return true;
   }
 
@@ -117,11 +130,17 @@ export class Catalog {
     const fromDb = this.databases.get(from.db);
     fromDb?.collections.delete(from.name);
     if (fromDb && fromDb.collections.size === 0) this.forgetDatabase(from.db);
-    const moved = this.collection(toDb, toName, true) as Collection;
+    const moved = this.collection(toDb, toName, true, false) as Collection;
     for (const [k, d] of from.docs) moved.put(k, d, ++this.version);
     for (const ix of from.indexes) if (ix.name !== '_id_') moved.addIndex(ix);
     moved.options = from.options;
-    this.changes.record({ operationType: 'rename', db: from.db, coll: from.name, to: { db: toDb, coll: toName } });
+    this.changes.record({
+      operationType: 'rename',
+      db: from.db,
+      coll: from.name,
+      to: { db: toDb, coll: toName },
+      collectionUUID: from.uuid,
+    });
   }
 
   beginTransaction(txnNumber: number): Transaction {
@@ -157,6 +176,7 @@ export class Catalog {
           coll: coll.name,
           documentKey: { _id: doc._id },
           fullDocument: doc,
+          collectionUUID: coll.uuid,
           ...context,
         });
       },
@@ -167,7 +187,15 @@ export class Catalog {
       },
       remove: (key, before) => {
         write(key, null);
-        this.changes.record({ operationType: 'delete', db: coll.db, coll: coll.name, documentKey: { _id: before._id }, ...context });
+        this.changes.record({
+          operationType: 'delete',
+          db: coll.db,
+          coll: coll.name,
+          documentKey: { _id: before._id },
+          collectionUUID: coll.uuid,
+          ...images(coll, before, undefined),
+          ...context,
+        });
       },
     };
   }
@@ -205,6 +233,7 @@ export class Catalog {
           coll: coll.name,
           documentKey: { _id: doc._id },
           fullDocument: doc,
+          collectionUUID: coll.uuid,
           txnNumber: txn.txnNumber,
         });
       },
@@ -220,6 +249,8 @@ export class Catalog {
           db: coll.db,
           coll: coll.name,
           documentKey: { _id: before._id },
+          collectionUUID: coll.uuid,
+          ...images(coll, before, undefined),
           txnNumber: txn.txnNumber,
         });
       },
@@ -232,7 +263,9 @@ export class Catalog {
     const current = (coll: Collection) => this.database(coll.db, false)?.collections.get(coll.name);
     // Collections the transaction created become visible now, with their options and indexes.
     for (const coll of txn.created.values()) {
-      if (!current(coll)) (this.database(coll.db, true) as Database).collections.set(coll.name, coll);
+      if (current(coll)) continue;
+      (this.database(coll.db, true) as Database).collections.set(coll.name, coll);
+      this.announceCreate(coll);
     }
     // Unique indexes are checked against the committed data before anything is applied, so a commit is all or nothing.
     for (const [coll, tc] of txn.collections) {
@@ -263,19 +296,21 @@ export class Catalog {
 }
 
 function updateChange(coll: Collection, before: Document, after: Document, replace: boolean, context: ChangeContext): PendingChange {
-  const base = { db: coll.db, coll: coll.name, documentKey: { _id: before._id }, ...context };
+  const base = {
+    db: coll.db,
+    coll: coll.name,
+    documentKey: { _id: before._id },
+    collectionUUID: coll.uuid,
+    ...images(coll, before, after),
+    ...context,
+  };
   if (replace) return { ...base, operationType: 'replace', fullDocument: after };
-  const updatedFields: Document = {};
-  const removedFields: string[] = [];
-  for (const [k, v] of Object.entries(after)) {
-    if (!(k in before) || !sameValue(before[k], v)) updatedFields[k] = v;
-  }
-  for (const k of Object.keys(before)) if (!(k in after)) removedFields.push(k);
-  return { ...base, operationType: 'update', updateDescription: { updatedFields, removedFields, truncatedArrays: [] } };
+  const { disambiguatedPaths, ...updateDescription } = describeUpdate(before, after);
+  return { ...base, operationType: 'update', updateDescription, disambiguatedPaths };
 }
 
-function sameValue(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
-  return JSON.stringify(a) === JSON.stringify(b) && Object.getPrototypeOf(a) === Object.getPrototypeOf(b);
+/** Pre- and post-images are kept for a write when the collection has `changeStreamPreAndPostImages` enabled. */
+function images(coll: Collection, before: Document | undefined, after: Document | undefined): Partial<PendingChange> {
+  if ((coll.options.changeStreamPreAndPostImages as { enabled?: boolean } | undefined)?.enabled !== true) return {};
+  return { ...(before ? { preImage: before } : {}), ...(after ? { postImage: after } : {}) };
 }
