@@ -52,7 +52,8 @@ export default class SummaryReporter implements Reporter {
       }
       byPackage.set(pkg, acc);
     }
-    const pct = (m: { total: number; covered: number }) => (m.total === 0 ? '   —  ' : `${((100 * m.covered) / m.total).toFixed(1).padStart(5)}%`);
+    const pct = (m: { total: number; covered: number }) =>
+      m.total === 0 ? '   —  ' : `${((100 * m.covered) / m.total).toFixed(1).padStart(5)}%`;
     const rows = [...byPackage.entries()].sort(([a], [b]) => a.localeCompare(b));
     this.table = '\ncoverage by package (v8)    lines   branches  functions\n';
     for (const [pkg, s] of rows) this.table += `  ${pkg.padEnd(24)} ${pct(s.lines)}   ${pct(s.branches)}    ${pct(s.functions)}\n`;

@@ -12,7 +12,12 @@ import { afterAll, beforeAll, describe, test } from 'vitest';
 
 const root = resolve(import.meta.dirname, '../..');
 const generated = join(import.meta.dirname, '.generated');
-const docs = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const docs = [
+  'README.md',
+  ...readdirSync(join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 interface Example {
   doc: string;
@@ -36,7 +41,9 @@ function examplesOf(doc: string): Example[] {
 }
 
 const declares = (code: string, name: string) =>
-  new RegExp(`\\b(const|let|var|function|class)\\s+${name}\\b|import\\s+(type\\s+)?${name}\\b|import\\s*(type\\s*)?\\{[^}]*\\b${name}\\b[^}]*\\}|import\\s+\\*\\s+as\\s+${name}\\b`).test(code);
+  new RegExp(
+    `\\b(const|let|var|function|class)\\s+${name}\\b|import\\s+(type\\s+)?${name}\\b|import\\s*(type\\s*)?\\{[^}]*\\b${name}\\b[^}]*\\}|import\\s+\\*\\s+as\\s+${name}\\b`,
+  ).test(code);
 const uses = (code: string, name: string) => new RegExp(`(^|[^.\\w$])${name}\\b`).test(code);
 
 /** Declarations for the free names an example uses; each only when the example does not declare it itself. */
@@ -48,7 +55,8 @@ function prelude(code: string): string {
     parts.push(`import { Mongoose as __Mongoose } from 'mongoose';`);
     if (need('mongoose')) parts.push('const mongoose = new __Mongoose();');
   }
-  if (need('userSchema')) parts.push(`const userSchema = new (${need('mongoose') ? 'mongoose' : 'new __Mongoose()'}).Schema({ name: String, email: String });`);
+  if (need('userSchema'))
+    parts.push(`const userSchema = new (${need('mongoose') ? 'mongoose' : 'new __Mongoose()'}).Schema({ name: String, email: String });`);
   if (need('poly')) {
     parts.push(`import { createPolyMongo as __createPolyMongo } from '@polymongo/native';`);
     parts.push(`const poly = __createPolyMongo({ uri: __uri, logger: { level: 'silent' } });`);
