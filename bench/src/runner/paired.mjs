@@ -24,7 +24,7 @@ export async function pairedRounds(names, rounds, measure, log = () => {}) {
 /**
  * Rows for a report: per contender the median of its raw figures, and for each figure the median, min and max of its
  * per-round ratio against its baseline (and any `alsoVs` contender), with a verdict against the noise floor of its
- * group: the worst single-round gap between the group's twin and the contender it copies.
+ * group (see noiseFloor). Every contender's per-round figures are kept in `perRound`, for a reader to recompute.
  * @param {Array<Map<string, object>>} rounds
  * @param {Array<[string, { group: string, baseline?: string, twinOf?: string, extra?: boolean, alsoVs?: string[] }]>} entries
  * @param {Record<string, { higherIsBetter: boolean }>} figures measured fields
@@ -49,6 +49,8 @@ export function summarise(rounds, entries, figures) {
       const values = rounds.map((r) => r.get(name)?.[figure]).filter((v) => v !== undefined);
       values.sort((a, b) => a - b);
       row[figure] = round(values[values.length >> 1], 3);
+      row.perRound ??= {};
+      row.perRound[figure] = rounds.map((r) => round(r.get(name)?.[figure], 3));
       const floor = floors[def.group]?.[figure];
       const vs = [...(def.baseline ? [def.baseline] : []), ...(def.alsoVs ?? [])];
       const present = vs.filter((v) => rounds.some((r) => r.has(v)));

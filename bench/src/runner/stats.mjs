@@ -9,11 +9,22 @@ export const median = (values) => {
 
 export const round = (n, digits = 3) => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : null);
 
+const quantile = (sorted, q) => {
+  const at = (sorted.length - 1) * q;
+  const lo = Math.floor(at);
+  return sorted[lo] + (sorted[Math.ceil(at)] - sorted[lo]) * (at - lo);
+};
+
 /**
- * The noise floor of a run: how far apart two identical contenders landed in a single round, at worst.
- * Per-round ratios of the twin against its original, as |ratio - 1|; the largest one.
+ * The noise floor of a run, from the per-round ratios of a twin (a contender identical to the baseline) against the
+ * baseline: the larger of how far the twin's median ratio landed from 1 and half the interquartile range of its
+ * per-round ratios. A median ratio closer to 1 than this is what identical code scored: a tie.
  */
-export const noiseFloor = (twinRatios) => Math.max(0, ...twinRatios.map((r) => Math.abs(r - 1)));
+export const noiseFloor = (twinRatios) => {
+  if (twinRatios.length === 0) return 0;
+  const sorted = [...twinRatios].sort((a, b) => a - b);
+  return Math.max(Math.abs(median(sorted) - 1), (quantile(sorted, 0.75) - quantile(sorted, 0.25)) / 2);
+};
 
 /** "ahead", "behind" or "tie" (a median ratio within the noise floor of 1). Ratios are "higher is better". */
 export const verdict = (ratio, floor) => (ratio > 1 + floor ? 'ahead' : ratio < 1 - floor ? 'behind' : 'tie');

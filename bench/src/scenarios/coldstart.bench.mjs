@@ -27,7 +27,7 @@ await runScenario('coldstart', async ({ uri, quick }) => {
     .collection(COLLECTION)
     .insertMany(SEED_IDS.map((_id, n) => ({ _id, name: `item-${n}`, n, tags: ['a'] })));
   await seeder.close();
-  const config = { rounds: quick ? 3 : 21 };
+  const config = { rounds: quick ? 3 : 11 };
   const rounds = await pairedRounds(
     entries.map(([name]) => name),
     config.rounds,

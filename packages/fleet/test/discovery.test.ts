@@ -35,6 +35,13 @@ describe('discovery', () => {
     expect(found).not.toContain('config');
   });
 
+  test('discovery works under strictTenancy, where the client has no default tenant', async () => {
+    const prefix = unique('strict');
+    const ids = await seedTenants(env.observer, prefix, 2);
+    const found = await collect(createFleet(env.make({ strictTenancy: true })).tenants());
+    expect(found.filter((id) => id.startsWith(prefix)).sort()).toEqual(ids);
+  });
+
   test('a registry collection lists the tenants', async () => {
     const registry = unique('registry');
     await env.observer

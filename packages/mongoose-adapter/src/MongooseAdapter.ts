@@ -4,6 +4,8 @@ import defaultMongoose, { type Connection, type Mongoose } from 'mongoose';
 import { TenantConnections } from './TenantConnections.js';
 import { type AnyModel, tenantModel, type WrappedModel } from './WrappedModel.js';
 
+const modelTenant = Symbol('polymongo.tenant');
+
 export interface MongooseAdapterOptions {
   /** Share an existing native client (one MongoClient per cluster for both). */
   poly?: PolyMongo;
@@ -19,7 +21,9 @@ export class MongooseAdapter {
   readonly mongoose: Mongoose;
   private readonly connections: TenantConnections;
   private readonly ownsPoly: boolean;
-  private readonly watchTracked = new WeakSet<object>();
+  /** `watch` of every tenant model: one function for all, the tenant read from the model (see model()). */
+  private readonly trackedWatch: (this: AnyModel, ...args: unknown[]) => unknown;
+  private readonly wrappedStatics = new WeakSet<object>();
 
   constructor(poly: PolyMongo, mongoose: Mongoose, ownsPoly: boolean) {
     this.poly = poly;
@@ -27,6 +31,16 @@ export class MongooseAdapter {
     this.ownsPoly = ownsPoly;
     assertOneDriver(poly, mongoose);
     this.connections = new TenantConnections(poly.core, mongoose);
+    this.trackedWatch = function trackedWatch(this: AnyModel, ...args: unknown[]) {
+      const model = this as AnyModel & { [modelTenant]: string };
+      // Mongoose's own watch: up the chain past tenant models (a discriminator's parent is one).
+      let proto = Object.getPrototypeOf(model) as { watch: (...a: unknown[]) => unknown };
+      while (proto.watch === trackedWatch) proto = Object.getPrototypeOf(proto);
+      const inherited = proto.watch;
+      const stream = inherited.apply(model, args) as Parameters<PolyMongo['trackStream']>[1];
+      poly.trackStream(model[modelTenant], stream);
+      return stream;
+    };
   }
 
   /** The tenant's Mongoose connection (argument, else runWithTenant, else default). */
@@ -47,20 +61,25 @@ export class MongooseAdapter {
   model<M extends AnyModel>(base: M, tenant?: string | null): M {
     const { conn, route } = this.connections.connectionFor(tenant);
     const model = tenantModel(base, conn);
-    if (!this.watchTracked.has(model)) {
-      this.watchTracked.add(model);
-      // Model.db(t).watch() is tracked as poly.watch(t) is: it pins the tenant until closed and closes with close().
-      const watch = model.watch.bind(model) as (...args: unknown[]) => ReturnType<M['watch']>;
-      const poly = this.poly;
-      Object.defineProperty(model, 'watch', {
-        configurable: true,
-        writable: true,
-        value: (...args: unknown[]) => {
-          const stream = watch(...args);
+    // Model.db(t).watch() is tracked as poly.watch(t) is: it pins the tenant until closed and closes with close().
+    // Two plain fields on the model, not a closure and a defined property per tenant: memory per tenant counts.
+    const tracked = model as unknown as { [modelTenant]?: string; watch: unknown };
+    if (tracked.watch !== this.trackedWatch && !this.wrappedStatics.has(tracked.watch as object)) {
+      if (Object.hasOwn(tracked, 'watch')) {
+        // A schema static named watch: wrap that one.
+        const own = tracked.watch as (...a: unknown[]) => Parameters<PolyMongo['trackStream']>[1];
+        const poly = this.poly;
+        const wrapped = (...args: unknown[]) => {
+          const stream = own.apply(model, args);
           poly.trackStream(route.tenantId, stream);
           return stream;
-        },
-      });
+        };
+        this.wrappedStatics.add(wrapped);
+        tracked.watch = wrapped;
+      } else {
+        tracked[modelTenant] = route.tenantId;
+        tracked.watch = this.trackedWatch;
+      }
     }
     return model;
   }

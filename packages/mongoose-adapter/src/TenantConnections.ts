@@ -7,6 +7,8 @@ interface TenantConnection {
   route: Route;
   conn: Connection;
   base: Connection;
+  /** The core's cached Db of the tenant, which the connection uses (see shareDb). */
+  db: Db;
 }
 
 /**
@@ -36,8 +38,10 @@ export class TenantConnections {
     if (cached) return cached;
     const base = this.baseFor(handle.pool);
     // Mongoose 9 dropped `noListener` (useDb registers no listeners any more); useCache shares one child per name.
-    const entry: TenantConnection = { route: handle.route, conn: base.useDb(handle.route.dbName, { useCache: true }), base };
-    if (this.core.admission) useAdmittedDb(entry.conn, handle.handle);
+    const conn = base.useDb(handle.route.dbName, { useCache: true });
+    const entry: TenantConnection = { route: handle.route, conn, base, db: handle.handle };
+    if (this.core.admission) useAdmittedDb(conn, handle.handle);
+    else shareDb(conn, handle.handle);
     this.release(handle.route.tenantId);
     this.byHandle.set(handle, entry);
     this.byTenant.set(handle.route.tenantId, entry);
@@ -55,7 +59,11 @@ export class TenantConnections {
       this.core.registry
         .connect(entry)
         .then(() => {
-          if (created.readyState === 0) created.setClient(pool.client);
+          if (created.readyState !== 0) return;
+          created.setClient(pool.client);
+          // setClient has just wired the tenant connections made before it, each with a Db of its own.
+          if (this.core.admission) return;
+          for (const t of this.byTenant.values()) if (t.base === created) shareDb(t.conn, t.db);
         })
         .catch((error: unknown) =>
           this.core.logger.warn({ pool: pool.spec.key, err: String(error) }, 'mongoose base connection not bound'),
@@ -84,6 +92,18 @@ export class TenantConnections {
   get size(): number {
     return this.byTenant.size;
   }
+}
+
+/**
+ * Once Mongoose has wired a tenant connection, it uses the core's cached Db of the tenant, the same
+ * `client.db(name)` Mongoose made for it: one Db per tenant instead of two. Collections already opened on Mongoose's
+ * Db move to the core's (a plain field write: an accessor here would turn every connection into a slow object).
+ */
+function shareDb(conn: Connection, db: Db): void {
+  const c = conn as unknown as { db?: Db | null; collections: Record<string, { name: string; collection?: unknown }> };
+  if (c.db == null || c.db === db) return;
+  c.db = db;
+  for (const coll of Object.values(c.collections)) if (coll.collection) coll.collection = db.collection(coll.name);
 }
 
 /**

@@ -65,6 +65,21 @@ describe('wrapModel', () => {
     expectTypeOf(User.db(t).byName).toEqualTypeOf<(name: string) => Promise<UserDoc | null>>();
   });
 
+  test("a tenant's models run on the same Db as poly.db(tenant), before and after the pool connects", async () => {
+    const poly = env.make();
+    const m = createMongooseAdapter({ poly });
+    const User = m.wrapModel(BaseUser);
+    const [early, late] = [tenantId('early'), tenantId('late')];
+    const first = User.db(early).create({ name: 'queued before connect' });
+    await first;
+    await User.db(late).create({ name: 'after connect' });
+    for (const t of [early, late]) {
+      expect(m.connection(t).db).toBe(poly.db(t));
+      expect((User.db(t).collection as unknown as { collection: unknown }).collection).toMatchObject({ s: { db: poly.db(t) } });
+      expect(await User.db(t).countDocuments()).toBe(1);
+    }
+  });
+
   test('without .db(), the wrapped model uses the runWithTenant tenant', async () => {
     const poly = env.make();
     const User = createMongooseAdapter({ poly }).wrapModel(BaseUser);

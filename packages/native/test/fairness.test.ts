@@ -198,4 +198,21 @@ describe('fairness on native handles', () => {
     await tx;
     expect(await outside).toBe(2);
   });
+
+  test('change streams are not admitted: a tenant can watch while its only slot is held', async () => {
+    const poly = env.make({ fairness: { maxConcurrentPerTenant: 1 } });
+    const t = tenantId('watch');
+    const coll = poly.db(t).collection('c');
+    await coll.insertMany([{ i: 0 }, { i: 1 }]);
+    const stream = poly.watch(t, { collection: 'c' });
+    const holder = coll.find({}).batchSize(1);
+    await holder.next();
+    expect(tenantRow(poly, t).inFlight).toBe(1);
+    expect(await stream.tryNext()).toBeNull();
+    const next = stream.next();
+    await env.observer.db(poly.route(t).dbName).collection('c').insertOne({ i: 2 });
+    expect((await next).operationType).toBe('insert');
+    await holder.close();
+    await stream.close();
+  });
 });

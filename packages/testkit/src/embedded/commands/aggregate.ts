@@ -1,14 +1,73 @@
-import type { Document } from 'bson';
-import type { CommandHandler } from '../context.js';
+import { type Document, Long } from 'bson';
+import type { CommandContext, CommandHandler } from '../context.js';
 import { firstBatchReply } from '../cursors.js';
 import { CommandError, ErrorCodes } from '../errors.js';
 import { runPipeline } from '../pipeline.js';
+import { select } from '../query.js';
 import type { CollectionView } from '../storage/catalog.js';
-import { collectionStats } from '../storage/collection.js';
-import { idKey } from '../storage/documents.js';
+import { type Collection, collectionStats, duplicateIdError } from '../storage/collection.js';
+import { getPath, idKey } from '../storage/documents.js';
 import { withId } from '../update.js';
 import { checkStageNames } from './changeStream.js';
 import { viewOf } from './namespace.js';
+
+/** The collection a `$out` or `$merge` writes to: a name in this database, or `{ db, coll }`. */
+function target(ctx: CommandContext, spec: unknown): { db: string; coll: string } {
+  if (typeof spec === 'string') return { db: ctx.db, coll: spec };
+  const { db, coll } = (spec ?? {}) as Document;
+  if (typeof coll !== 'string') throw new CommandError(ErrorCodes.FailedToParse, 'the target of $out or $merge must name a collection');
+  return { db: typeof db === 'string' ? db : ctx.db, coll };
+}
+
+function writableView(ctx: CommandContext, db: string, coll: string): CollectionView {
+  const collection = ctx.catalog.collectionIn(db, coll, true, ctx.txn) as Collection;
+  return ctx.catalog.view(collection, ctx.txn, ctx.change);
+}
+
+/** `$out`: replaces the target collection with the pipeline's output. */
+function writeOut(ctx: CommandContext, spec: unknown, results: Document[]): void {
+  const { db, coll } = target(ctx, spec);
+  ctx.catalog.dropCollection(db, coll);
+  const view = writableView(ctx, db, coll);
+  for (const doc of results) {
+    const d = withId(doc);
+    view.insert(idKey(d._id), d);
+  }
+}
+
+/** `$merge`: matches output documents to the target on `on` fields and merges, replaces, keeps, fails or inserts. */
+function writeMerge(ctx: CommandContext, raw: Document | string, results: Document[]): void {
+  const spec: Document = typeof raw === 'string' ? { into: raw } : raw;
+  const { db, coll } = target(ctx, spec.into);
+  const on: string[] = spec.on === undefined ? ['_id'] : Array.isArray(spec.on) ? spec.on : [spec.on];
+  const whenMatched = spec.whenMatched ?? 'merge';
+  const whenNotMatched = spec.whenNotMatched ?? 'insert';
+  if (typeof whenMatched !== 'string') {
+    throw new CommandError(ErrorCodes.BadValue, 'the embedded server supports $merge whenMatched: merge, replace, keepExisting or fail');
+  }
+  const view = writableView(ctx, db, coll);
+  for (const doc of results) {
+    const filter = Object.fromEntries(on.map((f) => [f, getPath(doc, f) ?? null]));
+    const [match] = select(view, filter);
+    if (!match) {
+      if (whenNotMatched === 'discard') continue;
+      if (whenNotMatched === 'fail') {
+        throw new CommandError(
+          ErrorCodes.MergeStageNoMatchingDocument,
+          '$merge could not find a matching document in the target collection for at least one document in the source collection',
+        );
+      }
+      const d = withId(doc);
+      view.insert(idKey(d._id), d);
+      continue;
+    }
+    const [key, existing] = match;
+    if (whenMatched === 'keepExisting') continue;
+    if (whenMatched === 'fail') throw duplicateIdError(view.coll, existing._id);
+    const after = whenMatched === 'replace' ? { ...doc, _id: existing._id } : { ...existing, ...doc, _id: existing._id };
+    view.update(key, existing, after, whenMatched === 'replace');
+  }
+}
 
 const aggregate: CommandHandler = (ctx) => {
   ctx.opcounters.command += 1;
@@ -36,16 +95,11 @@ const aggregate: CommandHandler = (ctx) => {
     source = view ? [...view.values()] : [];
   }
   const last = stages[stages.length - 1];
-  if (last && '$out' in last) {
-    const target = typeof last.$out === 'string' ? last.$out : (last.$out as Document).coll;
+  if (last && ('$out' in last || '$merge' in last)) {
     const results = runPipeline(ctx, source, stages.slice(0, -1));
-    ctx.catalog.dropCollection(ctx.db, target);
-    const view = viewOf(ctx, target, true) as CollectionView;
-    for (const doc of results) {
-      const d = withId(doc);
-      view.insert(idKey(d._id), d);
-    }
-    return { cursor: { firstBatch: [], id: 0, ns }, ok: 1 };
+    if ('$out' in last) writeOut(ctx, last.$out, results);
+    else writeMerge(ctx, last.$merge as Document | string, results);
+    return { cursor: { firstBatch: [], id: Long.fromNumber(0), ns }, ok: 1 };
   }
   const results = runPipeline(ctx, source, stages);
   return firstBatchReply(ctx.cursors, ns, results, b.cursor?.batchSize);

@@ -1,0 +1,72 @@
+import { MongoServerError } from 'mongodb';
+import { describe, expect, test } from 'vitest';
+import { uniqueDbName, useMongo } from '../helpers.js';
+
+// $out and $merge as mongod 7.0 runs them.
+const env = useMongo();
+
+describe('$out', () => {
+  test('writes the output and the driver accepts the reply (a Long cursor id)', async () => {
+    const db = env.client.db(uniqueDbName('out'));
+    await db.collection('src').insertMany([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    const returned = await db
+      .collection('src')
+      .aggregate([{ $match: { n: { $gte: 2 } } }, { $out: 'dst' }])
+      .toArray();
+    expect(returned).toEqual([]);
+    expect(await db.collection('dst').countDocuments()).toBe(2);
+  });
+});
+
+describe('$merge', () => {
+  test('merges matched documents and inserts the others', async () => {
+    const db = env.client.db(uniqueDbName('merge'));
+    await db.collection('totals').insertMany([{ _id: 'a' as never, total: 1, note: 'kept' }]);
+    await db.collection('src').insertMany([
+      { _id: 'a' as never, total: 10 },
+      { _id: 'b' as never, total: 20 },
+    ]);
+    await db
+      .collection('src')
+      .aggregate([{ $merge: { into: 'totals' } }])
+      .toArray();
+    const docs = await db.collection('totals').find({}).sort({ _id: 1 }).toArray();
+    expect(docs).toEqual([
+      { _id: 'a', total: 10, note: 'kept' },
+      { _id: 'b', total: 20 },
+    ]);
+  });
+
+  test('whenMatched replace and whenNotMatched discard', async () => {
+    const db = env.client.db(uniqueDbName('merge-replace'));
+    await db.collection('dst').insertOne({ _id: 1 as never, old: true });
+    await db.collection('src').insertMany([
+      { _id: 1 as never, fresh: true },
+      { _id: 2 as never, fresh: true },
+    ]);
+    await db
+      .collection('src')
+      .aggregate([{ $merge: { into: 'dst', whenMatched: 'replace', whenNotMatched: 'discard' } }])
+      .toArray();
+    expect(await db.collection('dst').find({}).toArray()).toEqual([{ _id: 1, fresh: true }]);
+  });
+
+  test('whenMatched fail reports a duplicate key error (11000)', async () => {
+    const db = env.client.db(uniqueDbName('merge-fail'));
+    await db.collection('dst').insertOne({ _id: 1 as never });
+    await db.collection('src').insertOne({ _id: 1 as never });
+    const err = await db
+      .collection('src')
+      .aggregate([{ $merge: { into: 'dst', whenMatched: 'fail' } }])
+      .toArray()
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(MongoServerError);
+    expect(err.code).toBe(11000);
+  });
+
+  test('a database-level aggregate with $documents can $merge', async () => {
+    const db = env.client.db(uniqueDbName('merge-db'));
+    await db.aggregate([{ $documents: [{ _id: 1, v: 'x' }] }, { $merge: { into: 'made' } }]).toArray();
+    expect(await db.collection('made').find({}).toArray()).toEqual([{ _id: 1, v: 'x' }]);
+  });
+});
