@@ -1,4 +1,4 @@
-import type { AnyModel, WrappedModel as TenantModel } from '../WrappedModel.js';
+import type { AnyModel, WrappedModel } from '../WrappedModel.js';
 import type { ScaleOptions, WrapperOptions } from './options.js';
 import {
   type LegacyConnectionState,
@@ -20,6 +20,9 @@ import {
  * const User = wrapper.wrapModel(mongoose.model('User', userSchema));
  * await User.db('tenant_1').find();
  */
+// A module-level name, so the bundled .d.ts does not read the namespace's WrappedModel as referring to itself.
+type TenantModel<M extends AnyModel> = WrappedModel<M>;
+
 class PolyMongo extends PolyMongoWrapper {
   /** 1.3's type-discovery placeholder: use `PolyMongo.Types.*` in type positions only. */
   static readonly Types: Readonly<Record<string, never>> = Object.freeze({});
