@@ -147,7 +147,7 @@ function fairnessSection(f) {
   const o = find(f.overhead.rows, 'fairness { maxConcurrentPerTenant: 2 }');
   return `### Fairness: one hot tenant on a shared pool
 
-One shared pool (maxPoolSize ${c.poolSize}); ${c.normalTenants} normal tenants run findOne by \`_id\` in closed loops; the hot tenant floods with ${c.flood} concurrent operations that a \`failCommand\` fail point blocks ${c.blockMS} ms on the server. Normal tenants' latency, ${c.seconds} s per phase:
+One shared pool (maxPoolSize ${c.poolSize}); ${c.normalTenants} normal tenants run findOne by \`_id\` in closed loops; the hot tenant floods with ${c.flood} concurrent operations that a \`failCommand\` fail point blocks ${c.blockMS} ms on the server. Normal tenants' latency over ${c.phaseRounds ?? 1} × ${c.seconds} s per phase (phases in rounds, order rotated each round):
 
 ${table(
   ['phase', 'p50 ms', 'p99 ms', 'normal ops/s', 'hot tenant ops/s'],

@@ -2,7 +2,7 @@
 // fail point blocks its `aggregate`s 200 ms on the server; normal tenants only send `find`) while 20 normal tenants
 // run findOne by _id in closed loops. Normal tenants' latency (a) without the flood, (b) with it and fairness off,
 // (c) with it and fairness { maxConcurrentPerTenant: 2 }; then the cost of fairness configured without contention,
-// in paired rounds against fairness off.
+// in paired rounds against fairness off. The three phases run in rounds, in an order rotated each round.
 //   node bench/src/scenarios/fairness.bench.mjs [--quick] [--uri mongodb://...]
 import { createPolyMongo } from '@polymongo/native';
 import { MongoClient } from 'mongodb';
@@ -79,21 +79,32 @@ async function phase(uri, { fairness, flood, seconds, warmupSeconds }) {
   stopFlood = true;
   await Promise.all(flooding);
   await poly.close({ timeoutMS: 5_000 });
-  latencies.sort((a, b) => a - b);
+  return { latencies, elapsed, hotDone, hotRejected: hot.rejected };
+}
+
+/** One phase's figures over every round it ran in. */
+function summarisePhase(runs, flood) {
+  const latencies = runs.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const elapsed = runs.reduce((n, r) => n + r.elapsed, 0);
   return {
     normalOps: latencies.length,
     normalOpsPerSec: Math.round(latencies.length / elapsed),
     p50MS: ms(percentile(latencies, 50)),
     p99MS: ms(percentile(latencies, 99)),
     maxMS: ms(latencies.at(-1)),
-    ...(flood ? { hotOpsPerSec: Math.round((hotDone / elapsed) * 10) / 10, hotRejected: hot.rejected } : {}),
+    ...(flood
+      ? {
+          hotOpsPerSec: Math.round((runs.reduce((n, r) => n + r.hotDone, 0) / elapsed) * 10) / 10,
+          hotRejected: runs.reduce((n, r) => n + r.hotRejected, 0),
+        }
+      : {}),
   };
 }
 
 await runScenario('fairness', async ({ uri, quick }) => {
   const config = quick
-    ? { seconds: 2, warmupSeconds: 0.5, rounds: 4, roundSeconds: 0.3 }
-    : { seconds: 5, warmupSeconds: 1, rounds: 12, roundSeconds: 1 };
+    ? { phaseRounds: 1, seconds: 2, warmupSeconds: 0.5, rounds: 4, roundSeconds: 0.3 }
+    : { phaseRounds: 3, seconds: 2, warmupSeconds: 0.5, rounds: 12, roundSeconds: 1 };
   const observer = await new MongoClient(uri).connect();
   for (let i = 0; i < NORMAL; i++) {
     const coll = observer.db(normal(i)).collection('items');
@@ -109,17 +120,25 @@ await runScenario('fairness', async ({ uri, quick }) => {
       data: { failCommands: ['aggregate'], blockConnection: true, blockTimeMS: BLOCK_MS, appName: APP },
     });
   await failPoint('alwaysOn');
-  const phases = {};
+  // The phases run in rounds, in an order rotated each round, so a slow minute of a shared machine hits them alike.
+  const PHASES = {
+    a: { label: '(a) no flood', flood: false },
+    b: { label: '(b) flood, fairness off', flood: true },
+    c: { label: '(c) flood, fairness { maxConcurrentPerTenant: 2 }', flood: true, fairness: { maxConcurrentPerTenant: 2 } },
+  };
+  const keys = Object.keys(PHASES);
+  const runs = { a: [], b: [], c: [] };
   try {
-    log('  (a) no flood');
-    phases.a = await phase(uri, { ...config, flood: false });
-    log('  (b) flood, fairness off');
-    phases.b = await phase(uri, { ...config, flood: true });
-    log('  (c) flood, fairness { maxConcurrentPerTenant: 2 }');
-    phases.c = await phase(uri, { ...config, flood: true, fairness: { maxConcurrentPerTenant: 2 } });
+    for (let r = 0; r < config.phaseRounds; r++) {
+      for (const key of keys.map((_, i) => keys[(i + r) % keys.length])) {
+        log(`  round ${r + 1}/${config.phaseRounds}: ${PHASES[key].label}`);
+        runs[key].push(await phase(uri, { ...config, ...PHASES[key] }));
+      }
+    }
   } finally {
     await failPoint('off');
   }
+  const phases = Object.fromEntries(keys.map((k) => [k, summarisePhase(runs[k], PHASES[k].flood)]));
 
   // Overhead without contention: POOL operations in flight over the normal tenants, never over a tenant's limit.
   log('  overhead: fairness configured vs off, paired rounds');

@@ -5,6 +5,7 @@
 export { type CloseOptions, PolyMongoCore, type TenantHandle } from './client/PolyMongoCore.js';
 export {
   type ClusterConfig,
+  configIssues,
   type DedicatedConfig,
   type DedicatedOptions,
   type LoggerLike,

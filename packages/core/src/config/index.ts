@@ -9,5 +9,6 @@ export {
   parseDedicatedOptions,
   type ResolvedConfig,
   resolveConfig,
+  toIssues as configIssues,
 } from './schema.js';
 export { type ParsedUri, parseMongoUri, redactText, redactUri } from './uri.js';

@@ -173,7 +173,8 @@ export interface ResolvedConfig extends Omit<ParsedOptions, 'clusters' | 'dedica
   uriDatabase: string | undefined;
 }
 
-function toIssues(error: z.ZodError): ConfigIssue[] {
+/** zod issues as ConfigError issues: one formatter for every options schema (unknown keys read "unknown option(s)"). */
+export function toIssues(error: z.ZodError): ConfigIssue[] {
   return error.issues.map((issue) => ({
     path: issue.path.map(String).join('.'),
     message: issue.code === 'unrecognized_keys' ? `unknown option(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message,

@@ -1,23 +1,45 @@
-import { type ConnectionState, PolyMongoError, redactText, redactUri } from '@polymongo/core';
+import { type ConnectionState, PolyMongoError, redactText, redactUri, TypedEmitter } from '@polymongo/core';
 import { createPolyMongo, type PolyMongo } from '@polymongo/native';
 import mongoose, { type Connection } from 'mongoose';
-import { createMongooseAdapter, type MongooseAdapter } from '../MongooseAdapter.js';
+import { assertModel, createMongooseAdapter, type MongooseAdapter } from '../MongooseAdapter.js';
 import type { AnyModel, WrappedModel } from '../WrappedModel.js';
+import {
+  type DatabaseCopySummary,
+  type DatabaseExport,
+  type DatabaseImportSummary,
+  exportDatabase,
+  exportDatabaseStream,
+  type ImportOptions,
+  importDatabase,
+  importDatabaseStream,
+} from './bulkActions.js';
 import { compatLogger } from './logger.js';
 import { parseScaleOptions, parseWrapperOptions, type ScaleOptions, toDedicated, toNativeOptions, type WrapperOptions } from './options.js';
 
 export type LegacyConnectionState = 'connected' | 'disconnected' | 'connecting' | 'disconnecting' | 'not initialized';
 export type WrapperEvent = 'connect' | 'disconnect' | 'error' | 'onDbConnect' | 'onDbDisconnect';
 
-/** What 1.3 passes to event listeners (`error` events also carry `error`). */
+/**
+ * What 1.3 passes to event listeners. `connect`/`onDbConnect` (and `disconnect`/`onDbDisconnect`) are aliases: both
+ * receive every such event, whose `name` is `connect` (or `disconnect`). `error` events also carry `error`.
+ */
 export interface WrapperEventPayload {
-  name: WrapperEvent;
+  name: 'connect' | 'disconnect' | 'error';
   dbName: string;
   readyState: number;
   state: string;
+  /** The Mongoose connection of that database. */
+  connection: Connection;
   timestamp: string;
   error?: Error;
 }
+
+type WrapperEvents = Record<WrapperEvent, WrapperEventPayload>;
+const ALIASES: Record<WrapperEventPayload['name'], WrapperEvent[]> = {
+  connect: ['connect', 'onDbConnect'],
+  disconnect: ['disconnect', 'onDbDisconnect'],
+  error: ['error'],
+};
 
 const READY_STATES: Record<number, string> = { 0: 'disconnected', 1: 'connected', 2: 'connecting', 3: 'disconnecting' };
 
@@ -67,6 +89,21 @@ export interface LegacyStats {
   poolStats: { totalConnections: number; maxPoolSize: number; minFreeConnections: number; idleTimeoutMS: number };
 }
 
+/** The tenant of a dedicated pool key (`dedicated:<tenant>`), else undefined. */
+function dedicatedTenant(poolKey: string): string | undefined {
+  return poolKey.startsWith('dedicated:') ? poolKey.slice('dedicated:'.length) : undefined;
+}
+
+/** 1.3 wraps every action's failure as `Failed to <what>: <reason>`; PolyMongo's own refusals pass through with their code. */
+async function action<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof PolyMongoError) throw error;
+    throw new Error(`Failed to ${what}: ${error instanceof Error ? error.message : 'Unknown error'}`, { cause: error });
+  }
+}
+
 function legacyState(state: ConnectionState, everConnected: boolean): LegacyConnectionState {
   switch (state) {
     case 'connected':
@@ -91,15 +128,21 @@ export class PolyMongoWrapper {
   private readonly options: ReturnType<typeof parseWrapperOptions>;
   private readonly logger: ReturnType<typeof compatLogger>;
   private readonly uriDatabase: string | undefined;
-  private readonly listeners = new Map<WrapperEvent, Set<(...args: unknown[]) => void>>();
-  private readonly knownDbs = new Set<string>();
+  /** Databases used through wrapModel, with their connection, in first-use order (1.3 `sharedDatabases`). */
+  private readonly knownDbs = new Map<string, Connection>();
+  private readonly hooks: TypedEmitter<WrapperEvents>;
+  private readonly signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
   private everConnected = false;
   private unsubscribe: Array<() => void> = [];
 
   constructor(input: WrapperOptions) {
     this.options = parseWrapperOptions(input);
     this.logger = compatLogger(this.options.debug, this.options.logPath);
+    this.hooks = new TypedEmitter<WrapperEvents>((event, error) =>
+      this.logger.error({ event, err: redactText(String(error)) }, 'wrapper listener threw'),
+    );
     this.adapter = this.createAdapter();
+    this.installSignalHandlers();
     this.uriDatabase = this.adapter.poly.core.config.uriDatabase;
   }
 
@@ -108,24 +151,76 @@ export class PolyMongoWrapper {
     const adapter = createMongooseAdapter({ poly, mongoose });
     this.unsubscribe = [
       poly.on('connect', (e) => {
+        const tenant = dedicatedTenant(e.poolKey);
+        if (tenant !== undefined) {
+          this.fire('connect', this.poly.route(tenant).dbName, this.connectionOf(tenant), 1);
+          return;
+        }
         this.everConnected = true;
-        if (e.poolKey.startsWith('cluster:')) this.emit('connect', this.event('connect', this.primaryDbName(), 1));
+        const primary = this.primaryDbName();
+        this.knownDbs.delete(primary);
+        this.noteDb(undefined);
+        // Databases used before the pool was up get their connect now, as 1.3 fires it once the primary connects.
+        for (const [dbName, connection] of this.knownDbs) if (dbName !== primary) this.fire('connect', dbName, connection, 1);
       }),
       poly.on('disconnect', (e) => {
-        if (e.poolKey.startsWith('cluster:')) this.emit('disconnect', this.event('disconnect', this.primaryDbName(), 0));
+        const tenant = dedicatedTenant(e.poolKey);
+        if (tenant !== undefined) {
+          this.fire('disconnect', this.poly.route(tenant).dbName, this.connectionOf(tenant), 0);
+          return;
+        }
+        for (const [dbName, connection] of this.knownDbs) this.fire('disconnect', dbName, connection, 0);
       }),
-      poly.on('error', (e) => this.emit('error', { ...this.event('error', this.primaryDbName(), 0), error: e.error })),
-      poly.on('tenantEvicted', (e) => {
-        const dbName = poly.core.router.resolve(e.tenantId).dbName;
-        if (this.knownDbs.delete(dbName)) this.emit('onDbDisconnect', this.event('onDbDisconnect', dbName, 0));
+      poly.on('error', (e) => {
+        const [dbName, connection] = this.knownDbs.entries().next().value ?? [this.primaryDbName(), undefined];
+        this.fire('error', dbName, connection as Connection, 0, e.error);
       }),
+      // An evicted database gets a new connection (and a new connect event) when it is used again.
+      poly.on('tenantEvicted', (e) => this.knownDbs.delete(this.poly.route(e.tenantId).dbName)),
     ];
     return adapter;
   }
 
-  /** The 1.3 event object: `{ name, dbName, readyState, state, timestamp }`. */
-  private event(name: WrapperEvent, dbName: string, readyState: number): WrapperEventPayload {
-    return { name, dbName, readyState, state: READY_STATES[readyState] ?? 'unknown', timestamp: new Date().toISOString() };
+  /** Emits a 1.3 event object to the event and its alias. */
+  private fire(name: WrapperEventPayload['name'], dbName: string, connection: Connection, readyState: number, error?: Error): void {
+    const payload: WrapperEventPayload = {
+      name,
+      dbName,
+      readyState,
+      state: READY_STATES[readyState] ?? 'unknown',
+      connection,
+      timestamp: new Date().toISOString(),
+      ...(error ? { error } : {}),
+    };
+    for (const event of ALIASES[name]) this.hooks.emit(event, payload);
+  }
+
+  /** The Mongoose connection of a database, or undefined once the client is closing. */
+  private connectionOf(tenant: string | undefined): Connection {
+    return (
+      this.knownDbs.get(this.poly.route(tenant).dbName) ??
+      (this.poly.core.isClosing ? (undefined as never) : this.adapter.connection(tenant))
+    );
+  }
+
+  /** 1.x: SIGINT, SIGTERM and SIGUSR2 force-close every connection, then exit (0, or 1 if closing failed). */
+  private installSignalHandlers(): void {
+    if (this.options.gracefulShutdown === false || this.signalHandlers.length > 0) return;
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGUSR2'] as const) {
+      const handler = () => {
+        this.logger.info({ signal }, `${signal} received, closing MongoDB connections gracefully...`);
+        this.forceCloseAll().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once(signal, handler);
+      this.signalHandlers.push([signal, handler]);
+    }
+  }
+
+  private removeSignalHandlers(): void {
+    for (const [signal, handler] of this.signalHandlers.splice(0)) process.off(signal, handler);
   }
 
   private primaryDbName(): string {
@@ -136,22 +231,12 @@ export class PolyMongoWrapper {
     return this.adapter.poly;
   }
 
-  private emit(event: WrapperEvent, ...args: unknown[]): void {
-    for (const fn of this.listeners.get(event) ?? []) {
-      try {
-        fn(...args);
-      } catch (error) {
-        this.logger.error({ event, err: redactText(String(error)) }, 'wrapper listener threw');
-      }
-    }
-  }
-
   /**
    * 1.x database selection: a name, else the default. With a database in the URI and `preferURI` not false, the
    * URI database is used for every call, as in 1.x.
    */
   private tenantFor(dbName: unknown): string | undefined {
-    if (this.uriDatabase && this.options.preferURI !== false && this.options.defaultDB === undefined) return this.uriDatabase;
+    if (this.uriDatabase && this.options.preferURI === true) return this.uriDatabase;
     if (dbName === null || dbName === undefined || dbName === '') return undefined;
     if (typeof dbName !== 'string') throw new PolyMongoError('INVALID_TENANT', `A database name must be a string, got ${typeof dbName}.`);
     return dbName;
@@ -159,14 +244,16 @@ export class PolyMongoWrapper {
 
   private noteDb(tenant: string | undefined): void {
     const dbName = this.poly.route(tenant).dbName;
-    if (!this.knownDbs.has(dbName)) {
-      this.knownDbs.add(dbName);
-      this.emit('onDbConnect', this.event('onDbConnect', dbName, 1));
-    }
+    if (this.knownDbs.has(dbName)) return;
+    const connection = this.adapter.connection(tenant);
+    this.knownDbs.set(dbName, connection);
+    // 1.3 fires a database's connect once the shared pool is up (after the call that asked for it).
+    if (this.everConnected && this.poly.state === 'connected') queueMicrotask(() => this.fire('connect', dbName, connection, 1));
   }
 
   /** Wraps a Mongoose model: `Model.db(name)` is the model on that database; `Model.db(name).watch()` is tracked (by the adapter). */
   wrapModel<M extends AnyModel>(model: M): WrappedModel<M> {
+    assertModel(model);
     const wrapper = this;
     const bound = (name?: string | null): M => {
       const tenant = wrapper.tenantFor(name);
@@ -219,7 +306,7 @@ export class PolyMongoWrapper {
       const pool = this.poly.core.config.pool;
       return {
         activeConnections: open,
-        databases: [...this.knownDbs],
+        databases: [...this.knownDbs.keys()],
         poolStats: {
           totalConnections: open,
           maxPoolSize: pool.maxPoolSize,
@@ -240,7 +327,7 @@ export class PolyMongoWrapper {
             ? {
                 readyState: shared.state === 'connected' ? 1 : 0,
                 poolStats: this.poolStats(shared.key),
-                sharedDatabases: [...this.knownDbs].filter((db) => this.poly.route(db).poolKey === shared.key),
+                sharedDatabases: [...this.knownDbs.keys()].filter((db) => this.poly.route(db).poolKey === shared.key),
               }
             : null,
           separateDB: dedicated.map((p) => {
@@ -316,7 +403,9 @@ export class PolyMongoWrapper {
     if (this.poly.core.isClosing) {
       for (const off of this.unsubscribe) off();
       this.knownDbs.clear();
+      this.everConnected = false;
       this.adapter = this.createAdapter();
+      this.installSignalHandlers();
     }
     const alreadyConnected = this.isConnected();
     const connection = await this.adv.getOrCreatePrimaryConnection();
@@ -338,14 +427,8 @@ export class PolyMongoWrapper {
   }
 
   /** Subscribes to `connect`, `disconnect`, `error`, `onDbConnect(dbName)`, `onDbDisconnect(dbName)`; returns an unsubscribe. */
-  on(event: WrapperEvent, fn: (...args: unknown[]) => void): () => void {
-    let set = this.listeners.get(event);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(event, set);
-    }
-    set.add(fn);
-    return () => set?.delete(fn);
+  on(event: WrapperEvent, fn: (event: WrapperEventPayload) => unknown): () => void {
+    return this.hooks.on(event, (payload) => void fn(payload));
   }
 
   /** Runs `fn` in a transaction on the primary pool: commits on success, aborts on error, ends the session. */
@@ -354,11 +437,13 @@ export class PolyMongoWrapper {
   }
 
   async closeAll(): Promise<void> {
+    this.removeSignalHandlers();
     await this.closeAllWatches();
     await this.poly.close();
   }
 
   async forceCloseAll(): Promise<void> {
+    this.removeSignalHandlers();
     await this.closeAllWatches();
     await this.poly.forceClose();
   }
@@ -382,17 +467,58 @@ export class PolyMongoWrapper {
     this.adapter.evict(tenant);
   }
 
+  /** The driver `Db` of a database, once its pool is connected (1.3 waits for the connection the same way). */
+  private async dbReady(dbName: string): Promise<import('mongodb').Db> {
+    const tenant = this.tenantFor(dbName);
+    const db = this.poly.db(tenant);
+    await this.poly.connect();
+    return db;
+  }
+
   readonly actions = {
     closeAll: () => this.closeAll(),
     forceCloseAll: () => this.forceCloseAll(),
     closeDBstream: (dbName: string) => this.closeDBstream(dbName),
     closeAllWatches: () => this.closeAllWatches(),
     dropDatabase: (dbName: string) => this.dropDatabase(dbName),
+    /** Every collection's documents and indexes, in memory. */
+    exportDB: (dbName: string): Promise<DatabaseExport> =>
+      action('export database', async () => exportDatabase(await this.dbReady(dbName), dbName)),
+    /** Imports what `exportDB` returned. */
+    importDB: (dbName: string, data: DatabaseExport): Promise<DatabaseImportSummary> =>
+      action('import database', async () => importDatabase(await this.dbReady(dbName), dbName, data)),
+    /** The database as NDJSON (`polymongo.ndjson` v1), streamed collection by collection. */
+    exportDBStream: (dbName: string): NodeJS.ReadableStream => {
+      this.tenantFor(dbName);
+      return exportDatabaseStream(() => this.dbReady(dbName), dbName);
+    },
+    /** Imports an NDJSON stream written by `exportDBStream`. */
+    importDBStream: (dbName: string, stream: NodeJS.ReadableStream, options?: ImportOptions): Promise<DatabaseImportSummary> =>
+      action('import stream', async () => importDatabaseStream(await this.dbReady(dbName), dbName, stream, options)),
+    /** Copies every collection, its documents and indexes, from one database to another. */
+    copyDatabase: (sourceDB: string, targetDB: string): Promise<DatabaseCopySummary> =>
+      action('copy database', async () => {
+        const { database: _target, ...imported } = await importDatabaseStream(
+          await this.dbReady(targetDB),
+          targetDB,
+          exportDatabaseStream(() => this.dbReady(sourceDB), sourceDB),
+        );
+        return { source: sourceDB, target: targetDB, ...imported };
+      }),
+    /** PolyMongo 2 addition (not in 1.3): a transaction on the primary pool. */
     transaction: <T>(fn: (session: import('mongodb').ClientSession) => Promise<T>, options?: import('mongodb').TransactionOptions) =>
       this.transaction(fn, options),
   };
 
-  readonly bulkTasks = this.actions;
+  /** 1.3's short names for the bulk actions. */
+  readonly bulkTasks = {
+    copyDatabase: this.actions.copyDatabase,
+    dropDatabase: this.actions.dropDatabase,
+    export: this.actions.exportDB,
+    import: this.actions.importDB,
+    exportStream: this.actions.exportDBStream,
+    importStream: this.actions.importDBStream,
+  };
 
   /** Dedicated pools for chosen databases (1.x "scaling"). */
   readonly scale = {

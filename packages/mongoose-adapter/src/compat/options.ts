@@ -1,4 +1,4 @@
-import { ConfigError } from '@polymongo/core';
+import { ConfigError, configIssues, parseMongoUri } from '@polymongo/core';
 import type { NativeOptions } from '@polymongo/native';
 import { z } from 'zod';
 
@@ -26,7 +26,10 @@ const debugOptions = z.union([
 /** The PolyMongo 1.x `createWrapper` options. */
 export const wrapperOptionsSchema = z
   .object({
-    mongoURI: z.string({ error: 'mongoURI is required: the MongoDB connection string' }),
+    mongoURI: z.string({ error: 'mongoURI is required: the MongoDB connection string' }).superRefine((uri, ctx) => {
+      const parsed = parseMongoUri(uri);
+      if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: `mongoURI ${parsed}` });
+    }),
     defaultDB: z.string().optional(),
     maxPoolSize: z.number().int().min(1).optional(),
     minFreeConnections: z.number().int().min(0).optional(),
@@ -35,9 +38,12 @@ export const wrapperOptionsSchema = z
     logPath: z.string().optional(),
     coldStart: z.boolean().optional(),
     preferURI: z.boolean().optional(),
+    /** PolyMongo 2 addition: false leaves SIGINT/SIGTERM/SIGUSR2 to the application (1.x always handled them). */
+    gracefulShutdown: z.boolean().optional(),
     retry: z
       .union([
-        z.number().int().min(1),
+        // 1.3: the interval between reconnection attempts in ms; 0 retries at once.
+        z.number().int().min(0),
         z
           .object({
             attempts: z.number().int().min(1).optional(),
@@ -51,7 +57,11 @@ export const wrapperOptionsSchema = z
       .array(z.object({ dbName: z.string(), mongoURI: z.string().optional(), options: scaleOptions.optional() }).strict())
       .optional(),
   })
-  .strict();
+  .strict()
+  .refine((o) => o.minFreeConnections === undefined || o.maxPoolSize === undefined || o.minFreeConnections <= o.maxPoolSize, {
+    message: 'minFreeConnections cannot be greater than maxPoolSize',
+    path: ['minFreeConnections'],
+  });
 
 export type WrapperOptions = z.input<typeof wrapperOptionsSchema>;
 export type ScaleOptions = z.input<typeof scaleOptions>;
@@ -59,7 +69,7 @@ export type ScaleOptions = z.input<typeof scaleOptions>;
 export function parseWrapperOptions(input: unknown): z.output<typeof wrapperOptionsSchema> {
   const result = wrapperOptionsSchema.safeParse(input ?? {});
   if (!result.success) {
-    throw new ConfigError(result.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })));
+    throw new ConfigError(configIssues(result.error));
   }
   return result.data;
 }
@@ -67,7 +77,7 @@ export function parseWrapperOptions(input: unknown): z.output<typeof wrapperOpti
 export function parseScaleOptions(input: unknown): z.output<typeof scaleOptions> {
   const result = scaleOptions.safeParse(input ?? {});
   if (!result.success) {
-    throw new ConfigError(result.error.issues.map((i) => ({ path: `scale.${i.path.map(String).join('.')}`, message: i.message })));
+    throw new ConfigError(configIssues(result.error).map((i) => ({ ...i, path: `scale.${i.path}` })));
   }
   return result.data;
 }
@@ -89,10 +99,11 @@ export function toNativeOptions(o: z.output<typeof wrapperOptionsSchema>): Nativ
   const retry = typeof o.retry === 'number' ? { initialDelayMS: o.retry, maxDelayMS: Math.max(o.retry, o.retry * 5) } : o.retry;
   return {
     uri: o.mongoURI,
-    ...(o.defaultDB ? { defaultTenant: o.defaultDB } : {}),
+    // 1.3 ignores the URI's database for the default (its connection sets dbName: defaultDB ?? 'default').
+    defaultTenant: o.defaultDB || 'default',
     pool: {
       ...(o.maxPoolSize !== undefined ? { maxPoolSize: o.maxPoolSize } : {}),
-      ...(o.minFreeConnections !== undefined ? { minPoolSize: Math.min(o.minFreeConnections, o.maxPoolSize ?? 100) } : {}),
+      ...(o.minFreeConnections !== undefined ? { minPoolSize: o.minFreeConnections } : {}),
       ...(o.idleTimeoutMS !== undefined ? { maxIdleTimeMS: o.idleTimeoutMS } : {}),
     },
     ...(o.coldStart !== undefined ? { coldStart: o.coldStart } : {}),

@@ -1,10 +1,12 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import PolyMongo, { type PolyMongoWrapper } from '@polymongo/mongoose/compat';
+import PolyMongo from '@polymongo/mongoose/compat';
 import mongoose, { Schema } from 'mongoose';
 import { describe, expect, test } from 'vitest';
-import { tenantId, useServer } from './helpers.js';
+import { tenantId, useServer } from '../helpers.js';
+
+type PolyMongoWrapper = PolyMongo.Wrapper;
 
 const env = useServer();
 const CompatUser = mongoose.model('CompatUser', new Schema({ name: String, email: String }));
@@ -37,13 +39,26 @@ describe('PolyMongo 1.x compatibility: createWrapper', () => {
     expect(await env.observer.db(defaultDB).collection(CompatUser.collection.collectionName).countDocuments()).toBe(3);
   });
 
-  test('without defaultDB, the database in the URI path is the default, as in 1.x', async () => {
+  test("with a database in the URI, db('x') goes to x and db() to defaultDB or 'default', as in 1.3.0", async () => {
     const uriDb = tenantId('uri');
     const url = new URL(env.mongo.uri);
     url.pathname = `/${uriDb}`;
     const w = wrapper({ mongoURI: url.toString() });
     const User = w.wrapModel(CompatUser);
-    await User.db().create({ name: 'x' });
+    const t = tenantId('x');
+    await User.db(t).create({ name: 'x' });
+    expect(await env.observer.db(t).collection(CompatUser.collection.collectionName).countDocuments()).toBe(1);
+    expect(User.db().db.name).toBe('default');
+    expect(await env.observer.db(uriDb).collection(CompatUser.collection.collectionName).countDocuments()).toBe(0);
+  });
+
+  test('preferURI: true (opt-in) sends every call to the URI database', async () => {
+    const uriDb = tenantId('uri');
+    const url = new URL(env.mongo.uri);
+    url.pathname = `/${uriDb}`;
+    const w = wrapper({ mongoURI: url.toString(), preferURI: true });
+    const User = w.wrapModel(CompatUser);
+    await User.db(tenantId('ignored')).create({ name: 'x' });
     expect(await env.observer.db(uriDb).collection(CompatUser.collection.collectionName).countDocuments()).toBe(1);
   });
 
@@ -95,14 +110,19 @@ describe('PolyMongo 1.x compatibility: state, stats and events', () => {
     expect(pong).toMatchObject({ ok: true, dbName: 'default' });
     expect(pong.latency).toBeGreaterThanOrEqual(0);
     const dbs: unknown[] = [];
-    const off = w.on('onDbConnect', (event) => dbs.push((event as { dbName: string }).dbName));
+    const aliases: unknown[] = [];
+    const off = w.on('onDbConnect', (event) => dbs.push(event.dbName));
+    w.on('connect', (event) => aliases.push([event.name, event.dbName, event.connection.name, event.readyState]));
     const User = w.wrapModel(CompatUser);
     const t = tenantId('ev');
     User.db(t);
     User.db(t);
+    await expect.poll(() => dbs).toEqual([t]);
     off();
     User.db(tenantId('after-off'));
+    await Promise.resolve();
     expect(dbs).toEqual([t]);
+    expect(aliases[0]).toEqual(['connect', t, t, 1]);
   });
 
   test('stats() has the 1.x shape, and stats.general/db/listDatabases the 1.3 ones', async () => {
