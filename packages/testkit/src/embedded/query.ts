@@ -23,7 +23,8 @@ export function withMingo<T>(fn: () => T): T {
 }
 
 /** Documents matching `filter`, in natural order; `_id` equality is a direct lookup. */
-export function select(view: CollectionView, filter: Document | undefined): Array<[string, Document]> {
+/** `variables` are a command's `let` values, visible as `$$name` in `$expr`. */
+export function select(view: CollectionView, filter: Document | undefined, variables?: Document): Array<[string, Document]> {
   const f = filter ?? {};
   const keys = Object.keys(f);
   if (keys.length === 1 && keys[0] === '_id' && !isOperatorObject(f._id)) {
@@ -32,7 +33,7 @@ export function select(view: CollectionView, filter: Document | undefined): Arra
     return doc ? [[key, doc]] : [];
   }
   if (keys.length === 0) return [...view.entries()];
-  const query = withMingo(() => new Query(promote(f) as Document));
+  const query = withMingo(() => new Query(promote(f) as Document, variables ? { variables: promote(variables) as Document } : undefined));
   const matched: Array<[string, Document]> = [];
   for (const entry of view.entries()) if (withMingo(() => query.test(promoted(entry[1])))) matched.push(entry);
   return matched;
@@ -51,13 +52,14 @@ interface FindOptions {
   projection?: Document;
   skip?: number;
   limit?: number;
+  variables?: Document;
 }
 
 export function runQuery(view: CollectionView | undefined, options: FindOptions): Document[] {
   if (!view) return [];
   const hasSort = options.sort && Object.keys(options.sort).length > 0;
   const hasProjection = options.projection && Object.keys(options.projection).length > 0;
-  let docs = select(view, options.filter).map(([, d]) => d);
+  let docs = select(view, options.filter, options.variables).map(([, d]) => d);
   if (hasSort) docs = sortDocuments(docs, options.sort as Document);
   if (hasProjection) docs = withMingo(() => mingoFind(docs, {}, options.projection).all());
   const skip = options.skip ?? 0;

@@ -36,10 +36,14 @@ function applyUpdate(
   spec: Document | Document[],
   arrayFilters: Document[] | undefined,
   inserting: boolean,
+  variables?: Document,
 ): { after: Document; replace: boolean; changed: boolean } {
   if (Array.isArray(spec)) {
     const out = withMingo(() =>
-      new Aggregator(promote(spec) as Document[], { processingMode: ProcessingMode.CLONE_INPUT }).run([promoted(before)]),
+      new Aggregator(promote(spec) as Document[], {
+        processingMode: ProcessingMode.CLONE_INPUT,
+        ...(variables ? { variables: promote(variables) as Document } : {}),
+      }).run([promoted(before)]),
     );
     // The pipeline ran on numbers; fields it left as they were keep their stored BSON types.
     const after = keepStoredTypes({ _id: before._id, ...(out[0] as Document) }, before) as Document;
@@ -218,10 +222,17 @@ export function updateMatching(
   view: CollectionView,
   q: Document,
   spec: Document | Document[],
-  options: { multi: boolean; upsert: boolean; arrayFilters?: Document[]; sort?: Document; bypassDocumentValidation?: boolean },
+  options: {
+    multi: boolean;
+    upsert: boolean;
+    arrayFilters?: Document[];
+    sort?: Document;
+    bypassDocumentValidation?: boolean;
+    variables?: Document;
+  },
 ): UpdateOutcome {
   validateUpdateSpec(spec);
-  let matches = select(view, q);
+  let matches = select(view, q, options.variables);
   if (options.sort && matches.length > 1) {
     const sorted = sortDocuments(
       matches.map(([, d]) => d),
@@ -234,7 +245,7 @@ export function updateMatching(
   if (matches.length === 0) {
     if (!options.upsert) return { n: 0, nModified: 0 };
     const seed = upsertSeed(q);
-    const { after } = applyUpdate(seed, spec, options.arrayFilters, true);
+    const { after } = applyUpdate(seed, spec, options.arrayFilters, true, options.variables);
     const doc = withId(after);
     validateWrite(view.coll, undefined, doc, options.bypassDocumentValidation === true);
     view.insert(idKey(doc._id), doc);
@@ -243,7 +254,7 @@ export function updateMatching(
   let nModified = 0;
   let last: UpdateOutcome = { n: 0, nModified: 0 };
   for (const [key, before] of matches) {
-    const { after, replace, changed } = applyUpdate(before, spec, options.arrayFilters, false);
+    const { after, replace, changed } = applyUpdate(before, spec, options.arrayFilters, false, options.variables);
     if (changed) {
       validateWrite(view.coll, before, after, options.bypassDocumentValidation === true);
       view.update(key, before, after, replace);

@@ -96,12 +96,12 @@ const aggregate: CommandHandler = (ctx) => {
   }
   const last = stages[stages.length - 1];
   if (last && ('$out' in last || '$merge' in last)) {
-    const results = runPipeline(ctx, source, stages.slice(0, -1));
+    const results = runPipeline(ctx, source, stages.slice(0, -1), b.let);
     if ('$out' in last) writeOut(ctx, last.$out, results);
     else writeMerge(ctx, last.$merge as Document | string, results);
     return { cursor: { firstBatch: [], id: Long.fromNumber(0), ns }, ok: 1 };
   }
-  const results = runPipeline(ctx, source, stages);
+  const results = runPipeline(ctx, source, stages, b.let);
   return firstBatchReply(ctx.cursors, ns, results, b.cursor?.batchSize);
 };
 

@@ -42,6 +42,7 @@ const find: CommandHandler = (ctx) => {
     projection: b.projection,
     skip: b.skip,
     limit: b.limit,
+    variables: b.let,
   });
   const singleBatch = b.singleBatch === true || (typeof b.limit === 'number' && b.limit < 0);
   return firstBatchReply(ctx.cursors, `${ctx.db}.${name}`, docs, b.batchSize, singleBatch);
@@ -68,6 +69,7 @@ const update: CommandHandler = (ctx) => {
         upsert: u.upsert === true,
         arrayFilters: u.arrayFilters,
         bypassDocumentValidation: ctx.body.bypassDocumentValidation === true,
+        variables: ctx.body.let,
       });
       n += outcome.n;
       nModified += outcome.nModified;
@@ -91,7 +93,7 @@ const del: CommandHandler = (ctx) => {
   for (const d of deletes) {
     ctx.opcounters.delete += 1;
     if (!view) continue;
-    let matches = select(view, d.q ?? {});
+    let matches = select(view, d.q ?? {}, ctx.body.let);
     if (d.limit === 1) matches = matches.slice(0, 1);
     for (const [key, before] of matches) {
       view.remove(key, before);
@@ -114,7 +116,7 @@ const findAndModify: CommandHandler = (ctx) => {
   const view = viewOf(ctx, name, true) as CollectionView;
   const query = (b.query ?? {}) as Document;
   if (b.remove) {
-    let matches = select(view, query);
+    let matches = select(view, query, b.let);
     if (b.sort && matches.length > 1) {
       const first = sortDocuments(
         matches.map(([, d]) => d),
@@ -134,6 +136,7 @@ const findAndModify: CommandHandler = (ctx) => {
       arrayFilters: b.arrayFilters,
       sort: b.sort,
       bypassDocumentValidation: b.bypassDocumentValidation === true,
+      variables: b.let,
     });
     const lastErrorObject: Document = { n: outcome.n, updatedExisting: outcome.n > 0 && outcome.upsertedId === undefined };
     if (outcome.upsertedId !== undefined) lastErrorObject.upserted = outcome.upsertedId;
