@@ -89,6 +89,18 @@ export interface LegacyStats {
   poolStats: { totalConnections: number; maxPoolSize: number; minFreeConnections: number; idleTimeoutMS: number };
 }
 
+/**
+ * 1.3 compiles a tenant's model with `conn.model(modelName, schema)`, so its collection comes from the model name (or
+ * the schema's `collection` option), never from the third argument of `mongoose.model`: keep the data where 1.3 put it.
+ */
+function legacyCollection<M extends AnyModel>(model: M): M {
+  const pluralize = model.base?.pluralize?.() as ((name: string) => string) | null | undefined;
+  const collectionName =
+    (model.schema.get('collection') as string | undefined) ?? (pluralize ? pluralize(model.modelName) : model.modelName);
+  if (collectionName === model.collection?.collectionName) return model;
+  return Object.create(model, { collection: { value: { collectionName } } }) as M;
+}
+
 /** The tenant of a dedicated pool key (`dedicated:<tenant>`), else undefined. */
 function dedicatedTenant(poolKey: string): string | undefined {
   return poolKey.startsWith('dedicated:') ? poolKey.slice('dedicated:'.length) : undefined;
@@ -115,6 +127,9 @@ function legacyState(state: ConnectionState, everConnected: boolean): LegacyConn
       return 'disconnecting';
     case 'idle':
       return everConnected ? 'disconnected' : 'not initialized';
+    // 1.3 forgets its primary connection on closeAll/disconnect.
+    case 'closed':
+      return 'not initialized';
     default:
       return 'disconnected';
   }
@@ -131,6 +146,7 @@ export class PolyMongoWrapper {
   /** Databases used through wrapModel, with their connection, in first-use order (1.3 `sharedDatabases`). */
   private readonly knownDbs = new Map<string, Connection>();
   private readonly hooks: TypedEmitter<WrapperEvents>;
+  private readonly dedicatedConnections = new Map<string, Connection>();
   private readonly signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
   private everConnected = false;
   private unsubscribe: Array<() => void> = [];
@@ -153,7 +169,10 @@ export class PolyMongoWrapper {
       poly.on('connect', (e) => {
         const tenant = dedicatedTenant(e.poolKey);
         if (tenant !== undefined) {
-          this.fire('connect', this.poly.route(tenant).dbName, this.connectionOf(tenant), 1);
+          const dbName = this.poly.route(tenant).dbName;
+          const connection = this.connectionOf(tenant);
+          this.dedicatedConnections.set(dbName, connection);
+          this.fire('connect', dbName, connection, 1);
           return;
         }
         this.everConnected = true;
@@ -166,7 +185,9 @@ export class PolyMongoWrapper {
       poly.on('disconnect', (e) => {
         const tenant = dedicatedTenant(e.poolKey);
         if (tenant !== undefined) {
-          this.fire('disconnect', this.poly.route(tenant).dbName, this.connectionOf(tenant), 0);
+          const dbName = this.poly.route(tenant).dbName;
+          this.fire('disconnect', dbName, this.dedicatedConnections.get(dbName) ?? this.connectionOf(tenant), 0);
+          this.dedicatedConnections.delete(dbName);
           return;
         }
         for (const [dbName, connection] of this.knownDbs) this.fire('disconnect', dbName, connection, 0);
@@ -255,9 +276,10 @@ export class PolyMongoWrapper {
   wrapModel<M extends AnyModel>(model: M): WrappedModel<M> {
     assertModel(model);
     const wrapper = this;
+    const base = legacyCollection(model);
     const bound = (name?: string | null): M => {
       const tenant = wrapper.tenantFor(name);
-      const tenantModel = wrapper.adapter.model(model, tenant);
+      const tenantModel = wrapper.adapter.model(base, tenant);
       wrapper.noteDb(tenant);
       return new Proxy(tenantModel, {
         get(target, prop) {
@@ -272,8 +294,8 @@ export class PolyMongoWrapper {
         const tenantModel = bound(undefined);
         return Reflect.get(tenantModel, prop, tenantModel);
       },
-      construct(target, args) {
-        return Reflect.construct(wrapper.adapter.model(target, wrapper.tenantFor(undefined)), args);
+      construct(_target, args) {
+        return Reflect.construct(wrapper.adapter.model(base, wrapper.tenantFor(undefined)), args);
       },
     }) as WrappedModel<M>;
   }

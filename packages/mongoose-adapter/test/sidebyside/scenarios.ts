@@ -1,0 +1,334 @@
+import type { MongoClient } from 'mongodb';
+import type { Subject } from './subjects.js';
+
+type Wrapper = ReturnType<Subject['PolyMongo']['createWrapper']>;
+
+export interface Context {
+  subject: Subject;
+  uri: string;
+  /** A database-name prefix unique to this subject and scenario; observations show it as `<p>`. */
+  prefix: string;
+  observer: MongoClient;
+  /** Creates a wrapper that the harness closes after the scenario. */
+  wrapper(options?: Record<string, unknown>): Wrapper;
+}
+
+export type Scenario = (ctx: Context) => Promise<unknown>;
+
+const ticks = async (n = 20) => {
+  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+/** `{ a: 1, b: { c: 'x' } }` → `{ a: 'number', b: { c: 'string' } }`: compares shapes, not values. */
+export function shape(value: unknown, depth = 4): unknown {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return depth === 0 ? 'array' : value.length === 0 ? [] : [shape(value[0], depth - 1)];
+  if (value instanceof Date) return 'Date';
+  if (typeof value === 'object') {
+    const ctor = (value as object).constructor?.name;
+    if (depth === 0 || (ctor && ctor !== 'Object')) return ctor ?? 'object';
+    return Object.fromEntries(
+      Object.keys(value as object)
+        .sort()
+        .map((k) => [k, shape((value as Record<string, unknown>)[k], depth - 1)]),
+    );
+  }
+  return typeof value;
+}
+
+function model(ctx: Context, name: string) {
+  const m = ctx.subject.mongoose;
+  // One name for both subjects: the collection 1.3.0 derives from it is part of what is compared.
+  const modelName = name;
+  return m.models[modelName] ?? m.model(modelName, new m.Schema({ name: String, n: Number }), name.toLowerCase());
+}
+
+async function outcome(run: () => unknown): Promise<string> {
+  try {
+    await run();
+    return 'ok';
+  } catch (error) {
+    return `rejected: ${(error as Error).message.match(/mongoURI|minFreeConnections|maxPoolSize|retry|debug|idleTimeoutMS/)?.[0] ?? 'other'}`;
+  }
+}
+
+async function counts(ctx: Context, dbName: string) {
+  const cols = await ctx.observer.db(dbName).listCollections().toArray();
+  const out: Record<string, number> = {};
+  for (const c of cols.sort((a, b) => a.name.localeCompare(b.name)))
+    out[c.name] = await ctx.observer.db(dbName).collection(c.name).countDocuments();
+  return out;
+}
+
+/** Every public 1.3.0 API, one scenario a concern. Each returns what a user could observe. */
+export const scenarios: Record<string, Scenario> = {
+  async 'createWrapper options: accepted and rejected as 1.3.0'(ctx) {
+    const { PolyMongo } = ctx.subject;
+    const base = { mongoURI: ctx.uri, coldStart: true };
+    const cases: Record<string, Record<string, unknown>> = {
+      'all documented options': {
+        ...base,
+        defaultDB: `${ctx.prefix}_d`,
+        maxPoolSize: 5,
+        minFreeConnections: 1,
+        idleTimeoutMS: 1000,
+        debug: { log: false },
+        retry: 100,
+        dbSpecific: [{ dbName: `${ctx.prefix}_s`, options: { maxConnections: 2, autoClose: true, ttl: 1000 } }],
+      },
+      'retry: 0': { ...base, retry: 0 },
+      'retry: -1': { ...base, retry: -1 },
+      'minFreeConnections > maxPoolSize': { ...base, maxPoolSize: 2, minFreeConnections: 3 },
+      'maxPoolSize: 0': { ...base, maxPoolSize: 0 },
+      'idleTimeoutMS: -1': { ...base, idleTimeoutMS: -1 },
+      'debug: "yes"': { ...base, debug: 'yes' },
+      'mongoURI http://': { mongoURI: 'http://example.com' },
+      'no mongoURI': {},
+    };
+    const out: Record<string, string> = {};
+    for (const [name, options] of Object.entries(cases)) {
+      out[name] = await outcome(async () => {
+        const w = PolyMongo.createWrapper(options as never);
+        await w.actions.forceCloseAll();
+      });
+    }
+    return out;
+  },
+
+  async 'wrapModel and db(): where documents go and what find returns'(ctx) {
+    const w = ctx.wrapper({ defaultDB: `${ctx.prefix}_def` });
+    const User = w.wrapModel(model(ctx, 'SbsUser'));
+    await User.db(`${ctx.prefix}_a`).create({ name: 'a1', n: 1 });
+    await User.db(`${ctx.prefix}_a`).create([{ name: 'a2', n: 2 }]);
+    await User.db().create({ name: 'd1', n: 3 });
+    await User.create({ name: 'd2', n: 4 });
+    const found = await User.db(`${ctx.prefix}_a`).find().sort({ n: 1 }).lean();
+    const one = await User.db().findOne().where('n').equals(4);
+    return {
+      names: found.map((u) => u.name),
+      findOneIsDocument: typeof one?.save === 'function',
+      dbNames: [User.db(`${ctx.prefix}_a`).db.name, User.db().db.name],
+      count: await User.db(`${ctx.prefix}_a`).countDocuments(),
+      server: { a: await counts(ctx, `${ctx.prefix}_a`), def: await counts(ctx, `${ctx.prefix}_def`) },
+    };
+  },
+
+  async 'wrapModel rejects what is not a model, at once'(ctx) {
+    const w = ctx.wrapper();
+    const out: Record<string, string> = {};
+    for (const [name, input] of Object.entries({ empty: {}, noSchema: { modelName: 'X' }, noName: { schema: {} }, null: null })) {
+      out[name] = await outcome(() => w.wrapModel(input as never));
+    }
+    return out;
+  },
+
+  async 'a database in the URI: db() and db(x)'(ctx) {
+    const url = new URL(ctx.uri);
+    url.pathname = `/${ctx.prefix}_uri`;
+    const w = ctx.wrapper({ mongoURI: url.toString() });
+    const User = w.wrapModel(model(ctx, 'SbsUriUser'));
+    await User.db(`${ctx.prefix}_x`).create({ name: 'x' });
+    return {
+      dbNames: [User.db().db.name, User.db(`${ctx.prefix}_x`).db.name],
+      server: { x: await counts(ctx, `${ctx.prefix}_x`), uri: await counts(ctx, `${ctx.prefix}_uri`) },
+    };
+  },
+
+  async 'connect, ping, isConnected, getConnectionState, disconnect'(ctx) {
+    const w = ctx.wrapper({ defaultDB: `${ctx.prefix}_def` });
+    const out: Record<string, unknown> = { before: [w.isConnected(), w.getConnectionState()] };
+    const first = await w.connect();
+    out.connect = { shape: shape(first, 1), alreadyConnected: first.alreadyConnected, defaultDB: first.defaultDB };
+    out.connected = [w.isConnected(), w.getConnectionState()];
+    out.again = (await w.connect()).alreadyConnected;
+    const pong = await w.ping();
+    out.ping = { shape: shape(pong), dbName: pong.dbName };
+    out.pingOther = (await w.ping(`${ctx.prefix}_o`)).dbName;
+    const down = await w.disconnect();
+    out.disconnect = down;
+    out.after = [w.isConnected(), w.getConnectionState()];
+    out.reconnect = (await w.connect()).success;
+    return out;
+  },
+
+  async 'on(): connect/onDbConnect and disconnect/onDbDisconnect aliases, payloads, unsubscribe'(ctx) {
+    const w = ctx.wrapper({ defaultDB: `${ctx.prefix}_def` });
+    const seen = new Set<string>();
+    const payloadShapes = new Set<string>();
+    for (const event of ['connect', 'onDbConnect', 'disconnect', 'onDbDisconnect'] as const) {
+      w.on(event, (p) => {
+        seen.add(`${event} ${p.name} ${p.dbName.replace(ctx.prefix, '<p>')} ${p.readyState} ${p.state} ${p.connection?.name === p.dbName}`);
+        payloadShapes.add(JSON.stringify(Object.keys(p).sort()));
+      });
+    }
+    const off = w.on('connect', () => seen.add('unsubscribed listener called'));
+    off();
+    const User = w.wrapModel(model(ctx, 'SbsEvUser'));
+    await User.db(`${ctx.prefix}_a`).create({ name: 'a' });
+    await w.pool.connect([`${ctx.prefix}_ded`]);
+    await ticks();
+    await w.actions.closeAll();
+    await ticks();
+    return { events: [...seen].sort(), payloadKeys: [...payloadShapes].sort() };
+  },
+
+  async 'stats.general, stats.db, stats.listDatabases shapes'(ctx) {
+    const w = ctx.wrapper({ defaultDB: `${ctx.prefix}_def` });
+    const User = w.wrapModel(model(ctx, 'SbsStatsUser'));
+    await User.db(`${ctx.prefix}_a`).create({ name: 'a' });
+    const general = w.stats.general();
+    const db = await w.stats.db(`${ctx.prefix}_a`);
+    const list = await w.stats.listDatabases();
+    return {
+      general: {
+        keys: Object.keys(general).sort(),
+        primaryKeys: Object.keys(general.primary ?? {}).sort(),
+        pools: general.totalActivePools,
+      },
+      db: { keys: Object.keys(db).sort(), numCollections: db.numCollections, collections: db.collections.map((c) => [c.name, c.docCount]) },
+      list: { shape: shape(list), hasA: list.some((d) => d.dbName === `${ctx.prefix}_a`) },
+    };
+  },
+
+  async 'watch, closeDBstream, closeAllWatches'(ctx) {
+    const w = ctx.wrapper();
+    const User = w.wrapModel(model(ctx, 'SbsWatchUser'));
+    await User.db(`${ctx.prefix}_a`).create({ name: 'a' });
+    const a = User.db(`${ctx.prefix}_a`).watch();
+    const b = User.db(`${ctx.prefix}_b`).watch();
+    await w.actions.closeDBstream(`${ctx.prefix}_a`);
+    await ticks();
+    const afterOne = [a.closed, b.closed];
+    await w.actions.closeAllWatches();
+    await ticks();
+    return { afterOne, afterAll: [a.closed, b.closed] };
+  },
+
+  async 'scale and pool: dedicated pools'(ctx) {
+    const w = ctx.wrapper();
+    const User = w.wrapModel(model(ctx, 'SbsScaleUser'));
+    const configured = w.pool.configure([`${ctx.prefix}_cfg`], { maxConnections: 3 });
+    const connected = await w.pool.connect([`${ctx.prefix}_con`], { maxConnections: 2 });
+    w.scale.setDB([`${ctx.prefix}_set`]);
+    await w.scale.connectDB([`${ctx.prefix}_sc`]);
+    await User.db(`${ctx.prefix}_con`).create({ name: 'c' });
+    return {
+      returns: [configured, connected],
+      server: await counts(ctx, `${ctx.prefix}_con`),
+    };
+  },
+
+  async 'actions: exportDB, importDB, copyDatabase, exportDBStream, importDBStream (and bulkTasks)'(ctx) {
+    const w = ctx.wrapper();
+    const src = `${ctx.prefix}_src`;
+    await ctx.observer
+      .db(src)
+      .collection('items')
+      .insertMany([
+        { n: 1, s: 'a' },
+        { n: 2, s: 'b' },
+      ]);
+    await ctx.observer.db(src).collection('items').createIndex({ s: 1 }, { name: 's_1' });
+    await ctx.observer.db(src).collection('other').insertOne({ x: true });
+    const exported = await w.actions.exportDB(src);
+    const imported = await w.actions.importDB(`${ctx.prefix}_imp`, exported);
+    const copied = await w.actions.copyDatabase(src, `${ctx.prefix}_copy`);
+    const lines: string[] = [];
+    for await (const chunk of w.actions.exportDBStream(src)) lines.push(...String(chunk).split('\n').filter(Boolean));
+    const records = lines.map((l) => JSON.parse(l));
+    const { Readable } = await import('node:stream');
+    const streamed = await w.actions.importDBStream(`${ctx.prefix}_str`, Readable.from(lines.map((l) => `${l}\n`)), { batchSize: 1 });
+    const strip = <T extends { importedAt?: unknown; database?: unknown; source?: unknown; target?: unknown }>(s: T) => ({
+      ...s,
+      importedAt: typeof s.importedAt,
+      ...(s.database ? { database: String(s.database).replace(ctx.prefix, '<p>') } : {}),
+      ...(s.source ? { source: String(s.source).replace(ctx.prefix, '<p>'), target: String(s.target).replace(ctx.prefix, '<p>') } : {}),
+      collections: [...(s as unknown as { collections: Array<{ collection: string }> }).collections].sort((x, y) =>
+        x.collection.localeCompare(y.collection),
+      ),
+    });
+    const indexNames = async (db: string) => (await ctx.observer.db(db).collection('items').indexes()).map((i) => i.name).sort();
+    return {
+      bulkTasks: Object.keys(w.bulkTasks).sort(),
+      actions: Object.keys(w.actions)
+        .filter((k) => k !== 'transaction')
+        .sort(),
+      exported: {
+        keys: Object.keys(exported).sort(),
+        collections: Object.keys(exported.collections).sort(),
+        items: exported.collections.items?.documents.map((d) => d.n),
+        indexes: exported.collections.items?.indexes.map((i) => i.name),
+      },
+      imported: strip(imported),
+      copied: strip(copied),
+      stream: { types: [...new Set(records.map((r) => r.type))], meta: shape(records[0]) },
+      streamed: strip(streamed),
+      server: {
+        imp: await counts(ctx, `${ctx.prefix}_imp`),
+        copy: await counts(ctx, `${ctx.prefix}_copy`),
+        str: await counts(ctx, `${ctx.prefix}_str`),
+        indexes: [await indexNames(`${ctx.prefix}_imp`), await indexNames(`${ctx.prefix}_copy`), await indexNames(`${ctx.prefix}_str`)],
+      },
+      badImport: await outcome(() => w.actions.importDB(`${ctx.prefix}_bad`, {} as never)),
+    };
+  },
+
+  async dropDatabase(ctx) {
+    const w = ctx.wrapper();
+    const User = w.wrapModel(model(ctx, 'SbsDropUser'));
+    await User.db(`${ctx.prefix}_drop`).create({ name: 'x' });
+    const result = await w.actions.dropDatabase(`${ctx.prefix}_drop`);
+    const names = (await ctx.observer.db('admin').admin().listDatabases({ nameOnly: true })).databases.map((d) => d.name);
+    return {
+      result: result ?? 'undefined',
+      stillListed: names.includes(`${ctx.prefix}_drop`),
+      after: await User.db(`${ctx.prefix}_drop`).countDocuments(),
+    };
+  },
+
+  async 'closeAll and forceCloseAll'(ctx) {
+    const a = ctx.wrapper();
+    const b = ctx.wrapper();
+    await a.connect();
+    await b.connect();
+    const closed = await a.actions.closeAll();
+    const forced = await b.actions.forceCloseAll();
+    return {
+      closed: closed ?? 'undefined',
+      forced: forced ?? 'undefined',
+      states: [a.getConnectionState(), b.getConnectionState()],
+      twice: await outcome(() => a.actions.closeAll()),
+    };
+  },
+
+  async transaction(ctx) {
+    const w = ctx.wrapper();
+    return {
+      wrapper: typeof (w as { transaction?: unknown }).transaction,
+      actions: typeof (w.actions as { transaction?: unknown }).transaction,
+    };
+  },
+
+  async 'unsafe database names'(ctx) {
+    const w = ctx.wrapper();
+    const User = w.wrapModel(model(ctx, 'SbsUnsafeUser'));
+    const out: Record<string, string> = {};
+    for (const name of ['admin', '$admin', 'a.b']) out[name] = await outcome(() => User.db(name).db.name);
+    return out;
+  },
+
+  async 'PolyMongo.Types and the module shape'(ctx) {
+    const { PolyMongo } = ctx.subject;
+    return { createWrapper: typeof PolyMongo.createWrapper, Types: shape(PolyMongo.Types), instance: ctx.wrapper() instanceof PolyMongo };
+  },
+};
+
+/**
+ * Where the compat entry differs from 1.3.0 on purpose, with the reason (docs/migrating-from-1x.md lists them too).
+ * The harness asserts that these scenarios still differ, so a fix on either side updates this list.
+ */
+export const knownDifferences: Record<string, string> = {
+  'unsafe database names':
+    "1.3.0 passes 'admin', '$admin' and dotted names to the server; PolyMongo 2 refuses them with INVALID_TENANT before any network call.",
+  transaction: 'PolyMongo 2 adds wrapper.transaction(fn) and actions.transaction(fn) (from the 1.x README); 1.3.0 has neither.',
+};
