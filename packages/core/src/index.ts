@@ -4,14 +4,10 @@
  * the one interface adapters use to talk to core (`AdapterHost`). Everything else is internal.
  */
 
-// Adapters: the host interface, the driver port, and the core a driver binding constructs.
 export type { AdapterHost, HostSettings, PoolView, TenantHandle } from './client/AdapterHost.js';
 /** @internal Constructed by a driver binding (`@polymongo/native`); others use its `AdapterHost` interface. */
 export { PolyMongoCore } from './client/PolyMongoCore.js';
 export type { CloseOptions } from './client/Shutdown.js';
-export type { DriverPort, PoolHealth, PoolMonitor, PoolNumbers, PoolSpec } from './pools/DriverPort.js';
-
-// Options and their helpers.
 export {
   type ClusterConfig,
   configIssues,
@@ -28,25 +24,11 @@ export {
   redactUri,
   resolveConfig,
 } from './config/index.js';
-
-// Errors and how to classify them.
 export * from './errors/index.js';
-export { classifyError, type ErrorClass, hasErrorLabel } from './lifecycle/classifyError.js';
-/** @internal Backoff and sleep for adapters' own retries (transactions), so there is one of each. */
-export { backoffDelay, type RetryPolicy, sleep } from './lifecycle/backoff.js';
-
-// Events, plugins, states, stats.
 export type { OperationInfo, PolyMongoEventName, PolyMongoEvents, StateChangeEvent } from './events/events.js';
 export type { OperationStart, PolyMongoPlugin } from './events/plugins.js';
-<<<<<<< HEAD
 /** @internal The one event emitter of PolyMongo, for adapters' own event sources (stream fan-outs). */
 export { TypedEmitter } from './events/TypedEmitter.js';
-=======
-export { CONNECTION_STATES, type ConnectionState } from './lifecycle/states.js';
-export type { StatsSnapshot } from './observability/stats.js';
-
-// Fairness and quotas.
->>>>>>> 52b1ad0 (core seam: one AdapterHost interface for adapters (poly.core is gone; adapterHost(poly) from native), PolyMongoCore split by concept (TenantHandles, OperationRunner, Shutdown, stats), internals no longer exported; process-wide error brand and tenant context; one sleep/hasErrorLabel/ping; dead code removed; pools tests on fake timers; docs/architecture.md)
 export {
   AdmissionController,
   type AdmissionStats,
@@ -56,8 +38,12 @@ export {
   type TenantThrottledEvent,
 } from './fairness/AdmissionController.js';
 export type { FairnessOptions, QuotaOptions, TenantQuota } from './fairness/options.js';
-
-// Tenancy.
+/** @internal Backoff and sleep for adapters' own retries (transactions), so there is one of each. */
+export { backoffDelay, type RetryPolicy, sleep } from './lifecycle/backoff.js';
+export { classifyError, type ErrorClass, hasErrorLabel } from './lifecycle/classifyError.js';
+export { CONNECTION_STATES, type ConnectionState } from './lifecycle/states.js';
+export type { StatsSnapshot } from './observability/stats.js';
+export type { DriverPort, PoolHealth, PoolMonitor, PoolNumbers, PoolSpec } from './pools/DriverPort.js';
 export { currentTenant, runWithTenant } from './tenancy/context.js';
 export type { TenantNaming } from './tenancy/naming.js';
 export {

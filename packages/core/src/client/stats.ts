@@ -1,6 +1,6 @@
 import type { ResolvedConfig } from '../config/schema.js';
-import type { AdmissionController } from '../fairness/AdmissionController.js';
 import { redactUri } from '../config/uri.js';
+import type { AdmissionController } from '../fairness/AdmissionController.js';
 import type { ConnectionState } from '../lifecycle/states.js';
 import type { StatsSnapshot } from '../observability/stats.js';
 import type { PoolRegistry } from '../pools/PoolRegistry.js';
