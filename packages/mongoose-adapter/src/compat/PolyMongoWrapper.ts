@@ -219,8 +219,7 @@ export class PolyMongoWrapper {
   /** The Mongoose connection of a database, or undefined once the client is closing. */
   private connectionOf(tenant: string | undefined): Connection {
     return (
-      this.knownDbs.get(this.poly.route(tenant).dbName) ??
-      (this.poly.isClosing ? (undefined as never) : this.adapter.connection(tenant))
+      this.knownDbs.get(this.poly.route(tenant).dbName) ?? (this.poly.isClosing ? (undefined as never) : this.adapter.connection(tenant))
     );
   }
 
