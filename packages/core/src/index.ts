@@ -1,8 +1,13 @@
 /**
  * @polymongo/core: the driver-agnostic heart of PolyMongo 2. Applications normally use `@polymongo/native` or
- * `@polymongo/mongoose`; this package is for adapters and for the types and helpers they re-export.
+ * `@polymongo/mongoose`; this entry holds what they re-export (errors, tenant context, classifyError, types) and
+ * the one interface adapters use to talk to core (`AdapterHost`). Everything else is internal.
  */
-export { type CloseOptions, PolyMongoCore, type TenantHandle } from './client/PolyMongoCore.js';
+
+export type { AdapterHost, HostSettings, PoolView, TenantHandle } from './client/AdapterHost.js';
+/** @internal Constructed by a driver binding (`@polymongo/native`); others use its `AdapterHost` interface. */
+export { PolyMongoCore } from './client/PolyMongoCore.js';
+export type { CloseOptions } from './client/Shutdown.js';
 export {
   type ClusterConfig,
   configIssues,
@@ -33,15 +38,12 @@ export {
   type TenantThrottledEvent,
 } from './fairness/AdmissionController.js';
 export type { FairnessOptions, QuotaOptions, TenantQuota } from './fairness/options.js';
-export { backoffDelay, type RetryPolicy } from './lifecycle/backoff.js';
-export { classifyError, type ErrorClass } from './lifecycle/classifyError.js';
+/** @internal Backoff and sleep for adapters' own retries (transactions), so there is one of each. */
+export { backoffDelay, type RetryPolicy, sleep } from './lifecycle/backoff.js';
+export { classifyError, type ErrorClass, hasErrorLabel } from './lifecycle/classifyError.js';
 export { CONNECTION_STATES, type ConnectionState } from './lifecycle/states.js';
 export type { StatsSnapshot } from './observability/stats.js';
-export type { DriverPort, PoolNumbers, PoolSpec } from './pools/DriverPort.js';
-export { LruCache } from './pools/LruCache.js';
-export type { PoolEntry } from './pools/PoolRegistry.js';
-export { ClusterRouter } from './routing/ClusterRouter.js';
-export { HashRing } from './routing/HashRing.js';
+export type { DriverPort, PoolHealth, PoolMonitor, PoolNumbers, PoolSpec } from './pools/DriverPort.js';
 export { currentTenant, runWithTenant } from './tenancy/context.js';
 export type { TenantNaming } from './tenancy/naming.js';
 export {
@@ -51,4 +53,4 @@ export {
   type TenantSource,
   tenantFromRequest,
 } from './tenancy/requestTenant.js';
-export { type Route, TenantRouter } from './tenancy/TenantRouter.js';
+export type { Route } from './tenancy/TenantRouter.js';

@@ -1,6 +1,14 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, test } from 'vitest';
-import { backoffDelay, type ConnectionState, classifyError, PolyMongoCore, PolyMongoError, type PolyMongoOptions } from '../src/index.js';
+import {
+  backoffDelay,
+  CloseTimeoutError,
+  type ConnectionState,
+  classifyError,
+  PolyMongoCore,
+  PolyMongoError,
+  type PolyMongoOptions,
+} from '../src/index.js';
 import { authError, FakePort, networkError } from './fakePort.js';
 
 const URI = 'mongodb://app:hunter2@127.0.0.1:27017';
@@ -119,13 +127,15 @@ describe('closing', () => {
     expect(states.slice(-2)).toEqual(['disconnecting', 'closed']);
   });
 
-  test('close gives up waiting after timeoutMS and forces the pools closed', async () => {
+  test('close gives up waiting after timeoutMS, forces the pools closed and rejects with CLOSE_TIMEOUT', async () => {
     const { port, core } = setup();
     core.acquire('a');
     const pool = port.created[0];
     if (!pool) throw new Error('no pool');
     pool.numbers = { open: 1, inUse: 1, available: 0, waiting: 0 };
-    await core.close({ timeoutMS: 30 });
+    await expect(core.close({ timeoutMS: 30 })).rejects.toBeInstanceOf(CloseTimeoutError);
+    await expect(core.close()).rejects.toMatchObject({ code: 'CLOSE_TIMEOUT' });
+    expect(core.state).toBe('closed');
     expect(pool.closed).toBe(true);
     expect(pool.forced).toBe(true);
   });

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { DedicatedPoolLimitError, PolyMongoCore, type PolyMongoOptions } from '../src/index.js';
 import { FakePort } from './fakePort.js';
 
@@ -9,6 +9,10 @@ function setup(options: Partial<PolyMongoOptions> = {}) {
   const core = new PolyMongoCore({ uri: URI, ...options }, port);
   return { port, core };
 }
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('pool registry', () => {
   test('1,000 concurrent first calls open exactly one pool and connect it once', async () => {
@@ -40,7 +44,7 @@ describe('pool registry', () => {
     expect(stats.tenants.cached).toBe(1000);
     expect(stats.tenants.evictions).toBe(99_000);
     expect(port.released).toHaveLength(99_000);
-    expect(core.router.cachedRoutes).toBeLessThanOrEqual(1000);
+    expect(core.cachedRoutes).toBeLessThanOrEqual(1000);
   });
 
   test('the least recently used tenant is evicted first', () => {
@@ -95,8 +99,7 @@ describe('dedicated pools', () => {
   test('coldStart: false opens a dedicated pool at construction', async () => {
     const { port } = setup({ dedicated: [{ tenants: 'eager', coldStart: false }] });
     expect(port.created.map((p) => p.spec.key)).toEqual(['dedicated:eager']);
-    await delay(5);
-    expect(port.connectCalls).toBe(1);
+    await expect.poll(() => port.connectCalls).toBe(1);
   });
 
   test('setDedicated at run time reroutes an already used tenant on its next use', () => {
@@ -119,17 +122,20 @@ describe('dedicated pools', () => {
   });
 
   test('autoClose closes an idle pool after ttl, every use resets the clock, and the next use reopens it', async () => {
+    vi.useFakeTimers();
     const { port, core } = setup({ dedicated: [{ tenants: 'temp', autoClose: true, ttlMS: 80 }] });
     const closed: string[] = [];
     core.on('poolClosed', (e) => closed.push(`${e.poolKey}:${e.reason}`));
     core.acquire('temp');
-    await delay(10);
+    await vi.advanceTimersByTimeAsync(10);
     for (let i = 0; i < 4; i++) {
-      await delay(40);
+      await vi.advanceTimersByTimeAsync(40);
       core.acquire('temp');
     }
     expect(closed).toEqual([]);
-    await delay(200);
+    await vi.advanceTimersByTimeAsync(79);
+    expect(closed).toEqual([]);
+    await vi.advanceTimersByTimeAsync(2);
     expect(closed).toEqual(['dedicated:temp:idle']);
     expect(port.created[0]?.closed).toBe(true);
     const reopened = core.acquire('temp');
@@ -138,12 +144,15 @@ describe('dedicated pools', () => {
   });
 
   test('a pin keeps an autoClose pool open past its ttl', async () => {
+    vi.useFakeTimers();
     const { port, core } = setup({ dedicated: [{ tenants: 'watched', autoClose: true, ttlMS: 30 }] });
     const release = core.pin(core.route('watched'));
-    await delay(120);
+    await vi.advanceTimersByTimeAsync(120);
     expect(port.created[0]?.closed).toBe(false);
     release();
-    await delay(120);
+    await vi.advanceTimersByTimeAsync(29);
+    expect(port.created[0]?.closed).toBe(false);
+    await vi.advanceTimersByTimeAsync(2);
     expect(port.created[0]?.closed).toBe(true);
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { HashRing, PolyMongoCore } from '../src/index.js';
+import { PolyMongoCore } from '../src/index.js';
+import { HashRing } from '../src/routing/HashRing.js';
 import { FakePort } from './fakePort.js';
 
 const clusters = {

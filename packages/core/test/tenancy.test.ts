@@ -97,8 +97,8 @@ describe('tenant ids', () => {
 
   test('resolve returns the same route object on a cache hit', () => {
     const c = core();
-    const first = c.router.resolve('acme');
-    expect(c.router.resolve('acme')).toBe(first);
+    const first = c.route('acme');
+    expect(c.route('acme')).toBe(first);
     expect(first).toEqual({ tenantId: 'acme', dbName: 'acme', clusterId: 'default', poolKey: 'cluster:default' });
   });
 });

@@ -164,6 +164,25 @@ describe('migrations', () => {
     expect((await first).applied).toEqual([{ tenant: t, id: 'slow' }]);
   });
 
+  test('a step another runner recorded while this one waited for the lease is rolled back, not applied twice', async () => {
+    const [w, t] = (await seedTenants(env.observer, unique('late'), 2)) as [string, string];
+    const records = env.observer.db(t).collection(MIGRATIONS_COLLECTION);
+    await records.insertOne({ _id: '__lease__' as never, owner: 'other-runner', expiresAt: new Date(Date.now() + 60_000) });
+    const running = createFleet(env.make()).migrate({ migrations: [counter('late-1')], tenants: [w, t], concurrency: 1 });
+    // The first tenant is done; the runner now read `t` as pending and waits for the other runner's lease.
+    await expect.poll(async () => (await counts([w], 'late-1'))[0]).toBe(1);
+    await env.observer
+      .db(t)
+      .collection('counters')
+      .insertOne({ _id: 'late-1' as never, n: 1 });
+    await records.insertOne({ _id: 'late-1' as never, appliedAt: new Date(), owner: 'other-runner' });
+    await records.deleteOne({ _id: '__lease__' as never });
+    const result = await running;
+    expect(result.applied).toEqual([{ tenant: w, id: 'late-1' }]);
+    expect(result.failed).toEqual([]);
+    expect(await counts([w, t], 'late-1')).toEqual([1, 1]);
+  });
+
   test('down reverts the last applied migration, or every one after a target', async () => {
     const ids = await seedTenants(env.observer, unique('down'), 2);
     const all = [counter('d1'), counter('d2'), counter('d3')];

@@ -1,5 +1,5 @@
 import { DriverMismatchError, InvalidModelError, type Route } from '@polymongo/core';
-import { createPolyMongo, type NativeOptions, PolyMongo } from '@polymongo/native';
+import { adapterHost, createPolyMongo, type NativeOptions, PolyMongo } from '@polymongo/native';
 import defaultMongoose, { type Connection, type Mongoose } from 'mongoose';
 import { TenantConnections } from './TenantConnections.js';
 import { type AnyModel, tenantModel, type WrappedModel } from './WrappedModel.js';
@@ -30,7 +30,7 @@ export class MongooseAdapter {
     this.mongoose = mongoose;
     this.ownsPoly = ownsPoly;
     assertOneDriver(poly, mongoose);
-    this.connections = new TenantConnections(poly.core, mongoose);
+    this.connections = new TenantConnections(adapterHost(poly), mongoose);
     this.trackedWatch = function trackedWatch(this: AnyModel, ...args: unknown[]) {
       const model = this as AnyModel & { [modelTenant]: string };
       // Mongoose's own watch: up the chain past tenant models (a discriminator's parent is one).
@@ -53,8 +53,8 @@ export class MongooseAdapter {
   }
 
   /** The base Mongoose connection of a cluster's shared pool, bound to its MongoClient once that connects. */
-  baseConnection(clusterId = this.poly.core.config.defaultCluster): Connection {
-    return this.connections.baseFor(this.poly.core.sharedPool(clusterId));
+  baseConnection(clusterId?: string): Connection {
+    return this.connections.baseFor(clusterId);
   }
 
   /** The base model bound to one tenant's database, compiled on first use and cached. */

@@ -1,4 +1,4 @@
-import type { PolyMongoCore, PoolEntry, Route, TenantHandle } from '@polymongo/core';
+import { type AdapterHost, type PoolView, type Route, redactText, type TenantHandle } from '@polymongo/core';
 import type { NativePool } from '@polymongo/native';
 import type { Db } from 'mongodb';
 import type { Connection, Mongoose } from 'mongoose';
@@ -25,22 +25,22 @@ export class TenantConnections {
   private readonly byTenant = new Map<string, TenantConnection>();
 
   constructor(
-    private readonly core: PolyMongoCore<NativePool, Db>,
+    private readonly host: AdapterHost<NativePool, Db>,
     private readonly mongoose: Mongoose,
   ) {
-    core.on('tenantEvicted', ({ tenantId }) => this.release(tenantId));
+    host.on('tenantEvicted', ({ tenantId }) => this.release(tenantId));
   }
 
   /** The tenant's Mongoose connection (a `useDb` child of its pool's base connection). */
   connectionFor(tenant?: string | null): TenantConnection {
-    const handle = this.core.acquire(tenant);
+    const handle = this.host.acquire(tenant);
     const cached = this.byHandle.get(handle);
     if (cached) return cached;
-    const base = this.baseFor(handle.pool);
+    const base = this.baseOf(handle.pool);
     // Mongoose 9 dropped `noListener` (useDb registers no listeners any more); useCache shares one child per name.
     const conn = base.useDb(handle.route.dbName, { useCache: true });
     const entry: TenantConnection = { route: handle.route, conn, base, db: handle.handle };
-    if (this.core.admission) useAdmittedDb(conn, handle.handle);
+    if (this.host.admission) useAdmittedDb(conn, handle.handle);
     else shareDb(conn, handle.handle);
     this.release(handle.route.tenantId);
     this.byHandle.set(handle, entry);
@@ -48,25 +48,30 @@ export class TenantConnections {
     return entry;
   }
 
+  /** The base connection of a cluster's shared pool (default: the default cluster). */
+  baseFor(clusterId?: string): Connection {
+    return this.baseOf(this.host.sharedPool(clusterId));
+  }
+
   /** The base connection of a pool, created on first use and bound to the pool's client once it connects. */
-  baseFor(entry: PoolEntry<NativePool>): Connection {
+  private baseOf(entry: PoolView<NativePool>): Connection {
     const pool = entry.pool;
     let base = this.bases.get(pool);
     if (!base) {
       const created = this.mongoose.createConnection();
       base = created;
       this.bases.set(pool, created);
-      this.core.registry
-        .connect(entry)
+      this.host
+        .connectPool(entry)
         .then(() => {
           if (created.readyState !== 0) return;
           created.setClient(pool.client);
           // setClient has just wired the tenant connections made before it, each with a Db of its own.
-          if (this.core.admission) return;
+          if (this.host.admission) return;
           for (const t of this.byTenant.values()) if (t.base === created) shareDb(t.conn, t.db);
         })
         .catch((error: unknown) =>
-          this.core.logger.warn({ pool: pool.spec.key, err: String(error) }, 'mongoose base connection not bound'),
+          this.host.logger.warn({ pool: pool.spec.key, err: redactText(String(error)) }, 'mongoose base connection not bound'),
         );
     }
     return base;

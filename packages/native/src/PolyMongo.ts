@@ -1,7 +1,9 @@
 import {
+  type AdapterHost,
   type CloseOptions,
   type ConnectionState,
   type DedicatedOptions,
+  InvalidClientError,
   PolyMongoCore,
   type PolyMongoEventName,
   type PolyMongoEvents,
@@ -9,6 +11,7 @@ import {
   type PolyMongoPlugin,
   type PoolNumbers,
   type Route,
+  redactText,
   type StatsSnapshot,
 } from '@polymongo/core';
 import { type ChangeStream, type ClientSession, type Db, MongoClient, type MongoClientOptions } from 'mongodb';
@@ -59,45 +62,69 @@ export interface HealthReport {
   pools: Array<{ key: string; state: ConnectionState; connections: PoolNumbers }>;
 }
 
+/** Options of `ping()` and `health()`. */
+export interface HealthOptions {
+  /** How long to wait for the answer before giving up (`health()`: answering `ok: false`). Default: 2,000 ms. */
+  timeoutMS?: number;
+}
+
+const DEFAULT_HEALTH_TIMEOUT_MS = 2_000;
+
+// Each client's core, reachable only through `adapterHost(poly)`: not a property users can see or enumerate.
+const hosts = new WeakMap<PolyMongo, PolyMongoCore<NativePool, Db>>();
+
+/**
+ * The host interface of a client's core, for adapters (`@polymongo/mongoose`, observability, frameworks).
+ * Applications do not need it.
+ *
+ * @internal
+ */
+export function adapterHost(poly: PolyMongo): AdapterHost<NativePool, Db> {
+  const host = hosts.get(poly);
+  if (!host) throw new InvalidClientError();
+  return host;
+}
+
 /**
  * A multi-tenant MongoDB client over the official driver: one MongoClient per cluster serves every tenant on it,
  * and `db(tenant)` is `client.db(name)` plus a cache lookup. Create it with `createPolyMongo`.
  */
 export class PolyMongo {
-  /** The driver-agnostic core, for adapters and advanced use. */
-  readonly core: PolyMongoCore<NativePool, Db>;
-  private readonly streams: WatchManager;
+  readonly #core: PolyMongoCore<NativePool, Db>;
+  readonly #streams: WatchManager;
   /** @internal The driver module the pools are built from; the Mongoose adapter checks it against `mongoose.mongo`. */
   readonly driver: MongoDriverModule;
 
   constructor(options: NativeOptions) {
-    let core: PolyMongoCore<NativePool, Db> | undefined;
     const probe = options as PolyMongoOptions;
     const monitorOperations = probe?.monitorOperations === true || typeof probe?.slowOperationMS === 'number';
     const { mongodb, ...coreOptions } = options ?? ({} as NativeOptions);
     this.driver = mongodb ?? { MongoClient };
+    let core: PolyMongoCore<NativePool, Db> | undefined;
     const port = new MongoDriverPort({
       driverOptions: (options?.driverOptions ?? {}) as MongoClientOptions,
       ...(mongodb ? { mongodb } : {}),
       monitorOperations,
-      core: () => core,
+      admission: () => core?.admission,
     });
     core = new PolyMongoCore(coreOptions as PolyMongoOptions, port);
-    this.core = core;
-    this.streams = new WatchManager({
-      host: core,
+    this.#core = core;
+    hosts.set(this, core);
+    const host = core;
+    this.#streams = new WatchManager({
+      host,
       clusterClients: () =>
-        [...core.config.clusters.keys()].map((id) => {
-          const pool = core.sharedPool(id);
+        host.settings.clusterIds.map((id) => {
+          const pool = host.sharedPool(id);
           return { poolKey: pool.spec.key, client: pool.pool.client };
         }),
-      tenantForDatabase: (dbName) => core.tenantForDatabase(dbName),
-      emitError: (error, poolKey) => core.events.emit('error', { error, ...(poolKey ? { poolKey } : {}) }),
+      tenantForDatabase: (dbName) => host.tenantForDatabase(dbName),
+      emitError: (error, poolKey) => host.reportError(error, poolKey),
     });
-    core.onClose(() => this.streams.closeAll().then(() => undefined));
+    core.onClose(() => this.#streams.closeAll().then(() => undefined));
     // Eager dedicated tenants got their handles while the core was being built, before admission could wrap them.
-    if (core.admission) for (const d of core.config.dedicated) if (!d.coldStart) core.evict(d.tenant);
-    if (!core.config.coldStart) {
+    if (core.admission) for (const tenant of core.eagerDedicatedTenants) core.evict(tenant);
+    if (!core.settings.coldStart) {
       core.connect().catch(() => undefined);
     }
   }
@@ -110,18 +137,18 @@ export class PolyMongo {
    * await poly.db('acme').collection('orders').insertOne({ total: 10 });
    */
   db(tenant?: string | null): Db {
-    return this.core.acquire(tenant).handle;
+    return this.#core.acquire(tenant).handle;
   }
 
   /** A scope bundling everything of one tenant: `db`, `collection(name)`, `repo(definition)`. */
   tenant(id?: string | null): TenantScope {
-    const { route, handle } = this.core.acquire(id);
-    return new TenantScope(this.core, route, handle);
+    const { route, handle } = this.#core.acquire(id);
+    return new TenantScope(this.#core, route, handle);
   }
 
   /** The tenant's route: database name, cluster and pool key. */
   route(tenant?: string | null): Route {
-    return this.core.route(tenant);
+    return this.#core.route(tenant);
   }
 
   /**
@@ -134,17 +161,17 @@ export class PolyMongo {
    * const tenants = databases.map((d) => poly.tenantForDatabase(d.name)).filter((t) => t !== undefined);
    */
   tenantForDatabase(dbName: string): string | undefined {
-    return this.core.tenantForDatabase(dbName);
+    return this.#core.tenantForDatabase(dbName);
   }
 
   /** The MongoClient serving a tenant (its cluster's shared client, or its dedicated one). */
   client(tenant?: string | null): MongoClient {
-    return this.core.acquire(tenant).pool.pool.client;
+    return this.#core.acquire(tenant).pool.pool.client;
   }
 
   /** Connects the default cluster now (it otherwise connects on first use, unless coldStart is false). */
   connect(): Promise<void> {
-    return this.core.connect();
+    return this.#core.connect();
   }
 
   /**
@@ -157,7 +184,7 @@ export class PolyMongo {
    * }, { tenants: ['acme', 'globex'] });
    */
   withTransaction<T>(fn: (session: ClientSession) => Promise<T>, options?: WithTransactionOptions): Promise<T> {
-    return runTransaction(this.core, fn, options);
+    return runTransaction(this.#core, fn, options);
   }
 
   /**
@@ -168,7 +195,7 @@ export class PolyMongo {
    * poly.watch('acme', { collection: 'orders', maxInFlight: 4, handler: async (change) => index(change) });
    */
   watch(tenant: string | undefined | null, options?: WatchOptions): ChangeStream {
-    return this.streams.watch(tenant, options);
+    return this.#streams.watch(tenant, options);
   }
 
   /**
@@ -176,12 +203,12 @@ export class PolyMongo {
    * and every earlier one are handled (at-least-once); see `CommitMode` for the other modes.
    */
   resumeWatch(tenant: string | undefined | null, options: ResumableWatchOptions): Promise<ChangeStream> {
-    return this.streams.resumeWatch(tenant, options);
+    return this.#streams.resumeWatch(tenant, options);
   }
 
   /** One cluster-wide change stream per cluster, fanned out to listeners by tenant. */
   watchAll(options: WatchAllOptions = {}): TenantFanOut {
-    return this.streams.watchAll(options);
+    return this.#streams.watchAll(options);
   }
 
   /**
@@ -190,39 +217,39 @@ export class PolyMongo {
    * reports its errors, and is closed by `closeStreams(tenant)` and `close()`.
    */
   trackStream(tenant: string | undefined | null, stream: ClosableStream): void {
-    this.streams.track(this.core.route(tenant), stream);
+    this.#streams.track(this.#core.route(tenant), stream);
   }
 
   /** Closes a tenant's change streams (the 1.x `closeDBstream`); returns how many were open. */
   closeStreams(tenant: string): Promise<number> {
-    return this.streams.closeStreams(this.core.route(tenant).tenantId);
+    return this.#streams.closeStreams(this.#core.route(tenant).tenantId);
   }
 
   /** Closes every change stream (the 1.x `closeAllWatches`). */
   closeAllStreams(): Promise<number> {
-    return this.streams.closeAll();
+    return this.#streams.closeAll();
   }
 
-  /** Round trip of a `ping` to the default cluster, in milliseconds. */
-  async ping(): Promise<number> {
-    const pool = this.core.sharedPool(this.core.config.defaultCluster);
-    await this.core.registry.connect(pool);
-    const started = performance.now();
-    await pool.pool.client.db('admin').command({ ping: 1 });
-    return performance.now() - started;
+  /** Round trip of a `ping` to the default cluster, in milliseconds (connecting it first if needed). */
+  ping(options: HealthOptions = {}): Promise<number> {
+    return this.#core.ping(options);
   }
 
-  /** `{ ok, state, latencyMS, pools }`: what a health endpoint needs. Never throws. */
-  async health(): Promise<HealthReport> {
+  /**
+   * `{ ok, state, latencyMS, pools }`: what a health endpoint needs. Never throws, and answers within `timeoutMS`
+   * (default 2 s) even while the server is down. `ok` is true only when the ping answered and the client is
+   * `connected`; a failed ping moves a pool that looked connected to `retrying`, so `state` never contradicts `ok`.
+   */
+  async health(options: HealthOptions = {}): Promise<HealthReport> {
     let latencyMS: number | undefined;
     let error: HealthReport['error'];
     try {
-      if (!this.core.isClosing) latencyMS = await this.ping();
+      if (!this.#core.isClosing) latencyMS = await this.#core.ping({ timeoutMS: options.timeoutMS ?? DEFAULT_HEALTH_TIMEOUT_MS });
     } catch (err) {
       const e = err as { code?: string | number; message?: string };
-      error = { ...(e.code !== undefined ? { code: e.code } : {}), message: String(e.message ?? err) };
+      error = { ...(e.code !== undefined ? { code: e.code } : {}), message: redactText(String(e.message ?? err)) };
     }
-    const stats = this.core.stats();
+    const stats = this.#core.stats();
     return {
       ok: latencyMS !== undefined && stats.state === 'connected',
       state: stats.state,
@@ -234,7 +261,7 @@ export class PolyMongo {
 
   /** Whether a tenant's database exists, by a `listDatabases` name filter: nothing is created. */
   async tenantExists(tenant: string): Promise<boolean> {
-    const { route, pool } = this.core.acquire(tenant);
+    const { route, pool } = this.#core.acquire(tenant);
     const result = await pool.pool.client
       .db('admin')
       .admin()
@@ -244,57 +271,65 @@ export class PolyMongo {
 
   /** Drops a tenant's database, closes its change streams and evicts it from every cache. */
   async dropTenant(tenant: string): Promise<void> {
-    const { route, handle } = this.core.acquire(tenant);
-    await this.streams.closeStreams(route.tenantId);
+    const { route, handle } = this.#core.acquire(tenant);
+    await this.#streams.closeStreams(route.tenantId);
     await handle.dropDatabase();
-    this.core.evict(route.tenantId, 'dropped');
+    this.#core.evict(route.tenantId, 'dropped');
   }
 
   /** Frees a tenant's cached handles (not while a stream or transaction pins it). */
   evict(tenant: string): boolean {
-    return this.core.evict(this.core.route(tenant).tenantId);
+    return this.#core.evict(this.#core.route(tenant).tenantId);
   }
 
   /** Gives tenants dedicated pools (the 1.x `scale.setDB`). */
   setDedicated(tenants: string | string[], options?: Omit<DedicatedOptions, 'tenants'>): void {
-    this.core.setDedicated(tenants, options);
+    this.#core.setDedicated(tenants, options);
   }
 
   /** Gives tenants dedicated pools and connects them now (the 1.x `scale.connectDB`). */
   connectDedicated(tenants: string | string[], options?: Omit<DedicatedOptions, 'tenants'>): Promise<void> {
-    return this.core.connectDedicated(tenants, options);
+    return this.#core.connectDedicated(tenants, options);
   }
 
   /** Moves a tenant to another cluster; `undefined` returns it to the routing rules. */
   setPlacement(tenant: string, clusterId: string | undefined): void {
-    this.core.setPlacement(tenant, clusterId);
+    this.#core.setPlacement(tenant, clusterId);
   }
 
   /** The core's snapshot plus change stream counters (`streams`). */
   stats(): NativeStats {
-    return { ...this.core.stats(), streams: this.streams.stats() };
+    return { ...this.#core.stats(), streams: this.#streams.stats() };
   }
 
   get state(): ConnectionState {
-    return this.core.state;
+    return this.#core.state;
+  }
+
+  /** True from the moment `close()` or `forceClose()` starts. */
+  get isClosing(): boolean {
+    return this.#core.isClosing;
   }
 
   on<K extends PolyMongoEventName>(event: K, listener: (payload: PolyMongoEvents[K]) => void): () => void {
-    return this.core.on(event, listener);
+    return this.#core.on(event, listener);
   }
 
   use(plugin: PolyMongoPlugin): () => void {
-    return this.core.use(plugin);
+    return this.#core.use(plugin);
   }
 
-  /** Closes streams, lets in-flight operations finish (up to timeoutMS), closes every pool. Safe to call twice. */
+  /**
+   * Closes streams, lets in-flight operations finish (up to timeoutMS), closes every pool. Safe to call twice.
+   * Rejects with CLOSE_TIMEOUT (`CloseTimeoutError`; pools are closed all the same) when work was still running.
+   */
   close(options?: CloseOptions): Promise<void> {
-    return this.core.close(options);
+    return this.#core.close(options);
   }
 
   /** Closes everything at once. Safe to call twice. */
   forceClose(): Promise<void> {
-    return this.core.forceClose();
+    return this.#core.forceClose();
   }
 }
 

@@ -2,12 +2,20 @@ export {
   type AdmissionStats,
   AuthFailedError,
   ClientClosedError,
+  CloseTimeoutError,
   ConfigError,
+  ConnectionFailedError,
   type ConnectionState,
   CrossClusterTransactionError,
+  classifyError,
   currentTenant,
+  DedicatedPoolLimitError,
+  type ErrorClass,
+  hasErrorLabel,
+  InvalidClientError,
   InvalidTenantError,
   type OperationInfo,
+  PingTimeoutError,
   PolyMongoError,
   type PolyMongoErrorCode,
   type PolyMongoEvents,
@@ -22,9 +30,18 @@ export {
   TenantRequiredError,
   type TenantThrottledEvent,
   TransactionsUnsupportedError,
+  UnknownClusterError,
 } from '@polymongo/core';
 export type { MongoDriverModule, NativePool } from './driver/MongoDriverPort.js';
-export { createPolyMongo, type HealthReport, type NativeOptions, type NativeStats, PolyMongo } from './PolyMongo.js';
+export {
+  adapterHost,
+  createPolyMongo,
+  type HealthOptions,
+  type HealthReport,
+  type NativeOptions,
+  type NativeStats,
+  PolyMongo,
+} from './PolyMongo.js';
 export { defineRepository, type RepositoryDefinition, type RepositoryOptions } from './repositories/defineRepository.js';
 export { type DocumentOf, type InputOf, Repository } from './repositories/Repository.js';
 export { ValidationError } from './repositories/ValidationError.js';

@@ -1,4 +1,5 @@
 import {
+  type DedicatedConfig,
   type DedicatedOptions,
   expandDedicated,
   type LoggerLike,
@@ -7,224 +8,228 @@ import {
   type ResolvedConfig,
   resolveConfig,
 } from '../config/schema.js';
-import { redactText, redactUri } from '../config/uri.js';
-import { ClientClosedError, UnknownClusterError } from '../errors/errors.js';
+import { redactText } from '../config/uri.js';
+import { ClientClosedError, PingTimeoutError, UnknownClusterError } from '../errors/errors.js';
 import type { OperationInfo, PolyMongoEventName, PolyMongoEvents } from '../events/events.js';
 import type { OperationStart, PolyMongoPlugin } from '../events/plugins.js';
 import { TypedEmitter } from '../events/TypedEmitter.js';
 import { AdmissionController } from '../fairness/AdmissionController.js';
-import { drain } from '../lifecycle/drain.js';
 import type { ConnectionState } from '../lifecycle/states.js';
 import { createLogger } from '../observability/logger.js';
-import { OperationCounter } from '../observability/OperationCounter.js';
 import type { StatsSnapshot } from '../observability/stats.js';
 import type { DriverPort } from '../pools/DriverPort.js';
-import { LruCache } from '../pools/LruCache.js';
 import { type PoolEntry, PoolRegistry } from '../pools/PoolRegistry.js';
 import { ClusterRouter } from '../routing/ClusterRouter.js';
 import { type Route, sharedPoolKey, TenantRouter } from '../tenancy/TenantRouter.js';
+import type { AdapterHost, HostSettings, PoolView, TenantHandle } from './AdapterHost.js';
+import { OperationRunner } from './OperationRunner.js';
+import { type CloseOptions, Shutdown } from './Shutdown.js';
+import { buildStats } from './stats.js';
+import { type EvictionReason, TenantHandles } from './TenantHandles.js';
 
-/** A tenant's route, its pool and the driver handle for its database. */
-export interface TenantHandle<Pool, Handle> {
-  readonly route: Route;
-  readonly pool: PoolEntry<Pool>;
-  readonly handle: Handle;
-}
-
-export interface CloseOptions {
-  /** How long to let in-flight operations finish before pools are closed anyway. Default: shutdown.timeoutMS or 10 s. */
-  timeoutMS?: number;
-}
-
+// The client is as healthy as its least healthy shared pool.
 const STATE_PRIORITY: ConnectionState[] = ['auth_failed', 'failed', 'retrying', 'connecting', 'connected', 'idle'];
 
 /**
- * The driver-agnostic client: tenant resolution, routing, pools, lifecycle, events and stats. Adapters
- * (`@polymongo/native`, `@polymongo/mongoose`) wrap it and supply a DriverPort; applications use the adapters.
+ * The driver-agnostic client: tenant resolution, routing, pools, lifecycle, events and stats, composed from one
+ * part per concept (`TenantHandles`, `OperationRunner`, `Shutdown`, `PoolRegistry`). A driver binding
+ * (`@polymongo/native`) constructs it with its DriverPort; everything else talks to it as an `AdapterHost`.
+ *
+ * @internal Applications use `createPolyMongo` from `@polymongo/native`.
  */
-export class PolyMongoCore<Pool, Handle> {
-  readonly config: ResolvedConfig;
+export class PolyMongoCore<Pool, Handle> implements AdapterHost<Pool, Handle> {
+  readonly settings: HostSettings;
   readonly logger: LoggerLike;
-  readonly events: TypedEmitter<PolyMongoEvents>;
-  readonly clusters: ClusterRouter;
-  readonly router: TenantRouter;
-  readonly registry: PoolRegistry<Pool, Handle>;
-  /** Per-tenant admission (fairness, quotas); undefined when neither is configured, so adapters add nothing. */
   readonly admission: AdmissionController | undefined;
-  private readonly handles: LruCache<string, TenantHandle<Pool, Handle>>;
-  private readonly tenantPins = new Map<string, number>();
-  private readonly operations: OperationCounter;
-  private readonly plugins: PolyMongoPlugin[] = [];
-  private readonly closeHooks: Array<() => Promise<void> | void> = [];
-  private readonly signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
-  private clientState: ConnectionState = 'idle';
-  private closing = false;
-  private closePromise: Promise<void> | undefined;
-  private evictions = 0;
-  private streams = 0;
+  readonly #config: ResolvedConfig;
+  readonly #events: TypedEmitter<PolyMongoEvents>;
+  readonly #clusters: ClusterRouter;
+  readonly #router: TenantRouter;
+  readonly #registry: PoolRegistry<Pool, Handle>;
+  readonly #handles: TenantHandles<Pool, Handle>;
+  readonly #operations: OperationRunner;
+  readonly #shutdown: Shutdown;
+  #state: ConnectionState = 'idle';
+  #streams = 0;
 
-  constructor(
-    options: PolyMongoOptions,
-    private readonly port: DriverPort<Pool, Handle>,
-  ) {
-    this.config = resolveConfig(options);
-    this.logger = createLogger(this.config.logger);
-    this.events = new TypedEmitter((event, error) => this.logger.error({ event, err: redactText(String(error)) }, 'event listener threw'));
-    const routing = this.config.routing ?? {};
-    this.clusters = new ClusterRouter({
-      defaultCluster: this.config.defaultCluster,
-      clusters: this.config.clusters.keys(),
-      ...routing,
+  readonly #port: DriverPort<Pool, Handle>;
+
+  constructor(options: PolyMongoOptions, port: DriverPort<Pool, Handle>) {
+    this.#port = port;
+    const config = resolveConfig(options);
+    this.#config = config;
+    this.logger = createLogger(config.logger);
+    this.settings = Object.freeze({
+      defaultCluster: config.defaultCluster,
+      clusterIds: Object.freeze([...config.clusters.keys()]),
+      uriDatabase: config.uriDatabase,
+      pool: Object.freeze({ ...config.pool }),
+      tenantDb: config.tenantDb,
+      coldStart: config.coldStart,
     });
-    this.registry = new PoolRegistry(port, {
-      clusters: this.config.clusters,
-      dedicated: this.config.dedicated,
-      maxDedicatedPools: this.config.maxDedicatedPools,
-      retry: this.config.retry,
+    this.#events = new TypedEmitter((event, error) => this.logger.error({ event, err: redactText(String(error)) }, 'event listener threw'));
+    this.#clusters = new ClusterRouter({
+      defaultCluster: config.defaultCluster,
+      clusters: config.clusters.keys(),
+      ...(config.routing ?? {}),
+    });
+    this.#registry = new PoolRegistry(port, {
+      clusters: config.clusters,
+      dedicated: config.dedicated,
+      maxDedicatedPools: config.maxDedicatedPools,
+      retry: config.retry,
       logger: this.logger,
-      events: this.events,
-      onStateChange: () => this.refreshClientState(),
-      onPoolClosed: (key) => this.dropHandlesOfPool(key),
+      events: this.#events,
+      onStateChange: () => this.#refreshState(),
+      onPoolClosed: (key) => this.#handles.dropPool(key),
+      onOperation: (info) => this.#operations.record(info),
     });
-    this.router = new TenantRouter({
-      naming: this.config.tenantDb,
-      inverseNaming: this.config.tenantDbInverse,
+    this.#router = new TenantRouter({
+      naming: config.tenantDb,
+      inverseNaming: config.tenantDbInverse,
       // The 1.x rule: an explicit default, else the database in the URI path, else "default".
-      defaultTenant: this.config.strictTenancy
-        ? this.config.defaultTenant
-        : (this.config.defaultTenant ?? this.config.uriDatabase ?? 'default'),
-      strictTenancy: this.config.strictTenancy,
-      allowReservedDatabases: this.config.allowReservedDatabases,
-      tenantCase: this.config.tenantCase,
-      cacheSize: this.config.maxCachedTenants,
-      clusters: this.clusters,
-      dedicatedPoolKey: (id) => this.registry.dedicatedPoolKey(id),
+      defaultTenant: config.strictTenancy ? config.defaultTenant : (config.defaultTenant ?? config.uriDatabase ?? 'default'),
+      strictTenancy: config.strictTenancy,
+      allowReservedDatabases: config.allowReservedDatabases,
+      tenantCase: config.tenantCase,
+      cacheSize: config.maxCachedTenants,
+      clusters: this.#clusters,
+      dedicatedPoolKey: (id) => this.#registry.dedicatedPoolKey(id),
     });
-    this.handles = new LruCache(this.config.maxCachedTenants, (tenantId, entry) => {
-      if (this.tenantPins.has(tenantId)) return false;
-      this.releaseHandle(entry, 'lru');
-      return true;
+    this.#handles = new TenantHandles({
+      capacity: config.maxCachedTenants,
+      port,
+      registry: this.#registry,
+      router: this.#router,
+      events: this.#events,
+      logger: this.logger,
     });
-    this.operations = new OperationCounter(this.config.topTenantsTracked);
-    const { fairness, quotas } = this.config;
+    this.#operations = new OperationRunner({
+      events: this.#events,
+      logger: this.logger,
+      slowOperationMS: config.slowOperationMS,
+      topTenantsTracked: config.topTenantsTracked,
+      clusterOf: (key) => this.#registry.get(key)?.spec.clusterId,
+    });
+    const { fairness, quotas } = config;
     this.admission =
       fairness || quotas
-        ? new AdmissionController({ fairness, quotas, onThrottled: (event) => this.events.emit('tenantThrottled', event) })
+        ? new AdmissionController({ fairness, quotas, onThrottled: (event) => this.#events.emit('tenantThrottled', event) })
         : undefined;
-    this.installSignalHandlers();
-    for (const d of this.config.dedicated) {
+    this.#shutdown = new Shutdown({
+      logger: this.logger,
+      defaultTimeoutMS: config.shutdown?.timeoutMS ?? 10_000,
+      signals: config.shutdown?.signals ?? [],
+      busy: () => this.#operations.inFlight + this.#registry.busy(),
+      settled: () => this.#registry.settled(),
+      begin: () => {
+        this.admission?.close();
+        this.#setState('disconnecting');
+      },
+      finish: async (force) => {
+        await this.#registry.closeAll(force);
+        this.#handles.clear();
+        this.#router.invalidate();
+        this.#setState('closed');
+      },
+    });
+    for (const d of config.dedicated) {
       if (!d.coldStart) this.acquire(d.tenant);
     }
   }
 
   get state(): ConnectionState {
-    return this.clientState;
+    return this.#state;
   }
 
   get isClosing(): boolean {
-    return this.closing;
+    return this.#shutdown.closing;
   }
 
-  /** The route of a tenant (argument, else `runWithTenant` context, else default), without touching any pool. */
   route(tenant?: string | null): Route {
-    const tenantId = this.router.tenantOf(tenant);
-    return this.handles.peek(tenantId)?.route ?? this.router.resolve(tenantId);
+    const tenantId = this.#router.tenantOf(tenant);
+    return this.#handles.peekRoute(tenantId) ?? this.#router.resolve(tenantId);
   }
 
-  /** The tenant whose database is `dbName` under the configured naming; undefined for any other database. */
   tenantForDatabase(dbName: string): string | undefined {
-    return this.router.tenantForDatabase(dbName);
+    return this.#router.tenantForDatabase(dbName);
   }
 
-  /** The hot path: a tenant's driver handle, from cache when it can be. */
   acquire(tenant?: string | null): TenantHandle<Pool, Handle> {
-    if (this.closing) throw new ClientClosedError();
-    const tenantId = this.router.tenantOf(tenant);
-    const cached = this.handles.get(tenantId);
-    if (cached !== undefined) {
-      if (cached.pool.autoCloseTTL !== undefined) this.registry.touch(cached.pool);
-      return cached;
-    }
-    // The handle keeps the route: the router need not cache a second copy (memory and time on every miss).
-    const route = this.router.resolve(tenantId, { cache: false });
-    const pool = this.registry.entryFor(route);
-    const entry: TenantHandle<Pool, Handle> = { route, pool, handle: this.port.handle(pool.pool, route.dbName, tenantId) };
-    this.handles.set(tenantId, entry);
-    return entry;
+    if (this.#shutdown.closing) throw new ClientClosedError();
+    return this.#handles.get(this.#router.tenantOf(tenant));
   }
 
   /** Connects the default cluster's shared pool (and waits for it); other pools connect on first use. */
   async connect(): Promise<void> {
-    await this.registry.connect(this.sharedPool(this.config.defaultCluster));
+    await this.#registry.connect(this.#sharedEntry(this.#config.defaultCluster));
   }
 
-  /** A cluster's shared pool, created (without I/O) if it does not exist yet. */
-  sharedPool(clusterId: string): PoolEntry<Pool> {
-    if (this.closing) throw new ClientClosedError();
-    if (!this.config.clusters.has(clusterId)) throw new UnknownClusterError(clusterId);
-    return this.registry.entryFor({ tenantId: '', dbName: '', clusterId, poolKey: sharedPoolKey(clusterId) });
+  sharedPool(clusterId: string = this.#config.defaultCluster): PoolView<Pool> {
+    return this.#sharedEntry(clusterId);
   }
 
-  /** Keeps a tenant and its pool from eviction and idle close until the returned function is called. */
-  pin(route: Route): () => void {
-    const handle = this.acquire(route.tenantId);
-    this.tenantPins.set(route.tenantId, (this.tenantPins.get(route.tenantId) ?? 0) + 1);
-    this.registry.pin(handle.pool);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const n = (this.tenantPins.get(route.tenantId) ?? 1) - 1;
-      if (n <= 0) this.tenantPins.delete(route.tenantId);
-      else this.tenantPins.set(route.tenantId, n);
-      this.registry.unpin(handle.pool);
+  connectPool(pool: PoolView<Pool>): Promise<void> {
+    return this.#registry.connect(this.#entry(pool));
+  }
+
+  async closePool(pool: PoolView<Pool>, options: { force?: boolean } = {}): Promise<void> {
+    const entry = this.#entry(pool);
+    await this.#registry.closeEntry(entry, 'close', options.force ?? false);
+    this.#handles.dropPool(entry.spec.key);
+  }
+
+  /**
+   * Round trip of a ping to a cluster's shared pool (default: the default cluster), connecting it first, in
+   * milliseconds. With `timeoutMS`, rejects with the last connect error (or a timeout) once that much time passed.
+   */
+  async ping(options: { clusterId?: string; timeoutMS?: number } = {}): Promise<number> {
+    const entry = this.#sharedEntry(options.clusterId ?? this.#config.defaultCluster);
+    const run = async () => {
+      await this.#registry.connect(entry);
+      const started = performance.now();
+      await this.#port.ping(entry.pool);
+      return performance.now() - started;
     };
-  }
-
-  isPinned(tenantId: string): boolean {
-    return this.tenantPins.has(tenantId);
-  }
-
-  /** Frees a tenant's cached handles. A pinned tenant (open stream, running transaction) is not evicted. */
-  evict(tenantId: string, reason: 'manual' | 'dropped' | 'rerouted' = 'manual'): boolean {
-    if (this.tenantPins.has(tenantId) && reason !== 'dropped') return false;
-    const entry = this.handles.peek(tenantId);
-    this.router.invalidate(tenantId);
-    if (!entry) return false;
-    this.handles.delete(tenantId);
-    this.releaseHandle(entry, reason);
-    return true;
-  }
-
-  private releaseHandle(entry: TenantHandle<Pool, Handle>, reason: 'lru' | 'manual' | 'dropped' | 'rerouted'): void {
-    this.evictions += 1;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeoutMS = options.timeoutMS;
+    const attempts: Array<Promise<number>> = [run()];
+    if (timeoutMS !== undefined) {
+      attempts.push(
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(entry.lastError ?? new PingTimeoutError(timeoutMS, entry.state)), timeoutMS);
+        }),
+      );
+    }
     try {
-      this.port.releaseHandle?.(entry.pool.pool, entry.handle, entry.route.dbName);
+      const latencyMS = await Promise.race(attempts);
+      this.#registry.reportHealth(entry, { reachable: true });
+      return latencyMS;
     } catch (error) {
-      this.logger.warn({ tenant: entry.route.tenantId, err: redactText(String(error)) }, 'releasing a tenant handle failed');
-    }
-    this.events.emit('tenantEvicted', { tenantId: entry.route.tenantId, reason });
-  }
-
-  private dropHandlesOfPool(poolKey: string): void {
-    for (const [tenantId, entry] of [...this.handlesEntries()]) {
-      if (entry.route.poolKey === poolKey) {
-        this.handles.delete(tenantId);
-        this.releaseHandle(entry, 'manual');
-      }
+      // A ping that fails is an observation of the server: a pool that looked connected is not.
+      this.#registry.reportHealth(entry, { reachable: false, reason: error instanceof Error ? error.message : String(error) });
+      throw error;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
-  private *handlesEntries(): Iterable<[string, TenantHandle<Pool, Handle>]> {
-    for (const key of this.handles.keys()) {
-      const value = this.handles.peek(key);
-      if (value) yield [key, value];
-    }
+  dedicatedConfig(tenantId: string): Readonly<DedicatedConfig> | undefined {
+    return this.#registry.dedicatedConfig(tenantId);
+  }
+
+  pin(route: Route): () => void {
+    if (this.#shutdown.closing) throw new ClientClosedError();
+    return this.#handles.pin(route);
+  }
+
+  evict(tenantId: string, reason: Exclude<EvictionReason, 'lru'> = 'manual'): boolean {
+    return this.#handles.evict(tenantId, reason);
   }
 
   /** Moves a tenant to another cluster (or back to its rules with `undefined`); takes effect on its next use. */
   setPlacement(tenantId: string, clusterId: string | undefined): void {
-    this.clusters.setOverride(tenantId, clusterId);
+    this.#clusters.setOverride(tenantId, clusterId);
     this.evict(tenantId, 'rerouted');
   }
 
@@ -232,8 +237,8 @@ export class PolyMongoCore<Pool, Handle> {
   setDedicated(tenants: string | string[], options: Omit<DedicatedOptions, 'tenants'> = {}): void {
     const list = Array.isArray(tenants) ? tenants : [tenants];
     const configs = expandDedicated(parseDedicatedOptions({ ...options, tenants: list }));
-    for (const c of configs) this.router.resolve(c.tenant);
-    this.registry.setDedicated(configs);
+    for (const c of configs) this.#router.resolve(c.tenant);
+    this.#registry.setDedicated(configs);
     for (const c of configs) {
       this.evict(c.tenant, 'rerouted');
       if (!c.coldStart) this.acquire(c.tenant);
@@ -244,216 +249,111 @@ export class PolyMongoCore<Pool, Handle> {
   async connectDedicated(tenants: string | string[], options: Omit<DedicatedOptions, 'tenants'> = {}): Promise<void> {
     this.setDedicated(tenants, options);
     const list = Array.isArray(tenants) ? tenants : [tenants];
-    await Promise.all(list.map((t) => this.registry.connect(this.acquire(t).pool)));
+    await Promise.all(list.map((t) => this.connectPool(this.acquire(t).pool)));
   }
 
   on<K extends PolyMongoEventName>(event: K, listener: (payload: PolyMongoEvents[K]) => void): () => void {
-    return this.events.on(event, listener);
+    return this.#events.on(event, listener);
   }
 
-  /** Adds a plugin; it receives every event from now on. */
+  /** Adds a plugin; it receives every event from now on. Returns the function that removes it. */
   use(plugin: PolyMongoPlugin): () => void {
-    this.plugins.push(plugin);
-    const offs = plugin.onEvent
-      ? (Object.keys(EVENT_NAMES) as PolyMongoEventName[]).map((name) =>
-          this.events.on(name, (payload) => plugin.onEvent?.(name, payload as never)),
-        )
-      : [];
-    return () => {
-      const i = this.plugins.indexOf(plugin);
-      if (i >= 0) this.plugins.splice(i, 1);
-      for (const off of offs) off();
-    };
+    return this.#operations.use(plugin);
   }
 
-  get hasOperationListeners(): boolean {
-    return (
-      this.plugins.some((p) => p.onOperation) || this.events.listenerCount('operation') > 0 || this.config.slowOperationMS !== undefined
-    );
+  runOperation<T>(start: OperationStart, fn: () => Promise<T>): Promise<T> {
+    return this.#operations.run(start, fn);
   }
 
-  /** Runs an operation PolyMongo performs itself, through every plugin's wrapOperation, and records it. */
-  async runOperation<T>(start: OperationStart, fn: () => Promise<T>): Promise<T> {
-    let next = fn;
-    for (const plugin of this.plugins) {
-      if (!plugin.wrapOperation) continue;
-      const inner = next;
-      next = () => (plugin.wrapOperation as NonNullable<PolyMongoPlugin['wrapOperation']>)(start, inner);
-    }
-    const started = performance.now();
-    try {
-      const result = await next();
-      this.recordOperation({ ...start, durationMS: performance.now() - started });
-      return result;
-    } catch (error) {
-      this.recordOperation({ ...start, durationMS: performance.now() - started, error: describeError(error) });
-      throw error;
-    }
-  }
-
-  /** Records a finished operation: counters, plugins, `operation` and `slowOperation` events, the slow log. */
   recordOperation(info: OperationInfo): void {
-    this.operations.record(info.tenantId, info.error !== undefined);
-    for (const plugin of this.plugins) {
-      try {
-        plugin.onOperation?.(info);
-      } catch (error) {
-        this.logger.error({ plugin: plugin.name, err: redactText(String(error)) }, 'plugin onOperation threw');
-      }
-    }
-    this.events.emit('operation', info);
-    const threshold = this.config.slowOperationMS;
-    if (threshold !== undefined && info.durationMS >= threshold) {
-      this.logger
-        .child({ tenant: info.tenantId, cluster: this.registry.get(info.poolKey ?? '')?.spec.clusterId })
-        .warn(
-          { tenant: info.tenantId, db: info.dbName, command: info.command, durationMS: Math.round(info.durationMS * 100) / 100 },
-          'slow operation',
-        );
-      this.events.emit('slowOperation', info);
-    }
+    this.#operations.record(info);
   }
 
   streamOpened(): void {
-    this.streams += 1;
+    this.#streams += 1;
   }
 
   streamClosed(): void {
-    this.streams = Math.max(0, this.streams - 1);
+    this.#streams = Math.max(0, this.#streams - 1);
   }
 
-  /** Runs before pools close (adapters close change streams here). */
-  onClose(hook: () => Promise<void> | void): void {
-    this.closeHooks.push(hook);
+  reportError(error: Error, poolKey?: string): void {
+    this.#events.emit('error', { error, ...(poolKey ? { poolKey } : {}) });
+  }
+
+  onClose(hook: () => Promise<void> | void): () => void {
+    return this.#shutdown.onClose(hook);
   }
 
   stats(): StatsSnapshot {
-    const top = this.operations.top(10);
-    return {
-      state: this.clientState,
-      clusters: [...this.config.clusters.values()].map((c) => ({ id: c.id, uri: redactUri(c.uri) })),
-      pools: [...this.registry.all()].map((e) => ({
-        key: e.spec.key,
-        kind: e.spec.kind,
-        clusterId: e.spec.clusterId,
-        ...(e.spec.tenant ? { tenant: e.spec.tenant } : {}),
-        state: e.state,
-        connections: this.registry.numbers(e),
-        maxPoolSize: e.spec.maxPoolSize,
-        pins: e.pins,
-      })),
-      tenants: {
-        cached: this.handles.size,
-        maxCached: this.config.maxCachedTenants,
-        evictions: this.evictions,
-        pinned: this.tenantPins.size,
-      },
-      dedicatedPools: this.registry.dedicatedCount,
-      openStreams: this.streams,
-      operations: { total: this.operations.total, errors: this.operations.errors, topTenants: top.tenants, other: top.other },
-      ...(this.admission ? { admission: this.admission.stats() } : {}),
-    };
+    return buildStats({
+      state: this.#state,
+      config: this.#config,
+      registry: this.#registry,
+      handles: this.#handles,
+      operations: this.#operations,
+      openStreams: this.#streams,
+      admission: this.admission,
+    });
   }
 
   /**
    * Refuses new operations with CLIENT_CLOSED, runs close hooks (streams), lets in-flight operations finish for up
-   * to `timeoutMS`, then closes every pool. Safe to call more than once.
+   * to `timeoutMS`, then closes every pool. Rejects with CLOSE_TIMEOUT (pools closed all the same) when work was
+   * still running at the deadline. Safe to call more than once.
    */
   close(options: CloseOptions = {}): Promise<void> {
-    if (this.closePromise) return this.closePromise;
-    this.closing = true;
-    this.admission?.close();
-    this.setClientState('disconnecting');
-    const timeoutMS = options.timeoutMS ?? this.config.shutdown?.timeoutMS ?? 10_000;
-    this.closePromise = (async () => {
-      await this.runCloseHooks();
-      const remaining = await drain(() => this.registry.busy(), timeoutMS);
-      if (remaining > 0) this.logger.warn({ inFlight: remaining, timeoutMS }, 'close timed out; cutting off in-flight operations');
-      await this.finishClose(remaining > 0);
-    })();
-    return this.closePromise;
+    return this.#shutdown.close(options);
   }
 
   /** Closes every pool and stream at once, without waiting for in-flight operations. Safe to call more than once. */
-  async forceClose(): Promise<void> {
-    this.closing = true;
-    this.admission?.close();
-    this.setClientState('disconnecting');
-    await this.runCloseHooks();
-    await this.finishClose(true);
+  forceClose(): Promise<void> {
+    return this.#shutdown.forceClose();
   }
 
-  private async runCloseHooks(): Promise<void> {
-    for (const hook of this.closeHooks.splice(0)) {
-      try {
-        await hook();
-      } catch (error) {
-        this.logger.warn({ err: redactText(String(error)) }, 'close hook failed');
-      }
-    }
+  /** Tenants whose dedicated pools open at construction (`coldStart: false`). */
+  get eagerDedicatedTenants(): string[] {
+    return this.#config.dedicated.filter((d) => !d.coldStart).map((d) => d.tenant);
   }
 
-  private async finishClose(force: boolean): Promise<void> {
-    await this.registry.closeAll(force);
-    this.handles.clear();
-    this.router.invalidate();
-    for (const [signal, handler] of this.signalHandlers.splice(0)) process.off(signal, handler);
-    this.setClientState('closed');
+  /** Cached routes (bounded like the handle cache); for tests and stats. */
+  get cachedRoutes(): number {
+    return this.#router.cachedRoutes;
   }
 
-  private installSignalHandlers(): void {
-    const shutdown = this.config.shutdown;
-    if (!shutdown) return;
-    for (const signal of shutdown.signals) {
-      // Closes gracefully and leaves exiting to the application: PolyMongo never calls process.exit.
-      const handler = () => {
-        this.logger.info({ signal }, 'signal received; closing');
-        void this.close({ timeoutMS: shutdown.timeoutMS });
-      };
-      process.once(signal, handler);
-      this.signalHandlers.push([signal, handler]);
-    }
+  #sharedEntry(clusterId: string): PoolEntry<Pool> {
+    if (this.#shutdown.closing) throw new ClientClosedError();
+    if (!this.#config.clusters.has(clusterId)) throw new UnknownClusterError(clusterId);
+    return this.#registry.entryFor({ tenantId: '', dbName: '', clusterId, poolKey: sharedPoolKey(clusterId) });
   }
 
-  private refreshClientState(): void {
-    if (this.closing) return;
+  /** The registry's entry behind a view; a view from another client, or of a closed pool, is refused. */
+  #entry(pool: PoolView<Pool>): PoolEntry<Pool> {
+    if (this.#shutdown.closing) throw new ClientClosedError();
+    const entry = this.#registry.get(pool.spec.key);
+    if (entry === pool) return entry;
+    return this.#registry.entryFor({
+      tenantId: pool.spec.tenant ?? '',
+      dbName: '',
+      clusterId: pool.spec.clusterId,
+      poolKey: pool.spec.key,
+    });
+  }
+
+  #refreshState(): void {
+    if (this.#shutdown.closing) return;
     let best: ConnectionState = 'idle';
-    for (const e of this.registry.all()) {
+    for (const e of this.#registry.all()) {
       if (e.spec.kind !== 'shared') continue;
       if (STATE_PRIORITY.indexOf(e.state) < STATE_PRIORITY.indexOf(best)) best = e.state;
     }
-    this.setClientState(best);
+    this.#setState(best);
   }
 
-  private setClientState(to: ConnectionState): void {
-    const from = this.clientState;
+  #setState(to: ConnectionState): void {
+    const from = this.#state;
     if (from === to || from === 'closed') return;
-    this.clientState = to;
-    this.events.emit('stateChange', { scope: 'client', from, to });
+    this.#state = to;
+    this.#events.emit('stateChange', { scope: 'client', from, to });
   }
-}
-
-const EVENT_NAMES: Record<PolyMongoEventName, true> = {
-  stateChange: true,
-  connect: true,
-  disconnect: true,
-  error: true,
-  poolCreated: true,
-  poolClosed: true,
-  tenantEvicted: true,
-  operation: true,
-  slowOperation: true,
-  tenantThrottled: true,
-};
-
-function describeError(error: unknown): NonNullable<OperationInfo['error']> {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return {
-      name: error.name,
-      ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
-      message: redactText(error.message),
-    };
-  }
-  return { name: 'Error', message: redactText(String(error)) };
 }

@@ -22,7 +22,12 @@ export type PolyMongoErrorCode =
   | 'MIGRATION_LOCKED'
   | 'FLEET_SPEC_INVALID'
   | 'DRIVER_MISMATCH'
-  | 'INVALID_MODEL';
+  | 'INVALID_MODEL'
+  | 'PING_TIMEOUT'
+  | 'INVALID_CLIENT';
+
+/** Marks PolyMongo errors process-wide (`Symbol.for`), so every loaded copy of the package recognises them. */
+const ERROR_BRAND = Symbol.for('polymongo.error');
 
 /**
  * Base class of every error PolyMongo throws. `code` is stable across releases; match on it, not on the message.
@@ -36,6 +41,23 @@ export type PolyMongoErrorCode =
 export class PolyMongoError extends Error {
   readonly code: PolyMongoErrorCode;
 
+  /**
+   * `instanceof` works across copies of this package (an app loading both the ESM and the CJS build, or two
+   * versions): an error is a PolyMongoError when it carries the process-wide brand, and a given subclass when its
+   * prototype chain has a class of that name.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (typeof value !== 'object' || value === null) return false;
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class `instanceof` asked about, maybe a subclass
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if ((value as { [ERROR_BRAND]?: unknown })[ERROR_BRAND] !== true) return false;
+    for (let p = Object.getPrototypeOf(value); p !== null; p = Object.getPrototypeOf(p)) {
+      // biome-ignore lint/complexity/noThisInStatic: as above
+      if ((p as { constructor?: { name?: string } }).constructor?.name === this.name) return true;
+    }
+    return false;
+  }
+
   constructor(code: PolyMongoErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -46,6 +68,7 @@ export class PolyMongoError extends Error {
     return { name: this.name, code: this.code, message: this.message };
   }
 }
+Object.defineProperty(PolyMongoError.prototype, ERROR_BRAND, { value: true });
 
 /** One invalid option: where it is and what is wrong with it. */
 export interface ConfigIssue {
@@ -191,12 +214,30 @@ export class DriverMismatchError extends PolyMongoError {
   }
 }
 
+export class PingTimeoutError extends PolyMongoError {
+  constructor(timeoutMS: number, state: string) {
+    super(
+      'PING_TIMEOUT',
+      `The server did not answer a ping within ${timeoutMS} ms (pool state: ${state}). Check that it is reachable; health() reports ok: false meanwhile.`,
+    );
+  }
+}
+
 /** Something other than a compiled Mongoose model was given where a model is expected. */
 export class InvalidModelError extends PolyMongoError {
   constructor(what: string) {
     super(
       'INVALID_MODEL',
       `wrapModel needs a compiled Mongoose model (with modelName and schema), got ${what}. Pass mongoose.model(name, schema).`,
+    );
+  }
+}
+
+export class InvalidClientError extends PolyMongoError {
+  constructor() {
+    super(
+      'INVALID_CLIENT',
+      'Expected a PolyMongo client created by createPolyMongo() from @polymongo/native; pass that client (e.g. { poly }).',
     );
   }
 }

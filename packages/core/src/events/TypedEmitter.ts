@@ -15,14 +15,6 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
     return () => this.off(event, listener);
   }
 
-  once<K extends keyof Events>(event: K, listener: (payload: Events[K]) => void): () => void {
-    const off = this.on(event, (payload) => {
-      off();
-      listener(payload);
-    });
-    return off;
-  }
-
   off<K extends keyof Events>(event: K, listener: (payload: Events[K]) => void): void {
     this.listeners.get(event)?.delete(listener as (payload: never) => void);
   }
@@ -37,13 +29,5 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
         this.onListenerError?.(event, error);
       }
     }
-  }
-
-  listenerCount(event: keyof Events): number {
-    return this.listeners.get(event)?.size ?? 0;
-  }
-
-  removeAll(): void {
-    this.listeners.clear();
   }
 }

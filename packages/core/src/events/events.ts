@@ -24,7 +24,10 @@ export interface StateChangeEvent {
 export interface PolyMongoEvents {
   stateChange: StateChangeEvent;
   connect: { poolKey: string; clusterId: string };
-  disconnect: { poolKey: string; clusterId: string; reason: 'close' | 'idle' };
+  /** A pool closed (`close`, `idle`), or its server became unreachable after it had connected (`server`). */
+  disconnect: { poolKey: string; clusterId: string; reason: 'close' | 'idle' | 'server' };
+  /** A pool's server is reachable again after a `disconnect` with reason `server`; `downMS` is how long it was not. */
+  reconnect: { poolKey: string; clusterId: string; downMS: number };
   error: { error: Error; poolKey?: string };
   poolCreated: { poolKey: string; kind: 'shared' | 'dedicated'; clusterId: string; tenant?: string };
   poolClosed: { poolKey: string; reason: 'close' | 'idle' };

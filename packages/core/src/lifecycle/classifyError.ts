@@ -42,7 +42,10 @@ interface ErrorShape {
   reason?: unknown;
 }
 
-function hasLabel(e: ErrorShape, label: string): boolean {
+/** Whether a driver error carries an error label (`TransientTransactionError`, `RetryableWriteError`, ...). */
+export function hasErrorLabel(error: unknown, label: string): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as ErrorShape;
   if (typeof e.hasErrorLabel === 'function') return Boolean((e.hasErrorLabel as (l: string) => boolean).call(e, label));
   return Array.isArray(e.errorLabels) && e.errorLabels.includes(label);
 }
@@ -66,7 +69,7 @@ export function classifyError(error: unknown): ErrorClass {
       if (typeof e.name === 'string' && RETRYABLE_NAMES.has(e.name)) verdict = 'retryable';
       else if (typeof e.code === 'number' && RETRYABLE_CODES.has(e.code)) verdict = 'retryable';
       else if (typeof e.code === 'string' && NETWORK_ERRNOS.has(e.code)) verdict = 'retryable';
-      else if (e.codeName === 'NotWritablePrimary' || RETRYABLE_LABELS.some((l) => hasLabel(e, l))) verdict = 'retryable';
+      else if (e.codeName === 'NotWritablePrimary' || RETRYABLE_LABELS.some((l) => hasErrorLabel(e, l))) verdict = 'retryable';
     }
     // Server selection errors wrap the real cause (e.g. an authentication failure) in `reason` or `cause`.
     const reason = e.reason as { error?: unknown; servers?: Map<string, { error?: unknown }> } | undefined;

@@ -15,6 +15,8 @@ export interface StatsSnapshot {
     connections: PoolNumbers;
     maxPoolSize: number;
     pins: number;
+    /** Times the server was lost (`disconnects`) and found again (`reconnects`) after the first connect. */
+    transitions: { disconnects: number; reconnects: number };
   }>;
   tenants: { cached: number; maxCached: number; evictions: number; pinned: number };
   dedicatedPools: number;
@@ -22,6 +24,8 @@ export interface StatsSnapshot {
   operations: {
     total: number;
     errors: number;
+    /** PolyMongo's own operations (repositories, transactions, ping) running now. */
+    inFlight: number;
     topTenants: Array<{ tenant: string; ops: number; errors: number }>;
     other: { ops: number; errors: number };
   };

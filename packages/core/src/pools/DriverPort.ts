@@ -1,3 +1,5 @@
+import type { OperationInfo } from '../events/events.js';
+
 /** What core asks of a driver adapter. Core never imports a driver; adapters implement this small port. */
 export interface PoolSpec {
   /** `cluster:<id>` for a shared pool, `dedicated:<tenant>` for a dedicated one. */
@@ -20,9 +22,25 @@ export interface PoolNumbers {
   waiting: number;
 }
 
+/** What the driver's topology monitoring says of a pool's server(s) after the first connect. */
+export interface PoolHealth {
+  /** Whether an operation could select a server now. */
+  reachable: boolean;
+  /** Why not, in the driver's words (credentials redacted by core). */
+  reason?: string;
+}
+
+/** What a port reports of one pool to core, as the driver tells it. */
+export interface PoolMonitor {
+  /** Topology monitoring after the first connect: the server was lost or found again. */
+  health(health: PoolHealth): void;
+  /** A finished driver command (command monitoring), for stats, plugins and the slow-operation log. */
+  operation(info: OperationInfo): void;
+}
+
 export interface DriverPort<Pool, Handle> {
-  /** Creates a pool without any I/O; the driver may connect lazily. */
-  createPool(spec: PoolSpec): Pool;
+  /** Creates a pool without any I/O; the driver may connect lazily. Reports go to `monitor`. */
+  createPool(spec: PoolSpec, monitor: PoolMonitor): Pool;
   /** Connects (handshake, authentication); rejects with the driver's error. */
   connect(pool: Pool): Promise<void>;
   /** A handle for one database on a pool; cheap and synchronous. */
@@ -30,6 +48,7 @@ export interface DriverPort<Pool, Handle> {
   /** Releases what a handle holds, when its tenant is evicted. */
   releaseHandle?(pool: Pool, handle: Handle, dbName: string): void;
   close(pool: Pool, force: boolean): Promise<void>;
+  /** One round trip to the pool's server (`{ ping: 1 }`); rejects with the driver's error. */
   ping(pool: Pool): Promise<void>;
   numbers(pool: Pool): PoolNumbers;
 }

@@ -1,15 +1,22 @@
 import type { ClusterConfig, DedicatedConfig, LoggerLike } from '../config/schema.js';
 import { redactText, redactUri } from '../config/uri.js';
-import { AuthFailedError, ConnectionFailedError, DedicatedPoolLimitError, PolyMongoError, UnknownClusterError } from '../errors/errors.js';
-import type { PolyMongoEvents } from '../events/events.js';
+import {
+  AuthFailedError,
+  ClientClosedError,
+  ConnectionFailedError,
+  DedicatedPoolLimitError,
+  type PolyMongoError,
+  UnknownClusterError,
+} from '../errors/errors.js';
+import type { OperationInfo, PolyMongoEvents } from '../events/events.js';
 import type { TypedEmitter } from '../events/TypedEmitter.js';
 import { backoffDelay, type RetryPolicy, sleep } from '../lifecycle/backoff.js';
 import { classifyError } from '../lifecycle/classifyError.js';
 import type { ConnectionState } from '../lifecycle/states.js';
 import type { Route } from '../tenancy/TenantRouter.js';
-import type { DriverPort, PoolNumbers, PoolSpec } from './DriverPort.js';
+import type { DriverPort, PoolHealth, PoolMonitor, PoolNumbers, PoolSpec } from './DriverPort.js';
 
-/** One pool and what PolyMongo knows of it. */
+/** One pool and what PolyMongo knows of it. Internal: adapters see a read-only `PoolView`. */
 export interface PoolEntry<Pool> {
   readonly spec: PoolSpec;
   readonly pool: Pool;
@@ -23,6 +30,10 @@ export interface PoolEntry<Pool> {
   idleTimer: ReturnType<typeof setTimeout> | undefined;
   /** A child logger carrying this pool's cluster, key and (dedicated) tenant. */
   readonly logger: LoggerLike;
+  /** Times the server was lost and found again after the first connect (topology monitoring). */
+  readonly transitions: { disconnects: number; reconnects: number };
+  /** When the server was lost (performance.now()), while it is. */
+  downSince: number | undefined;
 }
 
 export interface PoolRegistryOptions {
@@ -33,6 +44,8 @@ export interface PoolRegistryOptions {
   logger: LoggerLike;
   events: TypedEmitter<PolyMongoEvents>;
   onStateChange(): void;
+  /** Receives the driver operations a port reports. */
+  onOperation(info: OperationInfo): void;
   /** Called after a pool closed on its own (idle), so handles on it can be dropped. */
   onPoolClosed(key: string): void;
 }
@@ -112,9 +125,13 @@ export class PoolRegistry<Pool, Handle> {
           tenant: route.tenantId,
         }
       : { key: route.poolKey, kind: 'shared', clusterId: route.clusterId, uri: cluster.uri, ...cluster.pool };
+    const monitor: PoolMonitor = {
+      health: (health) => this.reportHealth(entry, health),
+      operation: (info) => this.options.onOperation(info),
+    };
     const entry: PoolEntry<Pool> = {
       spec,
-      pool: this.port.createPool(spec),
+      pool: this.port.createPool(spec, monitor),
       state: 'idle',
       connecting: undefined,
       lastError: undefined,
@@ -122,6 +139,8 @@ export class PoolRegistry<Pool, Handle> {
       lastUsed: performance.now(),
       autoCloseTTL: dedicated?.autoClose ? dedicated.ttlMS : undefined,
       idleTimer: undefined,
+      transitions: { disconnects: 0, reconnects: 0 },
+      downSince: undefined,
       logger: this.options.logger.child({ cluster: spec.clusterId, pool: spec.key, ...(spec.tenant ? { tenant: spec.tenant } : {}) }),
     };
     this.entries.set(spec.key, entry);
@@ -145,7 +164,7 @@ export class PoolRegistry<Pool, Handle> {
   connect(entry: PoolEntry<Pool>): Promise<void> {
     if (entry.state === 'connected') return Promise.resolve();
     if (entry.state === 'auth_failed' && entry.lastError) return Promise.reject(entry.lastError);
-    if (this.closed) return Promise.reject(new PolyMongoError('CLIENT_CLOSED', 'This PolyMongo client is closed.'));
+    if (this.closed) return Promise.reject(new ClientClosedError());
     entry.connecting ??= this.connectWithRetry(entry).finally(() => {
       entry.connecting = undefined;
     });
@@ -196,6 +215,43 @@ export class PoolRegistry<Pool, Handle> {
     entry.state = to;
     this.options.events.emit('stateChange', { scope: 'pool', poolKey: entry.spec.key, from, to });
     this.options.onStateChange();
+  }
+
+  /** Resolves once no pool is connecting (each attempt settled, whichever way). */
+  async settled(): Promise<void> {
+    for (;;) {
+      const pending = [...this.entries.values()].map((e) => e.connecting).filter((p) => p !== undefined);
+      if (pending.length === 0) return;
+      await Promise.allSettled(pending);
+    }
+  }
+
+  /**
+   * What topology monitoring says of a connected pool's server. Losing it moves the pool to `retrying` (the driver
+   * keeps probing it every heartbeat) with a `disconnect` event; finding it again moves it back to `connected` with
+   * a `reconnect` event. Reports during a connect attempt are left to that attempt.
+   */
+  reportHealth(entry: PoolEntry<Pool>, health: PoolHealth): void {
+    if (this.closed || entry.connecting !== undefined || this.entries.get(entry.spec.key) !== entry) return;
+    const { events } = this.options;
+    if (!health.reachable && entry.state === 'connected') {
+      entry.downSince = performance.now();
+      entry.transitions.disconnects += 1;
+      entry.lastError = undefined;
+      this.setState(entry, 'retrying');
+      entry.logger.warn(
+        { reason: health.reason === undefined ? undefined : redactText(health.reason) },
+        'server unreachable; the driver keeps retrying',
+      );
+      events.emit('disconnect', { poolKey: entry.spec.key, clusterId: entry.spec.clusterId, reason: 'server' });
+    } else if (health.reachable && entry.state === 'retrying' && entry.downSince !== undefined) {
+      const downMS = performance.now() - entry.downSince;
+      entry.downSince = undefined;
+      entry.transitions.reconnects += 1;
+      this.setState(entry, 'connected');
+      entry.logger.info({ downMS: Math.round(downMS) }, 'server reachable again');
+      events.emit('reconnect', { poolKey: entry.spec.key, clusterId: entry.spec.clusterId, downMS });
+    }
   }
 
   /** Marks an autoClose pool as used now; its idle timer restarts from this moment. */

@@ -29,16 +29,6 @@ export class HashRing {
     this.rebuild();
   }
 
-  add(node: string): void {
-    this.nodes.add(node);
-    this.rebuild();
-  }
-
-  remove(node: string): void {
-    this.nodes.delete(node);
-    this.rebuild();
-  }
-
   /** The node owning `key`: the first ring point at or after the key's hash, wrapping around. */
   nodeFor(key: string): string {
     const points = this.points;

@@ -1,6 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
-const storage = new AsyncLocalStorage<string>();
+// One store per process, not per copy of this module: an app that loads PolyMongo through both `import` and
+// `require` (two module instances) still sees one tenant context.
+const STORAGE_KEY = Symbol.for('polymongo.tenantContext');
+const scope = globalThis as { [STORAGE_KEY]?: AsyncLocalStorage<string> };
+const storage: AsyncLocalStorage<string> = scope[STORAGE_KEY] ?? new AsyncLocalStorage<string>();
+scope[STORAGE_KEY] = storage;
 
 /**
  * Runs `fn` with `tenantId` as the current tenant; everything `fn` awaits, schedules or calls sees it through

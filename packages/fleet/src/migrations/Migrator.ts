@@ -46,6 +46,11 @@ export interface MigrationStatus {
   pending: string[];
 }
 
+const DUPLICATE_KEY = 11000;
+
+/** Thrown inside a step's transaction when its record shows another runner did it first; aborts the transaction. */
+class AlreadyDone extends Error {}
+
 const byId = (a: Migration, b: Migration) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 function checkMigrations(migrations: unknown): Migration[] {
@@ -121,21 +126,32 @@ export class Migrator {
         return;
       }
       // Up to date: no lease needed (the common rerun on every deploy costs one read per tenant).
-      if (this.#steps(sorted, await appliedIds(records), direction, to).length === 0) return;
+      let steps = this.#steps(sorted, await appliedIds(records), direction, to);
+      if (steps.length === 0) return;
       const lease = new TenantLease(records, owner, leaseMS);
       await lease.acquire(tenant, waitMS, runOptions.signal);
       try {
-        // Read the state under the lease: another runner may have just finished this tenant.
-        for (const m of this.#steps(sorted, await appliedIds(records), direction, to)) {
+        // Another runner may have finished this tenant before we got the lease. With transactions a step that was
+        // applied meanwhile is caught by its record (and rolled back); without them, read the state again.
+        if (this.#transactions !== true) steps = this.#steps(sorted, await appliedIds(records), direction, to);
+        for (let i = 0; i < steps.length; ) {
+          const m = steps[i] as Migration;
           if (!lease.held) throw new MigrationLockedError(tenant, 0);
           if (direction === 'down' && !m.down) throw new MigrationNotReversibleError(m.id);
+          let outcome: 'done' | 'already';
           try {
-            await this.#step(db, tenant, records, m, direction, owner);
+            outcome = await this.#step(db, tenant, records, m, direction, owner);
           } catch (error) {
             result.failed.push({ tenant, id: m.id, error: toFailureInfo(error) });
             return; // later migrations build on this one
           }
+          if (outcome === 'already') {
+            steps = this.#steps(sorted, await appliedIds(records), direction, to);
+            i = 0;
+            continue;
+          }
           result.applied.push({ tenant, id: m.id });
+          i++;
         }
       } finally {
         await lease.release();
@@ -151,29 +167,45 @@ export class Migrator {
   }
 
   /** One migration on one tenant: the change and its record commit together, or neither does. */
-  async #step(db: Db, tenant: string, records: Collection<Document>, m: Migration, direction: 'up' | 'down', owner: string) {
+  async #step(
+    db: Db,
+    tenant: string,
+    records: Collection<Document>,
+    m: Migration,
+    direction: 'up' | 'down',
+    owner: string,
+  ): Promise<'done' | 'already'> {
     const body = async (session: ClientSession | undefined) => {
       const context = { db, tenant, session };
       if (direction === 'up') {
         await m.up(context);
-        await records.insertOne({ _id: m.id as never, appliedAt: new Date(), owner }, { session });
+        try {
+          await records.insertOne({ _id: m.id as never, appliedAt: new Date(), owner }, { session });
+        } catch (error) {
+          if (session && (error as { code?: unknown }).code === DUPLICATE_KEY) throw new AlreadyDone();
+          throw error;
+        }
       } else {
         await (m.down as NonNullable<Migration['down']>)(context);
-        await records.deleteOne({ _id: m.id as never }, { session });
+        const { deletedCount } = await records.deleteOne({ _id: m.id as never }, { session });
+        if (session && deletedCount === 0) throw new AlreadyDone();
       }
     };
     if (this.#transactions !== false) {
       try {
         await this.ctx.poly.withTransaction((session) => body(session), { tenants: [tenant] });
         this.#transactions = true;
-        return;
+        return 'done';
       } catch (error) {
+        // Another runner recorded this step first: the transaction rolled ours back.
+        if (error instanceof AlreadyDone) return 'already';
         // Refused before the callback ran: a standalone server. Run without a transaction from now on.
         if (!(error instanceof PolyMongoError && error.code === 'TRANSACTIONS_UNSUPPORTED')) throw error;
         this.#transactions = false;
       }
     }
     await body(undefined);
+    return 'done';
   }
 
   /** Per tenant: applied and pending migration ids. Reads only. */

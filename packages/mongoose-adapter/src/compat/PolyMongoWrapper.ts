@@ -1,5 +1,5 @@
 import { type ConnectionState, PolyMongoError, redactText, redactUri, TypedEmitter } from '@polymongo/core';
-import { createPolyMongo, type PolyMongo } from '@polymongo/native';
+import { adapterHost, createPolyMongo, type PolyMongo } from '@polymongo/native';
 import mongoose, { type Connection } from 'mongoose';
 import { assertModel, createMongooseAdapter, type MongooseAdapter } from '../MongooseAdapter.js';
 import type { AnyModel, WrappedModel } from '../WrappedModel.js';
@@ -159,7 +159,7 @@ export class PolyMongoWrapper {
     );
     this.adapter = this.createAdapter();
     this.installSignalHandlers();
-    this.uriDatabase = this.adapter.poly.core.config.uriDatabase;
+    this.uriDatabase = adapterHost(this.adapter.poly).settings.uriDatabase;
   }
 
   private createAdapter(): MongooseAdapter {
@@ -219,8 +219,7 @@ export class PolyMongoWrapper {
   /** The Mongoose connection of a database, or undefined once the client is closing. */
   private connectionOf(tenant: string | undefined): Connection {
     return (
-      this.knownDbs.get(this.poly.route(tenant).dbName) ??
-      (this.poly.core.isClosing ? (undefined as never) : this.adapter.connection(tenant))
+      this.knownDbs.get(this.poly.route(tenant).dbName) ?? (this.poly.isClosing ? (undefined as never) : this.adapter.connection(tenant))
     );
   }
 
@@ -304,7 +303,7 @@ export class PolyMongoWrapper {
   private poolStats(key: string): LegacyPoolStats | null {
     const pool = this.poly.stats().pools.find((p) => p.key === key);
     if (!pool) return null;
-    const settings = this.poly.core.config.pool;
+    const settings = adapterHost(this.poly).settings.pool;
     return {
       totalConnections: pool.connections.open,
       availableConnections: pool.connections.available,
@@ -325,7 +324,7 @@ export class PolyMongoWrapper {
     (): LegacyStats => {
       const s = this.poly.stats();
       const open = s.pools.reduce((n, p) => n + p.connections.open, 0);
-      const pool = this.poly.core.config.pool;
+      const pool = adapterHost(this.poly).settings.pool;
       return {
         activeConnections: open,
         databases: [...this.knownDbs.keys()],
@@ -353,7 +352,7 @@ export class PolyMongoWrapper {
               }
             : null,
           separateDB: dedicated.map((p) => {
-            const config = p.tenant ? this.poly.core.registry.dedicatedConfig(p.tenant) : undefined;
+            const config = p.tenant ? adapterHost(this.poly).dedicatedConfig(p.tenant) : undefined;
             return {
               dbName: p.tenant ?? p.key,
               mongoURI: config?.uri ? redactUri(config.uri) : undefined,
@@ -396,7 +395,7 @@ export class PolyMongoWrapper {
           lastUsed: new Date(),
           mongoURI: redactUri(this.options.mongoURI),
           isInitialized: this.knownDbs.has(route.dbName),
-          config: route.poolKey.startsWith('dedicated:') ? (this.poly.core.registry.dedicatedConfig(route.tenantId) ?? {}) : {},
+          config: route.poolKey.startsWith('dedicated:') ? (adapterHost(this.poly).dedicatedConfig(route.tenantId) ?? {}) : {},
           poolStats: this.poolStats(route.poolKey),
         };
       },
@@ -422,7 +421,7 @@ export class PolyMongoWrapper {
 
   /** Connects now (and reconnects after `disconnect()`), as 1.3 does. */
   async connect(): Promise<{ success: true; alreadyConnected: boolean; defaultDB: string; connection: Connection; state: 'connected' }> {
-    if (this.poly.core.isClosing) {
+    if (this.poly.isClosing) {
       for (const off of this.unsubscribe) off();
       this.knownDbs.clear();
       this.everConnected = false;
@@ -435,7 +434,7 @@ export class PolyMongoWrapper {
   }
 
   async disconnect(): Promise<{ success: true; alreadyDisconnected: boolean; state: 'disconnected' }> {
-    const alreadyDisconnected = this.poly.core.isClosing || this.poly.state === 'idle';
+    const alreadyDisconnected = this.poly.isClosing || this.poly.state === 'idle';
     await this.closeAll();
     return { success: true, alreadyDisconnected, state: 'disconnected' };
   }

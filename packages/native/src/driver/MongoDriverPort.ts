@@ -1,5 +1,5 @@
-import type { DriverPort, PolyMongoCore, PoolNumbers, PoolSpec } from '@polymongo/core';
-import { type Db, MongoClient, type MongoClientOptions } from 'mongodb';
+import type { AdmissionController, DriverPort, PoolMonitor, PoolNumbers, PoolSpec } from '@polymongo/core';
+import { type Db, MongoClient, type MongoClientOptions, type TopologyDescription } from 'mongodb';
 import { admittedDb } from '../fairness/admittedDb.js';
 import { TenantAdmission } from '../fairness/TenantAdmission.js';
 
@@ -24,10 +24,14 @@ export interface NativePortOptions {
   driverOptions: MongoClientOptions;
   /** Where `MongoClient` comes from; default: the `mongodb` package `@polymongo/native` resolves. */
   mongodb?: MongoDriverModule;
+  /** Report every finished command to core (for plugins, stats and the slow-operation log). */
   monitorOperations: boolean;
-  /** Receives finished commands when operation monitoring is on. */
-  core: () => PolyMongoCore<NativePool, Db> | undefined;
+  /** Per-tenant admission, once core exists (the port is built first); undefined when fairness and quotas are off. */
+  admission: () => AdmissionController | undefined;
 }
+
+// Server types an operation that needs a primary (every write) can select.
+const WRITABLE = new Set(['Standalone', 'Mongos', 'RSPrimary', 'LoadBalancer']);
 
 /** Binds core to the official driver: one MongoClient per pool, `client.db(name)` per tenant. */
 export class MongoDriverPort implements DriverPort<NativePool, Db> {
@@ -38,7 +42,7 @@ export class MongoDriverPort implements DriverPort<NativePool, Db> {
     this.Client = (options.mongodb?.MongoClient as typeof MongoClient | undefined) ?? MongoClient;
   }
 
-  createPool(spec: PoolSpec): NativePool {
+  createPool(spec: PoolSpec, monitor: PoolMonitor): NativePool {
     const client = new this.Client(spec.uri, {
       ...this.options.driverOptions,
       maxPoolSize: spec.maxPoolSize,
@@ -48,38 +52,18 @@ export class MongoDriverPort implements DriverPort<NativePool, Db> {
     });
     const pool: NativePool = { spec, client, numbers: { open: 0, inUse: 0, available: 0, waiting: 0 }, tenantsByDb: new Map() };
     countConnections(client, pool.numbers);
-    if (this.options.monitorOperations) this.forwardOperations(pool);
+    followTopology(client, monitor);
+    if (this.options.monitorOperations) forwardOperations(pool, monitor);
     return pool;
   }
 
-  private forwardOperations(pool: NativePool): void {
-    const record = (e: { databaseName: string; commandName: string; duration: number }, failure?: Error) => {
-      const core = this.options.core();
-      if (!core) return;
-      core.recordOperation({
-        tenantId: pool.tenantsByDb.get(e.databaseName),
-        dbName: e.databaseName,
-        command: e.commandName,
-        durationMS: e.duration,
-        poolKey: pool.spec.key,
-        ...(failure ? { error: { name: failure.name, message: failure.message, ...codeOf(failure) } } : {}),
-      });
-    };
-    pool.client.on('commandSucceeded', (e) => {
-      // Write errors (duplicate keys, bad update operators) come back in an ok:1 reply.
-      const writeError = (e.reply as { writeErrors?: Array<{ code?: number; errmsg?: string }> } | undefined)?.writeErrors?.[0];
-      record(
-        e,
-        writeError
-          ? Object.assign(new Error(writeError.errmsg ?? 'write error'), { name: 'MongoWriteError', code: writeError.code })
-          : undefined,
-      );
-    });
-    pool.client.on('commandFailed', (e) => record(e, e.failure));
-  }
-
   async connect(pool: NativePool): Promise<void> {
-    await pool.client.connect();
+    try {
+      await pool.client.connect();
+    } catch (error) {
+      forgetFailedTopology(pool.client);
+      throw error;
+    }
   }
 
   handle(pool: NativePool, dbName: string, tenantId: string): Db {
@@ -87,7 +71,7 @@ export class MongoDriverPort implements DriverPort<NativePool, Db> {
     if (this.options.monitorOperations) pool.tenantsByDb.set(dbName, tenantId);
     const db = pool.client.db(dbName);
     // With fairness or quotas configured, the cached handle admits its operations; without, it is the driver's Db.
-    const admission = this.options.core()?.admission;
+    const admission = this.options.admission();
     return admission ? admittedDb(db, new TenantAdmission(admission, tenantId, pool.spec.key, pool.spec.maxPoolSize)) : db;
   }
 
@@ -106,6 +90,65 @@ export class MongoDriverPort implements DriverPort<NativePool, Db> {
   numbers(pool: NativePool): PoolNumbers {
     return readNumbers(pool);
   }
+}
+
+/**
+ * Topology monitoring (SDAM): after the first connect, the driver's heartbeats tell whether a server an
+ * operation needs is still there. Core turns that into pool state and `disconnect` / `reconnect` events.
+ */
+function followTopology(client: MongoClient, monitor: PoolMonitor): void {
+  let lastFailure: string | undefined;
+  client.on('serverHeartbeatFailed', (e) => {
+    lastFailure = e.failure?.message;
+  });
+  client.on('serverHeartbeatSucceeded', () => {
+    lastFailure = undefined;
+  });
+  client.on('topologyDescriptionChanged', (e) => {
+    const reachable = isWritable(e.newDescription);
+    monitor.health(reachable ? { reachable } : { reachable, reason: lastFailure ?? 'no writable server in the topology' });
+  });
+}
+
+/** Command monitoring: every finished command, with its tenant, to core. */
+function forwardOperations(pool: NativePool, monitor: PoolMonitor): void {
+  const record = (e: { databaseName: string; commandName: string; duration: number }, failure?: Error) => {
+    monitor.operation({
+      tenantId: pool.tenantsByDb.get(e.databaseName),
+      dbName: e.databaseName,
+      command: e.commandName,
+      durationMS: e.duration,
+      poolKey: pool.spec.key,
+      ...(failure ? { error: { name: failure.name, message: failure.message, ...codeOf(failure) } } : {}),
+    });
+  };
+  pool.client.on('commandSucceeded', (e) => {
+    // Write errors (duplicate keys, bad update operators) come back in an ok:1 reply.
+    const writeError = (e.reply as { writeErrors?: Array<{ code?: number; errmsg?: string }> } | undefined)?.writeErrors?.[0];
+    record(
+      e,
+      writeError
+        ? Object.assign(new Error(writeError.errmsg ?? 'write error'), { name: 'MongoWriteError', code: writeError.code })
+        : undefined,
+    );
+  });
+  pool.client.on('commandFailed', (e) => record(e, e.failure));
+}
+
+function isWritable(description: TopologyDescription): boolean {
+  for (const server of description.servers.values()) if (WRITABLE.has(server.type)) return true;
+  return false;
+}
+
+/**
+ * A failed `connect()` closes the topology it created but leaves it on the client, so every later operation
+ * would fail with "Topology is closed". Forgetting it lets the next operation (or connect) start afresh on the
+ * same MongoClient, so Db handles the application kept stay valid. `topology` is a driver-internal field; the
+ * native client tests pin this behaviour.
+ */
+function forgetFailedTopology(client: MongoClient): void {
+  const internal = client as unknown as { topology?: { isConnected(): boolean } };
+  if (internal.topology && !internal.topology.isConnected()) internal.topology = undefined;
 }
 
 function codeOf(error: Error): { code?: string | number } {

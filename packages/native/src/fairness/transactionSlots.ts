@@ -1,4 +1,4 @@
-import type { PolyMongoCore, TenantHandle } from '@polymongo/core';
+import type { AdapterHost, TenantHandle } from '@polymongo/core';
 import type { ClientSession, Db } from 'mongodb';
 import type { NativePool } from '../driver/MongoDriverPort.js';
 import { markTransactionSession } from './TenantAdmission.js';
@@ -9,11 +9,11 @@ import { markTransactionSession } from './TenantAdmission.js';
  * or undefined when neither fairness nor quotas is configured.
  */
 export async function holdTransactionSlots(
-  core: PolyMongoCore<NativePool, Db>,
+  host: AdapterHost<NativePool, Db>,
   handles: Array<TenantHandle<NativePool, Db>>,
   session: ClientSession,
 ): Promise<(() => void) | undefined> {
-  const controller = core.admission;
+  const controller = host.admission;
   if (controller === undefined) return undefined;
   const release = await controller.acquireAll(
     handles.map((h) => controller.gate(h.route.tenantId, h.pool.spec.key, h.pool.spec.maxPoolSize)),

@@ -1,4 +1,4 @@
-import type { OperationStart, PolyMongoCore, Route } from '@polymongo/core';
+import type { AdapterHost, OperationStart, Route } from '@polymongo/core';
 import { PolyMongoError } from '@polymongo/core';
 import type {
   AggregateOptions,
@@ -65,7 +65,7 @@ export class Repository<Def extends RepositoryDefinition, T extends Document = D
   private readonly validator: WriteValidator | undefined;
 
   constructor(
-    private readonly core: PolyMongoCore<NativePool, Db>,
+    private readonly host: AdapterHost<NativePool, Db>,
     private readonly route: Route,
     db: Db,
     readonly definition: Def,
@@ -84,7 +84,7 @@ export class Repository<Def extends RepositoryDefinition, T extends Document = D
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.core.runOperation(this.op(command), fn);
+    return this.host.runOperation(this.op(command), fn);
   }
 
   private validating(options: ValidateOption | undefined): WriteValidator | undefined {

@@ -1,4 +1,4 @@
-import type { PolyMongoCore, Route } from '@polymongo/core';
+import type { AdapterHost, Route } from '@polymongo/core';
 import type { Collection, Db, Document } from 'mongodb';
 import type { NativePool } from '../driver/MongoDriverPort.js';
 import type { RepositoryDefinition } from '../repositories/defineRepository.js';
@@ -18,7 +18,7 @@ export class TenantScope {
   readonly db: Db;
 
   constructor(
-    private readonly core: PolyMongoCore<NativePool, Db>,
+    private readonly host: AdapterHost<NativePool, Db>,
     readonly route: Route,
     db: Db,
   ) {
@@ -32,6 +32,6 @@ export class TenantScope {
   }
 
   repo<Def extends RepositoryDefinition>(definition: Def): Repository<Def> {
-    return new Repository(this.core, this.route, this.db, definition);
+    return new Repository(this.host, this.route, this.db, definition);
   }
 }

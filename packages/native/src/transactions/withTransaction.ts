@@ -1,4 +1,11 @@
-import { backoffDelay, CrossClusterTransactionError, type PolyMongoCore, TransactionsUnsupportedError } from '@polymongo/core';
+import {
+  type AdapterHost,
+  backoffDelay,
+  CrossClusterTransactionError,
+  hasErrorLabel,
+  sleep,
+  TransactionsUnsupportedError,
+} from '@polymongo/core';
 import type { ClientSession, Db, MongoClient, TransactionOptions } from 'mongodb';
 import type { NativePool } from '../driver/MongoDriverPort.js';
 import { holdTransactionSlots } from '../fairness/transactionSlots.js';
@@ -36,12 +43,6 @@ function supportsTransactions(client: MongoClient): Promise<boolean> {
   return known;
 }
 
-function hasLabel(error: unknown, label: string): boolean {
-  const e = error as { hasErrorLabel?: (l: string) => boolean; errorLabels?: string[] } | null;
-  if (typeof e?.hasErrorLabel === 'function') return e.hasErrorLabel(label);
-  return Array.isArray(e?.errorLabels) && e.errorLabels.includes(label);
-}
-
 const RETRY_POLICY = { attempts: 5, initialDelayMS: 10, maxDelayMS: 500 };
 
 /**
@@ -50,12 +51,12 @@ const RETRY_POLICY = { attempts: 5, initialDelayMS: 10, maxDelayMS: 500 };
  * backoff), and always ends the session.
  */
 export async function runTransaction<T>(
-  core: PolyMongoCore<NativePool, Db>,
+  host: AdapterHost<NativePool, Db>,
   fn: (session: ClientSession) => Promise<T>,
   options: WithTransactionOptions = {},
 ): Promise<T> {
   const { tenants, maxAttempts = 5, maxCommitAttempts = 5, ...transactionOptions } = options;
-  const handles = (tenants && tenants.length > 0 ? tenants : [undefined]).map((t) => core.acquire(t));
+  const handles = (tenants && tenants.length > 0 ? tenants : [undefined]).map((t) => host.acquire(t));
   const pools = [...new Set(handles.map((h) => h.route.poolKey))];
   if (pools.length > 1)
     throw new CrossClusterTransactionError(
@@ -64,20 +65,20 @@ export async function runTransaction<T>(
     );
   const { client } = (handles[0] as (typeof handles)[number]).pool.pool;
   if (!(await supportsTransactions(client))) throw new TransactionsUnsupportedError();
-  const releases = handles.map((h) => core.pin(h.route));
+  const releases = handles.map((h) => host.pin(h.route));
   const session = client.startSession();
   const tenantsIn = new Set(handles.map((h) => h.route.tenantId));
   // Tenants used through a repository with this session but not listed join it (same pool) or are refused there.
   const unregister = registerTransaction(session, {
     poolKey: pools[0] as string,
     tenants: tenantsIn,
-    pin: (route) => releases.push(core.pin(route)),
+    pin: (route) => releases.push(host.pin(route)),
   });
   const first = handles[0]?.route;
   let releaseSlots: (() => void) | undefined;
   try {
-    releaseSlots = await holdTransactionSlots(core, handles, session);
-    return await core.runOperation(
+    releaseSlots = await holdTransactionSlots(host, handles, session);
+    return await host.runOperation(
       { tenantId: first?.tenantId, dbName: first?.dbName ?? '', command: 'withTransaction', poolKey: first?.poolKey },
       async () => {
         for (let attempt = 1; ; attempt++) {
@@ -94,7 +95,7 @@ export async function runTransaction<T>(
                 { cause: error },
               );
             }
-            if (hasLabel(error, 'TransientTransactionError') && attempt < maxAttempts) {
+            if (hasErrorLabel(error, 'TransientTransactionError') && attempt < maxAttempts) {
               await sleep(backoffDelay(RETRY_POLICY, attempt));
               continue;
             }
@@ -102,7 +103,7 @@ export async function runTransaction<T>(
           }
           const committed = await commit(session, maxCommitAttempts);
           if (committed.ok) return result;
-          if (hasLabel(committed.error, 'TransientTransactionError') && attempt < maxAttempts) {
+          if (hasErrorLabel(committed.error, 'TransientTransactionError') && attempt < maxAttempts) {
             await sleep(backoffDelay(RETRY_POLICY, attempt));
             continue;
           }
@@ -124,15 +125,11 @@ async function commit(session: ClientSession, maxCommitAttempts: number): Promis
       await session.commitTransaction();
       return { ok: true };
     } catch (error) {
-      if (hasLabel(error, 'UnknownTransactionCommitResult') && attempt < maxCommitAttempts) {
+      if (hasErrorLabel(error, 'UnknownTransactionCommitResult') && attempt < maxCommitAttempts) {
         await sleep(backoffDelay(RETRY_POLICY, attempt));
         continue;
       }
       return { ok: false, error };
     }
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,0 +1,124 @@
+import type { LoggerLike } from '../config/schema.js';
+import { redactText } from '../config/uri.js';
+import type { PolyMongoEvents } from '../events/events.js';
+import type { TypedEmitter } from '../events/TypedEmitter.js';
+import type { DriverPort } from '../pools/DriverPort.js';
+import { LruCache } from '../pools/LruCache.js';
+import type { PoolEntry, PoolRegistry } from '../pools/PoolRegistry.js';
+import type { Route, TenantRouter } from '../tenancy/TenantRouter.js';
+import type { TenantHandle } from './AdapterHost.js';
+
+export type EvictionReason = PolyMongoEvents['tenantEvicted']['reason'];
+
+/** A cached handle; core keeps the pool's mutable entry, adapters see it read-only. */
+interface CachedHandle<Pool, Handle> extends TenantHandle<Pool, Handle> {
+  readonly pool: PoolEntry<Pool>;
+}
+
+interface TenantHandlesOptions<Pool, Handle> {
+  capacity: number;
+  port: DriverPort<Pool, Handle>;
+  registry: PoolRegistry<Pool, Handle>;
+  router: TenantRouter;
+  events: TypedEmitter<PolyMongoEvents>;
+  logger: LoggerLike;
+}
+
+/**
+ * The bounded cache of per-tenant driver handles, and the pins (open streams, running transactions) that keep a
+ * tenant in it. 100k tenants cost `capacity` handles; the least recently used unpinned tenant goes first.
+ */
+export class TenantHandles<Pool, Handle> {
+  private readonly cache: LruCache<string, CachedHandle<Pool, Handle>>;
+  private readonly pins = new Map<string, number>();
+  evictions = 0;
+
+  constructor(private readonly o: TenantHandlesOptions<Pool, Handle>) {
+    this.cache = new LruCache(o.capacity, (tenantId, entry) => {
+      if (this.pins.has(tenantId)) return false;
+      this.release(entry, 'lru');
+      return true;
+    });
+  }
+
+  /** The tenant's handle: the cached one, else a new handle on its pool. */
+  get(tenantId: string): CachedHandle<Pool, Handle> {
+    const cached = this.cache.get(tenantId);
+    if (cached !== undefined) {
+      this.o.registry.touch(cached.pool);
+      return cached;
+    }
+    // The handle keeps the route: the router need not cache a second copy (memory and time on every miss).
+    const route = this.o.router.resolve(tenantId, { cache: false });
+    const pool = this.o.registry.entryFor(route);
+    const entry: CachedHandle<Pool, Handle> = { route, pool, handle: this.o.port.handle(pool.pool, route.dbName, tenantId) };
+    this.cache.set(tenantId, entry);
+    return entry;
+  }
+
+  /** The route of a cached tenant, without touching recency. */
+  peekRoute(tenantId: string): Route | undefined {
+    return this.cache.peek(tenantId)?.route;
+  }
+
+  /** Pins a tenant (and its pool); the returned function unpins, once. */
+  pin(route: Route): () => void {
+    const handle = this.get(route.tenantId);
+    this.pins.set(route.tenantId, (this.pins.get(route.tenantId) ?? 0) + 1);
+    this.o.registry.pin(handle.pool);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const n = (this.pins.get(route.tenantId) ?? 1) - 1;
+      if (n <= 0) this.pins.delete(route.tenantId);
+      else this.pins.set(route.tenantId, n);
+      this.o.registry.unpin(handle.pool);
+    };
+  }
+
+  /** Frees a tenant's handle. A pinned tenant is kept unless its database was dropped. */
+  evict(tenantId: string, reason: Exclude<EvictionReason, 'lru'>): boolean {
+    if (this.pins.has(tenantId) && reason !== 'dropped') return false;
+    const entry = this.cache.peek(tenantId);
+    this.o.router.invalidate(tenantId);
+    if (!entry) return false;
+    this.cache.delete(tenantId);
+    this.release(entry, reason);
+    return true;
+  }
+
+  /** Drops every handle on a pool that core closed (idle close, closePool). */
+  dropPool(poolKey: string): void {
+    const onPool: string[] = [];
+    for (const key of this.cache.keys()) if (this.cache.peek(key)?.route.poolKey === poolKey) onPool.push(key);
+    for (const tenantId of onPool) {
+      const entry = this.cache.peek(tenantId);
+      if (!entry) continue;
+      this.cache.delete(tenantId);
+      this.release(entry, 'manual');
+    }
+  }
+
+  clear(): void {
+    this.cache.clear();
+  }
+
+  get size(): number {
+    return this.cache.size;
+  }
+
+  get pinnedTenants(): number {
+    return this.pins.size;
+  }
+
+  private release(entry: CachedHandle<Pool, Handle>, reason: EvictionReason): void {
+    this.evictions += 1;
+    try {
+      this.o.port.releaseHandle?.(entry.pool.pool, entry.handle, entry.route.dbName);
+    } catch (error) {
+      this.o.logger.warn({ tenant: entry.route.tenantId, err: redactText(String(error)) }, 'releasing a tenant handle failed');
+    }
+    this.o.events.emit('tenantEvicted', { tenantId: entry.route.tenantId, reason });
+  }
+}
