@@ -1,6 +1,7 @@
 import { type Document, EJSON, ObjectId } from 'bson';
 import { Aggregator, update as mingoUpdate, ProcessingMode } from 'mingo';
 import { compare } from 'mingo/util';
+import type { Collation } from './collation.js';
 import { ErrorCodes, WriteError } from './errors.js';
 import { isOperatorObject, select, sortDocuments, withMingo } from './query.js';
 import { arithmetic, isNumeric, keepStoredTypes, promote, promoted } from './storage/bsonValues.js';
@@ -228,15 +229,17 @@ export function updateMatching(
     arrayFilters?: Document[];
     sort?: Document;
     bypassDocumentValidation?: boolean;
+    collation?: Collation;
     variables?: Document;
   },
 ): UpdateOutcome {
   validateUpdateSpec(spec);
-  let matches = select(view, q, options.variables);
+  let matches = select(view, q, options.variables, options.collation);
   if (options.sort && matches.length > 1) {
     const sorted = sortDocuments(
       matches.map(([, d]) => d),
       options.sort,
+      options.collation,
     );
     const byDoc = new Map(matches.map(([k, d]) => [d, k]));
     matches = sorted.map((d) => [byDoc.get(d) as string, d]);

@@ -1,9 +1,12 @@
 import { type Document, Long } from 'bson';
+import { Query } from 'mingo';
+import { type Collation, foldStrings, parseCollation } from '../collation.js';
 import type { CommandContext, CommandHandler } from '../context.js';
 import { firstBatchReply } from '../cursors.js';
 import { CommandError, ErrorCodes } from '../errors.js';
 import { runPipeline } from '../pipeline.js';
 import { select } from '../query.js';
+import { promote, promoted } from '../storage/bsonValues.js';
 import type { CollectionView } from '../storage/catalog.js';
 import { type Collection, collectionStats, duplicateIdError } from '../storage/collection.js';
 import { getPath, idKey } from '../storage/documents.js';
@@ -69,6 +72,10 @@ function writeMerge(ctx: CommandContext, raw: Document | string, results: Docume
   }
 }
 
+function matchesUnder(filter: Document, doc: Document, collation: Collation): boolean {
+  return new Query(foldStrings(filter, collation) as Document).test(foldStrings(promoted(doc), collation) as Document);
+}
+
 const aggregate: CommandHandler = (ctx) => {
   ctx.opcounters.command += 1;
   const b = ctx.body;
@@ -93,6 +100,13 @@ const aggregate: CommandHandler = (ctx) => {
     if (!name) throw new CommandError(ErrorCodes.InvalidNamespace, '{aggregate: 1} is not valid for this pipeline');
     const view = viewOf(ctx, name, false);
     source = view ? [...view.values()] : [];
+  }
+  // A collation applies to a leading $match (as countDocuments sends); later stages compare binary.
+  const collation = parseCollation(b.collation);
+  if (collation && stages[0] && '$match' in stages[0]) {
+    const filter = promote(stages[0].$match) as Document;
+    source = source.filter((doc) => matchesUnder(filter, doc, collation));
+    stages = stages.slice(1);
   }
   const last = stages[stages.length - 1];
   if (last && ('$out' in last || '$merge' in last)) {

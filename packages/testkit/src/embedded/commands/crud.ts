@@ -1,5 +1,6 @@
 import { type Document, EJSON } from 'bson';
 import { find as mingoFind } from 'mingo';
+import { foldStrings, parseCollation } from '../collation.js';
 import type { CommandHandler } from '../context.js';
 import { firstBatchReply } from '../cursors.js';
 import { CommandError, ErrorCodes, WriteError } from '../errors.js';
@@ -43,6 +44,7 @@ const find: CommandHandler = (ctx) => {
     skip: b.skip,
     limit: b.limit,
     variables: b.let,
+    collation: parseCollation(b.collation),
   });
   const singleBatch = b.singleBatch === true || (typeof b.limit === 'number' && b.limit < 0);
   return firstBatchReply(ctx.cursors, `${ctx.db}.${name}`, docs, b.batchSize, singleBatch);
@@ -70,6 +72,7 @@ const update: CommandHandler = (ctx) => {
         arrayFilters: u.arrayFilters,
         bypassDocumentValidation: ctx.body.bypassDocumentValidation === true,
         variables: ctx.body.let,
+        collation: parseCollation(u.collation),
       });
       n += outcome.n;
       nModified += outcome.nModified;
@@ -93,7 +96,7 @@ const del: CommandHandler = (ctx) => {
   for (const d of deletes) {
     ctx.opcounters.delete += 1;
     if (!view) continue;
-    let matches = select(view, d.q ?? {}, ctx.body.let);
+    let matches = select(view, d.q ?? {}, ctx.body.let, parseCollation(d.collation));
     if (d.limit === 1) matches = matches.slice(0, 1);
     for (const [key, before] of matches) {
       view.remove(key, before);
@@ -116,7 +119,7 @@ const findAndModify: CommandHandler = (ctx) => {
   const view = viewOf(ctx, name, true) as CollectionView;
   const query = (b.query ?? {}) as Document;
   if (b.remove) {
-    let matches = select(view, query, b.let);
+    let matches = select(view, query, b.let, parseCollation(b.collation));
     if (b.sort && matches.length > 1) {
       const first = sortDocuments(
         matches.map(([, d]) => d),
@@ -137,6 +140,7 @@ const findAndModify: CommandHandler = (ctx) => {
       sort: b.sort,
       bypassDocumentValidation: b.bypassDocumentValidation === true,
       variables: b.let,
+      collation: parseCollation(b.collation),
     });
     const lastErrorObject: Document = { n: outcome.n, updatedExisting: outcome.n > 0 && outcome.upsertedId === undefined };
     if (outcome.upsertedId !== undefined) lastErrorObject.upserted = outcome.upsertedId;
@@ -151,20 +155,29 @@ const findAndModify: CommandHandler = (ctx) => {
 const count: CommandHandler = (ctx) => {
   ctx.opcounters.command += 1;
   const b = ctx.body;
-  const docs = runQuery(viewOf(ctx, collectionName(ctx, 'count'), false), { filter: b.query, skip: b.skip, limit: b.limit });
+  const docs = runQuery(viewOf(ctx, collectionName(ctx, 'count'), false), {
+    filter: b.query,
+    skip: b.skip,
+    limit: b.limit,
+    collation: parseCollation(b.collation),
+  });
   return { n: docs.length, ok: 1 };
 };
 
 const distinct: CommandHandler = (ctx) => {
   ctx.opcounters.command += 1;
   const b = ctx.body;
-  const docs = runQuery(viewOf(ctx, collectionName(ctx, 'distinct'), false), { filter: b.query });
+  const collation = parseCollation(b.collation);
+  const docs = runQuery(viewOf(ctx, collectionName(ctx, 'distinct'), false), { filter: b.query, collation });
   const seen = new Map<string, unknown>();
   for (const doc of docs) {
     const value = mingoFind([doc], {}, { _id: 0, v: `$${b.key}` }).all()[0]?.v;
     const values = Array.isArray(value) ? value : value === undefined ? [] : [value];
     // Numbers equal across BSON types are one distinct value, as in mongod.
-    for (const v of values) seen.set(EJSON.stringify([promote(v)] as unknown as Document, { relaxed: false }), v);
+    for (const v of values) {
+      const key = EJSON.stringify([collation ? foldStrings(promote(v), collation) : promote(v)] as unknown as Document, { relaxed: false });
+      if (!seen.has(key)) seen.set(key, v);
+    }
   }
   return { values: [...seen.values()], ok: 1 };
 };
