@@ -104,6 +104,8 @@ function followTopology(client: MongoClient, monitor: PoolMonitor): void {
   client.on('serverHeartbeatSucceeded', () => {
     lastFailure = undefined;
   });
+  // A failed connect (PolyMongo's or the driver's own auto-connect) closes its topology but leaves it on the client.
+  client.on('topologyClosed', () => forgetFailedTopology(client));
   client.on('topologyDescriptionChanged', (e) => {
     const reachable = isWritable(e.newDescription);
     monitor.health(reachable ? { reachable } : { reachable, reason: lastFailure ?? 'no writable server in the topology' });
