@@ -10,19 +10,24 @@ export { PolyMongoCore } from './client/PolyMongoCore.js';
 export type { CloseOptions } from './client/Shutdown.js';
 export {
   type ClusterConfig,
+  type ClusterOptions,
   configIssues,
   type DedicatedConfig,
   type DedicatedOptions,
   type LoggerLike,
   type PolyMongoOptions,
+  type PoolOptions,
   type PoolSettings,
   PROFILES,
   type ProfileName,
   parseMongoUri,
   type ResolvedConfig,
+  type RetryOptions,
+  type RoutingOptions,
   redactText,
   redactUri,
   resolveConfig,
+  type ShutdownOptions,
 } from './config/index.js';
 export * from './errors/index.js';
 export type { OperationInfo, PolyMongoEventName, PolyMongoEvents, StateChangeEvent } from './events/events.js';

@@ -1,11 +1,18 @@
+export type {
+  ClusterOptions,
+  DedicatedOptions,
+  LoggerLike,
+  PolyMongoOptions,
+  PoolOptions,
+  RetryOptions,
+  RoutingOptions,
+  ShutdownOptions,
+} from './options.js';
 export { type PoolSettings, PROFILES, type ProfileName } from './profiles.js';
 export {
   type ClusterConfig,
   type DedicatedConfig,
-  type DedicatedOptions,
   expandDedicated,
-  type LoggerLike,
-  type PolyMongoOptions,
   parseDedicatedOptions,
   type ResolvedConfig,
   resolveConfig,

@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors/errors.js';
 import { fairnessSchema, quotasSchema } from '../fairness/options.js';
+import type { DedicatedOptions, LoggerLike, PolyMongoOptions } from './options.js';
+
+export type { DedicatedOptions, LoggerLike, PolyMongoOptions } from './options.js';
+
 import { type PoolSettings, PROFILES, type ProfileName } from './profiles.js';
 import { parseMongoUri } from './uri.js';
 
@@ -49,16 +53,6 @@ const loggerSchema = z.union([
     'must be a pino logger or { level }',
   ),
 ]);
-
-/** The part of a pino logger PolyMongo uses. */
-export interface LoggerLike {
-  child(bindings: Record<string, unknown>): LoggerLike;
-  trace(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
 
 const optionsSchema = z
   .object({
@@ -144,8 +138,17 @@ const optionsSchema = z
     for (const [i, c] of (o.routing?.hashRing?.clusters ?? []).entries()) check(c, ['routing', 'hashRing', 'clusters', i]);
   });
 
-/** Options accepted by `createPolyMongo` and the adapters. */
-export type PolyMongoOptions = z.input<typeof optionsSchema>;
+// The documented interfaces (options.ts) and the schemas must describe the same options: a compile-time check, both
+// ways, so a field added to one and not the other fails the build. Nothing of it exists at run time.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Holds<T extends true> = T;
+export type OptionsMatchSchema = [
+  Holds<Same<PolyMongoOptions, z.input<typeof optionsSchema>>>,
+  Holds<Same<DedicatedOptions, z.input<typeof dedicatedSchema>>>,
+  // Mutual assignability lets an optional field be missing on one side: the key sets must match too.
+  Holds<Same<keyof PolyMongoOptions, keyof z.input<typeof optionsSchema>>>,
+  Holds<Same<keyof DedicatedOptions, keyof z.input<typeof dedicatedSchema>>>,
+];
 type ParsedOptions = z.output<typeof optionsSchema>;
 
 export interface ClusterConfig {
@@ -180,8 +183,6 @@ export function toIssues(error: z.ZodError): ConfigIssue[] {
     message: issue.code === 'unrecognized_keys' ? `unknown option(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message,
   }));
 }
-
-export type DedicatedOptions = z.input<typeof dedicatedSchema>;
 
 /** Validates dedicated-pool options given at run time, with the same rules as at construction. */
 export function parseDedicatedOptions(options: unknown): z.output<typeof dedicatedSchema> {
