@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import type { PolyMongo, TenantScope } from '@polymongo/native';
+import { auditLog, type PolyMongo, type TenantScope } from '@polymongo/native';
+import { auditExport, auditFleet } from './audit/auditFleet.js';
 import { checkDiscover, type DiscoverOption, resolveSource, type TenantSource } from './discovery/discoverTenants.js';
 import { IndexFleet } from './indexes/IndexFleet.js';
 import type { Migration } from './migrations/defineMigration.js';
@@ -46,7 +47,14 @@ export class Fleet implements FleetContext {
    * const report = await fleet.migrate({ migrations: [addStatus], concurrency: 16 });
    */
   migrate(options: MigrateOptions): Promise<MigrateResult> {
-    return this.#migrator.migrate(options);
+    const details = { direction: options?.direction ?? 'up', ...(options?.to ? { to: options.to } : {}) };
+    return auditFleet(
+      this.poly,
+      'fleet.migrate',
+      { details, dryRun: options?.dryRun },
+      () => this.#migrator.migrate(options),
+      (r) => ({ failed: r.failed, succeeded: r.applied.length, details: { applied: r.applied.length, skipped: r.skipped } }),
+    );
   }
 
   /**
@@ -57,12 +65,14 @@ export class Fleet implements FleetContext {
    * await pipeline(fleet.exportTenant('acme'), createWriteStream('acme.ejson'));
    */
   exportTenant(tenant: string, options?: ExportOptions): Readable {
-    return exportTenant(this.poly, tenant, options);
+    return auditExport(this.poly, tenant, exportTenant(this.poly, tenant, options));
   }
 
   /** Reads an export into `tenant` in batches with backpressure; refuses a non-empty tenant (TENANT_NOT_EMPTY) unless `drop`. */
   importTenant(tenant: string, input: AsyncIterable<unknown>, options?: ImportOptions): Promise<ImportResult> {
-    return importTenant(this.poly, tenant, input, options);
+    return auditLog(this.poly).run({ action: 'fleet.import', tenant, details: { drop: options?.drop === true } }, () =>
+      importTenant(this.poly, tenant, input, options),
+    );
   }
 
   /**
@@ -75,8 +85,11 @@ export class Fleet implements FleetContext {
     options: { indexes?: boolean; drop?: boolean; batchSize?: number; target?: PolyMongo } = {},
   ): Promise<ImportResult> {
     const { indexes = true, target = this.poly, ...importOptions } = options;
-    target.route(to); // INVALID_TENANT before reading anything
-    return importTenant(target, to, exportTenant(this.poly, from, { indexes }), importOptions);
+    const details = { from, indexes, drop: importOptions.drop === true, otherClient: target !== this.poly };
+    return auditLog(this.poly).run({ action: 'fleet.copy', tenant: to, details }, async () => {
+      target.route(to); // INVALID_TENANT before reading anything
+      return importTenant(target, to, exportTenant(this.poly, from, { indexes }), importOptions);
+    });
   }
 
   /**

@@ -15,6 +15,7 @@ import {
   type StatsSnapshot,
 } from '@polymongo/core';
 import { type ChangeStream, type ClientSession, type Db, MongoClient, type MongoClientOptions } from 'mongodb';
+import { type AuditEntry, type AuditEvent, AuditLog, type AuditOptions } from './audit/AuditLog.js';
 import { type MongoDriverModule, MongoDriverPort, type NativePool } from './driver/MongoDriverPort.js';
 import { reuseGlobal } from './serverless/globalReuse.js';
 import type { TenantFanOut } from './streams/TenantFanOut.js';
@@ -27,6 +28,7 @@ import {
   type WatchOptions,
 } from './streams/WatchManager.js';
 import { TenantScope } from './tenancy/TenantScope.js';
+import { commandTracer } from './tracing/commandSpans.js';
 import { runTransaction, type WithTransactionOptions } from './transactions/withTransaction.js';
 
 /** Options of `createPolyMongo`: the core options plus the driver's own MongoClient options. */
@@ -41,6 +43,19 @@ export interface NativeOptions extends Omit<PolyMongoOptions, 'driverOptions'> {
    * @example export const poly = createPolyMongo({ uri: process.env.MONGODB_URI!, profile: 'serverless', reuse: 'global' });
    */
   reuse?: 'global';
+  /**
+   * `false`: no OpenTelemetry spans. Default: with `@opentelemetry/api` installed, one span per command on a tenant's
+   * database (with `polymongo.tenant`, `polymongo.cluster`, `polymongo.pool`, `db.namespace`), which turns on the
+   * driver's command monitoring (`monitorCommands`); without the package, nothing. See docs/tracing.md.
+   */
+  tracing?: boolean;
+  /**
+   * Audit events of tenant administration (drop, placement, dedicated pools, fleet operations) always go to the
+   * logger (info, `audit: true`) and `poly.on('audit')`; this adds who the actor is and a MongoDB sink collection.
+   * Default: no actor, no sink.
+   * @example audit: { sink: { tenant: 'ops', collection: 'audit' }, actor: () => currentUser()?.email }
+   */
+  audit?: AuditOptions;
   /**
    * The `mongodb` driver module whose `MongoClient` builds the pools; default: the copy `@polymongo/native` resolves.
    * Pass `mongoose.mongo` to share pools with Mongoose (its `setClient` accepts only its own driver's clients).
@@ -85,6 +100,21 @@ export function adapterHost(poly: PolyMongo): AdapterHost<NativePool, Db> {
   return host;
 }
 
+/** Every event a PolyMongo client emits: core's, plus `audit` (tenant administration). */
+export type NativeEvents = PolyMongoEvents & { audit: AuditEvent };
+
+const audits = new WeakMap<PolyMongo, AuditLog>();
+
+/**
+ * A client's audit log, for tools that administer tenants through it (`@polymongo/fleet`, the CLI): each of their
+ * actions becomes one `audit` event, log line and sink document. Applications only listen: `poly.on('audit', fn)`.
+ */
+export function auditLog(poly: PolyMongo): AuditLog {
+  const log = audits.get(poly);
+  if (!log) throw new TypeError('auditLog: pass a client made by createPolyMongo');
+  return log;
+}
+
 /**
  * A multi-tenant MongoDB client over the official driver: one MongoClient per cluster serves every tenant on it,
  * and `db(tenant)` is `client.db(name)` plus a cache lookup. Create it with `createPolyMongo`.
@@ -92,23 +122,29 @@ export function adapterHost(poly: PolyMongo): AdapterHost<NativePool, Db> {
 export class PolyMongo {
   readonly #core: PolyMongoCore<NativePool, Db>;
   readonly #streams: WatchManager;
+  readonly #audit: AuditLog;
   /** @internal The driver module the pools are built from; the Mongoose adapter checks it against `mongoose.mongo`. */
   readonly driver: MongoDriverModule;
 
   constructor(options: NativeOptions) {
     const probe = options as PolyMongoOptions;
     const monitorOperations = probe?.monitorOperations === true || typeof probe?.slowOperationMS === 'number';
-    const { mongodb, ...coreOptions } = options ?? ({} as NativeOptions);
+    const { mongodb, tracing, audit, ...coreOptions } = options ?? ({} as NativeOptions);
     this.driver = mongodb ?? { MongoClient };
     let core: PolyMongoCore<NativePool, Db> | undefined;
     const port = new MongoDriverPort({
       driverOptions: (options?.driverOptions ?? {}) as MongoClientOptions,
       ...(mongodb ? { mongodb } : {}),
       monitorOperations,
+      tracer: commandTracer(tracing),
+      tenantForDatabase: (dbName) => core?.tenantForDatabase(dbName),
       admission: () => core?.admission,
     });
     core = new PolyMongoCore(coreOptions as PolyMongoOptions, port);
     this.#core = core;
+    if (audit?.sink) core.route(audit.sink.tenant); // INVALID_TENANT at construction, not at the first event
+    this.#audit = new AuditLog(audit, core.logger, (tenant) => this.db(tenant));
+    audits.set(this, this.#audit);
     hosts.set(this, core);
     const host = core;
     this.#streams = new WatchManager({
@@ -270,11 +306,13 @@ export class PolyMongo {
   }
 
   /** Drops a tenant's database, closes its change streams and evicts it from every cache. */
-  async dropTenant(tenant: string): Promise<void> {
-    const { route, handle } = this.#core.acquire(tenant);
-    await this.#streams.closeStreams(route.tenantId);
-    await handle.dropDatabase();
-    this.#core.evict(route.tenantId, 'dropped');
+  dropTenant(tenant: string): Promise<void> {
+    return this.#audit.run({ action: 'tenant.drop', tenant }, async () => {
+      const { route, handle } = this.#core.acquire(tenant);
+      await this.#streams.closeStreams(route.tenantId);
+      await handle.dropDatabase();
+      this.#core.evict(route.tenantId, 'dropped');
+    });
   }
 
   /** Frees a tenant's cached handles (not while a stream or transaction pins it). */
@@ -284,17 +322,18 @@ export class PolyMongo {
 
   /** Gives tenants dedicated pools (the 1.x `scale.setDB`). */
   setDedicated(tenants: string | string[], options?: Omit<DedicatedOptions, 'tenants'>): void {
-    this.#core.setDedicated(tenants, options);
+    this.#audit.runSync(dedicatedEntry(tenants, options, false), () => this.#core.setDedicated(tenants, options));
   }
 
   /** Gives tenants dedicated pools and connects them now (the 1.x `scale.connectDB`). */
   connectDedicated(tenants: string | string[], options?: Omit<DedicatedOptions, 'tenants'>): Promise<void> {
-    return this.#core.connectDedicated(tenants, options);
+    return this.#audit.run(dedicatedEntry(tenants, options, true), () => this.#core.connectDedicated(tenants, options));
   }
 
   /** Moves a tenant to another cluster; `undefined` returns it to the routing rules. */
   setPlacement(tenant: string, clusterId: string | undefined): void {
-    this.#core.setPlacement(tenant, clusterId);
+    const entry: AuditEntry = { action: 'tenant.placement', tenant, details: { cluster: clusterId ?? null } };
+    this.#audit.runSync(entry, () => this.#core.setPlacement(tenant, clusterId));
   }
 
   /** The core's snapshot plus change stream counters (`streams`). */
@@ -311,8 +350,10 @@ export class PolyMongo {
     return this.#core.isClosing;
   }
 
-  on<K extends PolyMongoEventName>(event: K, listener: (payload: PolyMongoEvents[K]) => void): () => void {
-    return this.#core.on(event, listener);
+  /** Subscribes to an event (see `NativeEvents`); returns the unsubscribe function. */
+  on<K extends keyof NativeEvents>(event: K, listener: (payload: NativeEvents[K]) => void): () => void {
+    if (event === 'audit') return this.#audit.on(listener as (payload: AuditEvent) => void);
+    return this.#core.on(event as PolyMongoEventName, listener as (payload: PolyMongoEvents[PolyMongoEventName]) => void);
   }
 
   use(plugin: PolyMongoPlugin): () => void {
@@ -347,4 +388,23 @@ export function createPolyMongo(options: NativeOptions): PolyMongo {
     return reuseGlobal(rest, () => new PolyMongo(rest));
   }
   return new PolyMongo(options);
+}
+
+/** The audit entry of a dedicated pool change: its settings, never its URI (which may hold a password). */
+function dedicatedEntry(tenants: string | string[], options: Omit<DedicatedOptions, 'tenants'> | undefined, connect: boolean): AuditEntry {
+  const list = Array.isArray(tenants) ? tenants : [tenants];
+  const o = options ?? {};
+  return {
+    action: 'tenant.dedicated',
+    ...(list.length === 1 ? { tenant: String(list[0]) } : {}),
+    details: {
+      ...(list.length === 1 ? {} : { tenants: list.join(',') }),
+      connect,
+      ownUri: o.uri !== undefined,
+      ...(typeof o.maxConnections === 'number' ? { maxConnections: o.maxConnections } : {}),
+      ...(typeof o.coldStart === 'boolean' ? { coldStart: o.coldStart } : {}),
+      ...(typeof o.autoClose === 'boolean' ? { autoClose: o.autoClose } : {}),
+      ...(typeof o.ttlMS === 'number' ? { ttlMS: o.ttlMS } : {}),
+    },
+  };
 }

@@ -32,12 +32,24 @@ export {
   TransactionsUnsupportedError,
   UnknownClusterError,
 } from '@polymongo/core';
+export type {
+  AuditAction,
+  AuditDetails,
+  AuditEntry,
+  AuditEvent,
+  AuditLog,
+  AuditOptions,
+  AuditOutcome,
+  AuditSummary,
+} from './audit/AuditLog.js';
 export type { MongoDriverModule, NativePool } from './driver/MongoDriverPort.js';
 export {
   adapterHost,
+  auditLog,
   createPolyMongo,
   type HealthOptions,
   type HealthReport,
+  type NativeEvents,
   type NativeOptions,
   type NativeStats,
   PolyMongo,

@@ -1,4 +1,5 @@
 import type { Db, Document, IndexDescription } from 'mongodb';
+import { auditFleet } from '../audit/auditFleet.js';
 import type { FleetContext, FleetRunOptions } from '../runner/FleetContext.js';
 import type { FleetFailure } from '../runner/runTenants.js';
 import { compareIndexes, type IndexDrift } from './compareIndexes.js';
@@ -60,7 +61,21 @@ export class IndexFleet {
    * Creates missing indexes; with `dropExtra` drops extra ones, with `replaceDifferent` recreates differing ones.
    * `dryRun` changes nothing and reports the drift.
    */
-  async sync(spec: IndexSpec, options: IndexSyncOptions = {}): Promise<IndexSyncResult> {
+  sync(spec: IndexSpec, options: IndexSyncOptions = {}): Promise<IndexSyncResult> {
+    return auditFleet(
+      this.ctx.poly,
+      'fleet.indexes.sync',
+      { details: { dropExtra: options.dropExtra === true, replaceDifferent: options.replaceDifferent === true }, dryRun: options.dryRun },
+      () => this.#sync(spec, options),
+      (r) => ({
+        failed: r.failed,
+        succeeded: r.tenants - r.failed.length,
+        details: { created: r.created, dropped: r.dropped, replaced: r.replaced, tenants: r.tenants, skipped: r.skipped },
+      }),
+    );
+  }
+
+  async #sync(spec: IndexSpec, options: IndexSyncOptions): Promise<IndexSyncResult> {
     const collections = normaliseIndexSpec(spec);
     const { dropExtra = false, replaceDifferent = false, dryRun = false, ...runOptions } = options;
     const result: IndexSyncResult = { tenants: 0, drift: [], failed: [], skipped: 0, created: 0, dropped: 0, replaced: 0, dryRun };

@@ -1,5 +1,6 @@
 import type { Db, Document } from 'mongodb';
 import type { z } from 'zod';
+import { auditFleet } from '../audit/auditFleet.js';
 import { FleetSpecError } from '../errors.js';
 import type { PlanResult } from '../indexes/IndexFleet.js';
 import type { FleetContext, FleetRunOptions } from '../runner/FleetContext.js';
@@ -94,7 +95,21 @@ export class ValidatorFleet {
   }
 
   /** Sets each differing validator with collMod and creates missing collections with theirs; `dryRun` changes nothing. */
-  async sync(spec: ValidatorSpec, options: ValidatorSyncOptions = {}): Promise<ValidatorSyncResult> {
+  sync(spec: ValidatorSpec, options: ValidatorSyncOptions = {}): Promise<ValidatorSyncResult> {
+    return auditFleet(
+      this.ctx.poly,
+      'fleet.validators.sync',
+      { details: {}, dryRun: options.dryRun },
+      () => this.#sync(spec, options),
+      (r) => ({
+        failed: r.failed,
+        succeeded: r.tenants - r.failed.length,
+        details: { created: r.created, modified: r.modified, tenants: r.tenants, skipped: r.skipped },
+      }),
+    );
+  }
+
+  async #sync(spec: ValidatorSpec, options: ValidatorSyncOptions): Promise<ValidatorSyncResult> {
     const validators = normaliseValidatorSpec(spec);
     const { dryRun = false, ...runOptions } = options;
     const result: ValidatorSyncResult = { tenants: 0, drift: [], failed: [], skipped: 0, created: 0, modified: 0, dryRun };

@@ -2,6 +2,7 @@ import type { AdmissionController, DriverPort, PoolMonitor, PoolNumbers, PoolSpe
 import { type Db, MongoClient, type MongoClientOptions, type TopologyDescription } from 'mongodb';
 import { admittedDb } from '../fairness/admittedDb.js';
 import { TenantAdmission } from '../fairness/TenantAdmission.js';
+import { type CommandTracer, traceCommands } from '../tracing/commandSpans.js';
 
 /** A MongoClient plus the connection numbers counted from its CMAP events, where its pools cannot be read. */
 export interface NativePool {
@@ -26,6 +27,10 @@ export interface NativePortOptions {
   mongodb?: MongoDriverModule;
   /** Report every finished command to core (for plugins, stats and the slow-operation log). */
   monitorOperations: boolean;
+  /** PolyMongo's OpenTelemetry spans, when `@opentelemetry/api` resolves and `tracing` is not false. */
+  tracer?: CommandTracer | undefined;
+  /** The tenant of a database under the configured naming (for commands of handles already evicted). */
+  tenantForDatabase?: (dbName: string) => string | undefined;
   /** Per-tenant admission, once core exists (the port is built first); undefined when fairness and quotas are off. */
   admission: () => AdmissionController | undefined;
 }
@@ -48,12 +53,18 @@ export class MongoDriverPort implements DriverPort<NativePool, Db> {
       maxPoolSize: spec.maxPoolSize,
       minPoolSize: spec.minPoolSize,
       maxIdleTimeMS: spec.maxIdleTimeMS,
-      monitorCommands: this.options.monitorOperations,
+      monitorCommands: this.options.monitorOperations || this.options.tracer !== undefined,
     });
     const pool: NativePool = { spec, client, numbers: { open: 0, inUse: 0, available: 0, waiting: 0 }, tenantsByDb: new Map() };
     countConnections(client, pool.numbers);
     followTopology(client, monitor);
     if (this.options.monitorOperations) forwardOperations(pool, monitor);
+    const tracer = this.options.tracer;
+    if (tracer) {
+      const byNaming = this.options.tenantForDatabase;
+      const tenantForDatabase = (db: string) => pool.tenantsByDb.get(db) ?? byNaming?.(db);
+      traceCommands(client, { clusterId: spec.clusterId, poolKey: spec.key, tenantForDatabase }, tracer);
+    }
     return pool;
   }
 
@@ -68,7 +79,7 @@ export class MongoDriverPort implements DriverPort<NativePool, Db> {
 
   handle(pool: NativePool, dbName: string, tenantId: string): Db {
     // Only operation monitoring maps a command's database back to its tenant; otherwise it is memory per tenant.
-    if (this.options.monitorOperations) pool.tenantsByDb.set(dbName, tenantId);
+    if (this.options.monitorOperations || this.options.tracer) pool.tenantsByDb.set(dbName, tenantId);
     const db = pool.client.db(dbName);
     // With fairness or quotas configured, the cached handle admits its operations; without, it is the driver's Db.
     const admission = this.options.admission();
