@@ -18,17 +18,21 @@ export interface OtelApi {
   SpanStatusCode: { ERROR: number };
 }
 
+// Defined in the CJS build (and by Node for CommonJS modules); undefined in the ESM build.
+declare const __filename: string | undefined;
+
 let loaded: OtelApi | null | undefined;
 
 /**
- * `@opentelemetry/api` when the application has it installed, else undefined. Resolved once, from this package's
- * location, with a `require` that exists in both builds: the CJS build's own, the ESM build's from createRequire.
+ * `@opentelemetry/api` when the application has it installed, else undefined. Resolved once, from this file's
+ * location: `__filename` in the CJS build, `import.meta.url` in the ESM build (where a bare `require` is the
+ * bundler's shim, which throws).
  */
 export function openTelemetryApi(): OtelApi | undefined {
   if (loaded === undefined) {
     try {
-      const load = typeof require === 'function' ? require : createRequire(import.meta.url);
-      loaded = load('@opentelemetry/api') as OtelApi;
+      const here = typeof __filename === 'string' ? __filename : import.meta.url;
+      loaded = createRequire(here)('@opentelemetry/api') as OtelApi;
     } catch {
       loaded = null;
     }
