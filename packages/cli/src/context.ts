@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { createFleet, defineMigration, type Fleet, type Migration } from '@polymongo/fleet';
 import { createPolyMongo, type PolyMongo } from '@polymongo/native';
 import { type CliConfig, loadConfig } from './config/loadConfig.js';
@@ -59,6 +60,8 @@ export class CliContext {
       uri,
       ...(config.tenantDb ? { tenantDb: config.tenantDb } : {}),
       logger: client.logger ?? { level: 'silent' },
+      // Audit events of what the CLI does (tenants drop, fleet operations) name the operating-system user.
+      audit: { actor: cliActor, ...(client.audit ?? {}) },
       driverOptions: { serverSelectionTimeoutMS: 10_000, ...(client.driverOptions ?? {}) },
     });
     return this.#poly;
@@ -102,5 +105,14 @@ export class CliContext {
 
   async close(): Promise<void> {
     await this.#poly?.close({ timeoutMS: 5_000 }).catch(() => this.#poly?.forceClose());
+  }
+}
+
+/** `cli:<os user>`, the actor of audit events when the config names none. */
+function cliActor(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli';
   }
 }

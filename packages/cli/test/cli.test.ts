@@ -94,6 +94,15 @@ describe('polymongo CLI', () => {
     expect((await observer.db('admin').admin().listDatabases({ nameOnly: true })).databases.map((d) => d.name)).not.toContain(t);
   });
 
+  test('tenants drop is audited with the CLI user as actor, into the sink the config names', async () => {
+    const [t] = (await seed(unique('aud'), 1)) as [string];
+    const sink = unique('ops');
+    const cwd = configDir('polymongo.config.mjs', `export default { client: { audit: { sink: { tenant: '${sink}' } } } };`);
+    expect((await cli(['--uri', mongo.uri, 'tenants', 'drop', t, '--yes'], { cwd })).code).toBe(0);
+    const events = await observer.db(sink).collection('audit').find().toArray();
+    expect(events).toMatchObject([{ action: 'tenant.drop', tenant: t, outcome: 'success', actor: expect.stringMatching(/^cli/) }]);
+  });
+
   test('indexes plan and sync over a subset print exactly the result object with --json', async () => {
     const ids = await seed(unique('cix'), 3);
     const cwd = configDir('polymongo.config.mjs', INDEX_CONFIG);
