@@ -17,7 +17,8 @@ for (const dir of readdirSync('packages').sort()) {
   const cwd = join('packages', dir);
   for (const [tool, args] of [
     ['publint', ['publint', '--strict']],
-    ['attw', ['attw', '--pack', '.', '--format', 'ascii', ...(pkg.type === 'module' ? [] : [])]],
+    // An ESM-only package (no `require` condition, e.g. the CLI) is checked as such: CJS consumers use import().
+    ['attw', ['attw', '--pack', '.', '--format', 'ascii', ...(JSON.stringify(pkg.exports ?? {}).includes('"require"') ? [] : ['--profile', 'esm-only'])]],
   ]) {
     const run = spawnSync('pnpm', ['exec', ...args], { cwd, encoding: 'utf8' });
     const output = `${run.stdout}${run.stderr}`.replace(/npm warn Unknown user config.*\n/g, '');

@@ -74,6 +74,8 @@ for (const project of projects) {
           '--strict',
           '--skipLibCheck',
           'false',
+          // As most TypeScript projects set it; zod's own CommonJS declarations need it under node10.
+          '--esModuleInterop',
           '--target',
           'es2022',
           '--module',
