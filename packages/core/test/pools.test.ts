@@ -102,6 +102,12 @@ describe('dedicated pools', () => {
     await expect.poll(() => port.connectCalls).toBe(1);
   });
 
+  test('a dedicated pool takes its own maxIdleTimeMS, else the cluster pool setting', () => {
+    const { core } = setup({ pool: { maxIdleTimeMS: 1000 }, dedicated: [{ tenants: 'own', maxIdleTimeMS: 50 }, { tenants: 'inherits' }] });
+    expect(core.acquire('own').pool.spec.maxIdleTimeMS).toBe(50);
+    expect(core.acquire('inherits').pool.spec.maxIdleTimeMS).toBe(1000);
+  });
+
   test('setDedicated at run time reroutes an already used tenant on its next use', () => {
     const { core } = setup();
     expect(core.acquire('grow').route.poolKey).toBe('cluster:default');

@@ -12,6 +12,8 @@ export interface PoolSpec {
   maxIdleTimeMS: number;
   /** The tenant a dedicated pool serves. */
   tenant?: string;
+  /** For a dedicated pool with autoClose: its idle TTL. The port then reports operation activity (`monitor.activity`). */
+  autoCloseMS?: number;
 }
 
 /** Connection numbers of one pool, as the driver reports them. */
@@ -36,6 +38,8 @@ export interface PoolMonitor {
   health(health: PoolHealth): void;
   /** A finished driver command (command monitoring), for stats, plugins and the slow-operation log. */
   operation(info: OperationInfo): void;
+  /** An operation started or finished on the pool (only asked of autoClose pools): the idle clock restarts. */
+  activity(): void;
 }
 
 export interface DriverPort<Pool, Handle> {

@@ -121,13 +121,15 @@ export class PoolRegistry<Pool, Handle> {
           uri: dedicated.uri ?? cluster.uri,
           maxPoolSize: dedicated.maxConnections,
           minPoolSize: Math.min(cluster.pool.minPoolSize, dedicated.maxConnections),
-          maxIdleTimeMS: cluster.pool.maxIdleTimeMS,
+          maxIdleTimeMS: dedicated.maxIdleTimeMS ?? cluster.pool.maxIdleTimeMS,
           tenant: route.tenantId,
+          ...(dedicated.autoClose ? { autoCloseMS: dedicated.ttlMS } : {}),
         }
       : { key: route.poolKey, kind: 'shared', clusterId: route.clusterId, uri: cluster.uri, ...cluster.pool };
     const monitor: PoolMonitor = {
       health: (health) => this.reportHealth(entry, health),
       operation: (info) => this.options.onOperation(info),
+      activity: () => this.touch(entry),
     };
     const entry: PoolEntry<Pool> = {
       spec,
@@ -275,7 +277,10 @@ export class PoolRegistry<Pool, Handle> {
       () => {
         const idleFor = performance.now() - entry.lastUsed;
         const ttl = entry.autoCloseTTL as number;
-        if (entry.pins > 0 || BUSY_STATES.has(entry.state)) return this.scheduleIdleCheck(entry, ttl);
+        // Idle means no operation started and none in flight for ttl: a long command or a waiting one keeps it open.
+        const numbers = this.numbers(entry);
+        if (entry.pins > 0 || BUSY_STATES.has(entry.state) || numbers.inUse + numbers.waiting > 0)
+          return this.scheduleIdleCheck(entry, ttl);
         if (idleFor < ttl) return this.scheduleIdleCheck(entry, ttl - idleFor);
         void this.closeEntry(entry, 'idle', false).then(() => this.options.onPoolClosed(entry.spec.key));
       },

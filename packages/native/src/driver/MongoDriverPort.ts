@@ -58,6 +58,11 @@ export class MongoDriverPort implements DriverPort<NativePool, Db> {
     const pool: NativePool = { spec, client, numbers: { open: 0, inUse: 0, available: 0, waiting: 0 }, tenantsByDb: new Map() };
     countConnections(client, pool.numbers);
     followTopology(client, monitor);
+    // autoClose pools: every check-out and check-in restarts the idle clock (shared pools pay nothing for this).
+    if (spec.autoCloseMS !== undefined) {
+      client.on('connectionCheckOutStarted', () => monitor.activity());
+      client.on('connectionCheckedIn', () => monitor.activity());
+    }
     if (this.options.monitorOperations) forwardOperations(pool, monitor);
     const tracer = this.options.tracer;
     if (tracer) {
