@@ -52,6 +52,11 @@ export interface DriverPort<Pool, Handle> {
   /** Releases what a handle holds, when its tenant is evicted. */
   releaseHandle?(pool: Pool, handle: Handle, dbName: string): void;
   close(pool: Pool, force: boolean): Promise<void>;
+  /**
+   * Closes an idle pool's connections but keeps the pool usable: the next operation, on any handle already given
+   * out, reconnects it. Without it, an idle pool is closed and its handles are dropped.
+   */
+  suspend?(pool: Pool): Promise<void>;
   /** One round trip to the pool's server (`{ ping: 1 }`); rejects with the driver's error. */
   ping(pool: Pool): Promise<void>;
   numbers(pool: Pool): PoolNumbers;

@@ -129,7 +129,7 @@ export class PoolRegistry<Pool, Handle> {
     const monitor: PoolMonitor = {
       health: (health) => this.reportHealth(entry, health),
       operation: (info) => this.options.onOperation(info),
-      activity: () => this.touch(entry),
+      activity: () => this.reportActivity(entry),
     };
     const entry: PoolEntry<Pool> = {
       spec,
@@ -261,6 +261,15 @@ export class PoolRegistry<Pool, Handle> {
     if (entry.autoCloseTTL !== undefined) entry.lastUsed = performance.now();
   }
 
+  /**
+   * An operation started or finished on an autoClose pool: the idle clock restarts. A pool suspended while idle and
+   * used again through a kept handle (the driver reconnects it) is connected again.
+   */
+  reportActivity(entry: PoolEntry<Pool>): void {
+    this.touch(entry);
+    if (entry.state === 'idle' && !this.closed && this.entries.get(entry.spec.key) === entry) this.connectInBackground(entry);
+  }
+
   pin(entry: PoolEntry<Pool>): void {
     entry.pins += 1;
   }
@@ -282,6 +291,8 @@ export class PoolRegistry<Pool, Handle> {
         if (entry.pins > 0 || BUSY_STATES.has(entry.state) || numbers.inUse + numbers.waiting > 0)
           return this.scheduleIdleCheck(entry, ttl);
         if (idleFor < ttl) return this.scheduleIdleCheck(entry, ttl - idleFor);
+        if (entry.state !== 'connected') return;
+        if (this.port.suspend) return void this.suspendEntry(entry);
         void this.closeEntry(entry, 'idle', false).then(() => this.options.onPoolClosed(entry.spec.key));
       },
       Math.max(1, Math.ceil(delay)),
@@ -305,6 +316,27 @@ export class PoolRegistry<Pool, Handle> {
     } catch {
       return { open: 0, inUse: 0, available: 0, waiting: 0 };
     }
+  }
+
+  /**
+   * Closes an idle pool's connections and keeps the pool: handles and repositories the application kept stay valid,
+   * and the next operation reconnects it (state `idle` until then).
+   */
+  private async suspendEntry(entry: PoolEntry<Pool>): Promise<void> {
+    const since = performance.now();
+    this.setState(entry, 'disconnecting');
+    try {
+      await this.port.suspend?.(entry.pool);
+    } catch (error) {
+      entry.logger.warn({ reason: redactText(String(error)) }, 'error while closing idle pool');
+    }
+    if (this.closed || this.entries.get(entry.spec.key) !== entry) return;
+    this.setState(entry, 'idle');
+    this.options.events.emit('poolClosed', { poolKey: entry.spec.key, reason: 'idle' });
+    this.options.events.emit('disconnect', { poolKey: entry.spec.key, clusterId: entry.spec.clusterId, reason: 'idle' });
+    entry.logger.debug({}, 'idle pool closed; the next operation reopens it');
+    // An operation that started while the pool was closing has already reconnected it.
+    if (entry.lastUsed > since) this.connectInBackground(entry);
   }
 
   async closeEntry(entry: PoolEntry<Pool>, reason: 'close' | 'idle', force: boolean): Promise<void> {

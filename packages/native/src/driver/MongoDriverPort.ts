@@ -99,6 +99,21 @@ export class MongoDriverPort implements DriverPort<NativePool, Db> {
     await pool.client.close(force);
   }
 
+  /**
+   * Closes the pool's topology (its connections and monitors) but not the MongoClient: a closed MongoClient refuses
+   * to reconnect on its own, while one without a topology connects again on its next operation, so Db handles and
+   * repositories the application kept stay valid. `topology` is driver-internal (as in `forgetFailedTopology`); the
+   * autoClose tests pin this behaviour.
+   */
+  async suspend(pool: NativePool): Promise<void> {
+    const internal = pool.client as unknown as { topology?: { close(): unknown } };
+    const topology = internal.topology;
+    if (topology === undefined || topology === null) return;
+    // Unset first: an operation starting from here on connects a new topology instead of using the closing one.
+    internal.topology = undefined;
+    await topology.close();
+  }
+
   async ping(pool: NativePool): Promise<void> {
     await pool.client.db('admin').command({ ping: 1 });
   }
