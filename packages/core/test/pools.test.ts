@@ -149,6 +149,29 @@ describe('dedicated pools', () => {
     expect(port.created).toHaveLength(2);
   });
 
+  test('an operation in flight keeps an autoClose pool open past its ttl; idleness counts from its end', async () => {
+    vi.useFakeTimers();
+    const { port, core } = setup({ dedicated: [{ tenants: 'busy', autoClose: true, ttlMS: 50 }] });
+    core.acquire('busy');
+    await vi.advanceTimersByTimeAsync(1);
+    const pool = port.created[0];
+    expect(pool?.spec.autoCloseMS).toBe(50);
+    pool?.monitor?.activity();
+    if (pool) pool.numbers = { ...pool.numbers, inUse: 1 };
+    await vi.advanceTimersByTimeAsync(500);
+    expect(pool?.closed).toBe(false);
+    if (pool) pool.numbers = { ...pool.numbers, inUse: 0 };
+    pool?.monitor?.activity();
+    await vi.advanceTimersByTimeAsync(49);
+    expect(pool?.closed).toBe(false);
+    // Operations through a kept handle (no cache lookup) reset the clock too.
+    pool?.monitor?.activity();
+    await vi.advanceTimersByTimeAsync(49);
+    expect(pool?.closed).toBe(false);
+    await vi.advanceTimersByTimeAsync(60);
+    expect(pool?.closed).toBe(true);
+  });
+
   test('a pin keeps an autoClose pool open past its ttl', async () => {
     vi.useFakeTimers();
     const { port, core } = setup({ dedicated: [{ tenants: 'watched', autoClose: true, ttlMS: 30 }] });
