@@ -4,11 +4,12 @@
 // mongoose@9 (driver 7.x), and run a real create + find through createMongooseAdapter and through
 // require('@polymongo/mongoose/compat') against startMongo() of the testkit.
 // Usage (after `pnpm build`): node scripts/smoke-mongoose.mjs [8] [9]
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 
 const root = resolve(import.meta.dirname, '..');
 // The testkit is not a dependency of the root package: load its build directly.
@@ -29,13 +30,13 @@ const PolyMongo = require('@polymongo/mongoose/compat');
   const uri = process.env.MONGODB_URI;
   const adapter = createMongooseAdapter({ uri, logger: { level: 'silent' } });
   const Item = adapter.wrapModel(mongoose.model('Item', new mongoose.Schema({ name: String })));
-  await Item.db('smoke_a').create({ name: 'via adapter' });
-  assert.deepStrictEqual((await Item.db('smoke_a').find().lean()).map((d) => d.name), ['via adapter']);
+  await Item.db(process.env.SMOKE_DB + '_a').create({ name: 'via adapter' });
+  assert.deepStrictEqual((await Item.db(process.env.SMOKE_DB + '_a').find().lean()).map((d) => d.name), ['via adapter']);
   await adapter.close();
   const wrapper = PolyMongo.createWrapper({ mongoURI: uri, gracefulShutdown: false });
   const User = wrapper.wrapModel(mongoose.model('User', new mongoose.Schema({ name: String })));
-  await User.db('smoke_b').create({ name: 'via compat' });
-  assert.deepStrictEqual((await User.db('smoke_b').find().lean()).map((d) => d.name), ['via compat']);
+  await User.db(process.env.SMOKE_DB + '_b').create({ name: 'via compat' });
+  assert.deepStrictEqual((await User.db(process.env.SMOKE_DB + '_b').find().lean()).map((d) => d.name), ['via compat']);
   await wrapper.closeAll();
   console.log('mongoose', mongoose.version, 'ok');
 })().catch((error) => { console.error(error); process.exit(1); });
@@ -50,8 +51,14 @@ try {
     writeFileSync(join(dir, 'main.cjs'), program);
     execFileSync('npm', ['install', '--no-audit', '--no-fund', ...tarballs, `mongoose@^${major}`], { cwd: dir, stdio: 'inherit' });
     try {
-      execFileSync(process.execPath, ['main.cjs'], { cwd: dir, stdio: 'inherit', env: { ...process.env, MONGODB_URI: server.uri } });
-    } catch {
+      // Asynchronous: the embedded server answers from this process's event loop.
+      const { stdout } = await promisify(execFile)(process.execPath, ['main.cjs'], {
+        cwd: dir,
+        env: { ...process.env, MONGODB_URI: server.uri, SMOKE_DB: `smoke_m${major}` },
+      });
+      process.stdout.write(stdout);
+    } catch (error) {
+      console.error(error);
       failed = true;
       console.error(`smoke: Mongoose ${major} failed (project left in ${dir})`);
     }
