@@ -1,4 +1,4 @@
-import type { DriverPort, PoolNumbers, PoolSpec } from '../src/index.js';
+import type { DriverPort, PoolMonitor, PoolNumbers, PoolSpec } from '../src/index.js';
 
 export interface FakePool {
   spec: PoolSpec;
@@ -6,6 +6,8 @@ export interface FakePool {
   forced: boolean;
   connects: number;
   numbers: PoolNumbers;
+  /** What core listens to: tests report driver activity through it. */
+  monitor?: PoolMonitor;
 }
 
 export interface FakeHandle {
@@ -22,8 +24,15 @@ export class FakePort implements DriverPort<FakePool, FakeHandle> {
   /** Decides each connect attempt; resolves by default after a tick. */
   behaviour: (pool: FakePool, attempt: number) => Promise<void> = () => new Promise((r) => setImmediate(r));
 
-  createPool(spec: PoolSpec): FakePool {
-    const pool: FakePool = { spec, closed: false, forced: false, connects: 0, numbers: { open: 0, inUse: 0, available: 0, waiting: 0 } };
+  createPool(spec: PoolSpec, monitor?: PoolMonitor): FakePool {
+    const pool: FakePool = {
+      spec,
+      closed: false,
+      forced: false,
+      connects: 0,
+      numbers: { open: 0, inUse: 0, available: 0, waiting: 0 },
+      ...(monitor ? { monitor } : {}),
+    };
     this.created.push(pool);
     return pool;
   }

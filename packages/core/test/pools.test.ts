@@ -102,6 +102,12 @@ describe('dedicated pools', () => {
     await expect.poll(() => port.connectCalls).toBe(1);
   });
 
+  test('a dedicated pool takes its own maxIdleTimeMS, else the cluster pool setting', () => {
+    const { core } = setup({ pool: { maxIdleTimeMS: 1000 }, dedicated: [{ tenants: 'own', maxIdleTimeMS: 50 }, { tenants: 'inherits' }] });
+    expect(core.acquire('own').pool.spec.maxIdleTimeMS).toBe(50);
+    expect(core.acquire('inherits').pool.spec.maxIdleTimeMS).toBe(1000);
+  });
+
   test('setDedicated at run time reroutes an already used tenant on its next use', () => {
     const { core } = setup();
     expect(core.acquire('grow').route.poolKey).toBe('cluster:default');
@@ -141,6 +147,29 @@ describe('dedicated pools', () => {
     const reopened = core.acquire('temp');
     expect(reopened.pool.pool).not.toBe(port.created[0]);
     expect(port.created).toHaveLength(2);
+  });
+
+  test('an operation in flight keeps an autoClose pool open past its ttl; idleness counts from its end', async () => {
+    vi.useFakeTimers();
+    const { port, core } = setup({ dedicated: [{ tenants: 'busy', autoClose: true, ttlMS: 50 }] });
+    core.acquire('busy');
+    await vi.advanceTimersByTimeAsync(1);
+    const pool = port.created[0];
+    expect(pool?.spec.autoCloseMS).toBe(50);
+    pool?.monitor?.activity();
+    if (pool) pool.numbers = { ...pool.numbers, inUse: 1 };
+    await vi.advanceTimersByTimeAsync(500);
+    expect(pool?.closed).toBe(false);
+    if (pool) pool.numbers = { ...pool.numbers, inUse: 0 };
+    pool?.monitor?.activity();
+    await vi.advanceTimersByTimeAsync(49);
+    expect(pool?.closed).toBe(false);
+    // Operations through a kept handle (no cache lookup) reset the clock too.
+    pool?.monitor?.activity();
+    await vi.advanceTimersByTimeAsync(49);
+    expect(pool?.closed).toBe(false);
+    await vi.advanceTimersByTimeAsync(60);
+    expect(pool?.closed).toBe(true);
   });
 
   test('a pin keeps an autoClose pool open past its ttl', async () => {

@@ -29,8 +29,8 @@ describe('one mongodb driver copy for PolyMongo and Mongoose', () => {
   });
 
   test('a client of another driver copy fails at adapter creation with DRIVER_MISMATCH, not a buffering timeout', () => {
-    const poly = env.make();
-    const m8 = new mongoose8.Mongoose();
+    const poly = env.make({ mongodb: { MongoClient } }); // the 7.x driver this package resolves
+    const m8 = new mongoose8.Mongoose(); // Mongoose 8 on its 6.x driver
     expect(() => createMongooseAdapter({ poly, mongoose: m8 })).toThrow(
       expect.objectContaining({ code: 'DRIVER_MISMATCH', message: expect.stringMatching(/mongoose\.mongo/) }),
     );

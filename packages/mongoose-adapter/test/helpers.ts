@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createPolyMongo, type NativeOptions, type PolyMongo } from '@polymongo/native';
 import { type RunningMongo, startMongo } from '@polymongo/testkit';
 import { MongoClient } from 'mongodb';
+import mongoose from 'mongoose';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 
 export function tenantId(label: string): string {
@@ -30,7 +31,8 @@ export function useServer() {
     await env.mongo?.stop();
   });
   env.make = (options = {}) => {
-    const poly = createPolyMongo({ uri: env.mongo.uri, logger: { level: 'silent' }, ...options });
+    // Pools from the driver copy of the Mongoose under test (8.x brings its own), as an app sharing them would do.
+    const poly = createPolyMongo({ uri: env.mongo.uri, logger: { level: 'silent' }, mongodb: mongoose.mongo, ...options });
     made.push(poly);
     return poly;
   };

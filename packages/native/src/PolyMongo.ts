@@ -111,7 +111,7 @@ const audits = new WeakMap<PolyMongo, AuditLog>();
  */
 export function auditLog(poly: PolyMongo): AuditLog {
   const log = audits.get(poly);
-  if (!log) throw new TypeError('auditLog: pass a client made by createPolyMongo');
+  if (!log) throw new InvalidClientError();
   return log;
 }
 

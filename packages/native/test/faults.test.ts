@@ -1,10 +1,12 @@
 // Faults injected the standard way (a server stopped and started on the same port, wrong credentials, slow commands
 // through failCommand) against the lifecycle: live state, health, cold-path errors and close. Server stop/start and
 // authentication users are the embedded server's control surface, so this file starts EmbeddedMongo directly.
+
+import { setTimeout as delay } from 'node:timers/promises';
 import { EmbeddedMongo } from '@polymongo/testkit';
 import { MongoClient } from 'mongodb';
 import { afterEach, describe, expect, test } from 'vitest';
-import { CloseTimeoutError, classifyError, createPolyMongo, type NativeOptions, type PolyMongo } from '../src/index.js';
+import { CloseTimeoutError, classifyError, createPolyMongo, defineRepository, type NativeOptions, type PolyMongo } from '../src/index.js';
 
 const servers: EmbeddedMongo[] = [];
 const polys: PolyMongo[] = [];
@@ -155,5 +157,46 @@ describe('close()', () => {
     await expect(poly.close({ timeoutMS: 100 })).rejects.toBeInstanceOf(CloseTimeoutError);
     expect(poly.state).toBe('closed');
     await slow;
+  });
+});
+
+describe('dedicated pools with autoClose under traffic', () => {
+  test('a repository kept across the TTL, inserting every 50 ms, never fails; the pool closes only once traffic stops', async () => {
+    const s = await server();
+    const poly = make(s.uri, { dedicated: [{ tenants: 'busy', autoClose: true, ttlMS: 300 }] });
+    const closed: string[] = [];
+    poly.on('poolClosed', (e) => closed.push(`${e.poolKey}:${e.reason}`));
+    const ticks = poly.tenant('busy').repo(defineRepository({ collection: 'ticks' }));
+    let failures = 0;
+    // The traffic itself is the scenario: one insert every 50 ms for well past the TTL.
+    for (let i = 0; i < 24; i++) {
+      await ticks.insertOne({ i }).catch(() => {
+        failures += 1;
+      });
+      await delay(50);
+    }
+    expect(failures).toBe(0);
+    expect(closed).toEqual([]);
+    await expect.poll(() => closed, { timeout: 5000 }).toEqual(['dedicated:busy:idle']);
+    expect(await poly.db('busy').collection('ticks').countDocuments()).toBe(24);
+  });
+
+  test('a find that runs longer than the TTL is not cut off', async () => {
+    const s = await server();
+    const poly = make(s.uri, {
+      dedicated: [{ tenants: 'slow', autoClose: true, ttlMS: 300 }],
+      driverOptions: { appName: 'pmn-long-find' },
+    });
+    const coll = poly.db('slow').collection('c');
+    await coll.insertOne({ a: 1 });
+    await (await observer(s.uri)).db('admin').command({
+      configureFailPoint: 'failCommand',
+      mode: { times: 1 },
+      data: { failCommands: ['find'], blockConnection: true, blockTimeMS: 900, appName: 'pmn-long-find' },
+    });
+    const closed: string[] = [];
+    poly.on('poolClosed', (e) => closed.push(e.reason));
+    await expect(coll.findOne({}, { projection: { _id: 0 } })).resolves.toEqual({ a: 1 });
+    expect(closed).toEqual([]);
   });
 });

@@ -35,10 +35,15 @@ export interface DedicatedOptions {
   uri?: string;
   /** Connections of each dedicated pool, 1-10,000. Default 10. */
   maxConnections?: number;
-  /** Close the pool after `ttlMS` without an operation; the next operation opens it again. Default false. */
+  /**
+   * Close the pool after `ttlMS` with no operation started and none in flight; handles kept across the close stay
+   * valid and the next operation opens it again. Default false.
+   */
   autoClose?: boolean;
   /** Idle time before `autoClose` closes the pool, in milliseconds. Default 300,000 (5 minutes). */
   ttlMS?: number;
+  /** The driver closes a connection of this pool idle for longer (ms; 0: never). Default: the cluster's `pool.maxIdleTimeMS`. */
+  maxIdleTimeMS?: number;
   /** Open the pool on first use (true) or at construction (false). Default true. */
   coldStart?: boolean;
 }

@@ -35,6 +35,7 @@ const dedicatedSchema = z
     maxConnections: positiveInt.max(10_000).default(10),
     autoClose: z.boolean().default(false),
     ttlMS: positiveInt.default(300_000),
+    maxIdleTimeMS: nonNegativeInt.optional(),
     coldStart: z.boolean().default(true),
   })
   .strict();
@@ -163,6 +164,8 @@ export interface DedicatedConfig {
   maxConnections: number;
   autoClose: boolean;
   ttlMS: number;
+  /** The driver's maxIdleTimeMS for this pool's connections (the 1.x roadmap's per-pool setting); default: the cluster's. */
+  maxIdleTimeMS: number | undefined;
   coldStart: boolean;
 }
 
@@ -199,6 +202,7 @@ export function expandDedicated(d: z.output<typeof dedicatedSchema>): DedicatedC
     maxConnections: d.maxConnections,
     autoClose: d.autoClose,
     ttlMS: d.ttlMS,
+    maxIdleTimeMS: d.maxIdleTimeMS,
     coldStart: d.coldStart,
   }));
 }

@@ -12,6 +12,8 @@ export interface PoolSpec {
   maxIdleTimeMS: number;
   /** The tenant a dedicated pool serves. */
   tenant?: string;
+  /** For a dedicated pool with autoClose: its idle TTL. The port then reports operation activity (`monitor.activity`). */
+  autoCloseMS?: number;
 }
 
 /** Connection numbers of one pool, as the driver reports them. */
@@ -36,6 +38,8 @@ export interface PoolMonitor {
   health(health: PoolHealth): void;
   /** A finished driver command (command monitoring), for stats, plugins and the slow-operation log. */
   operation(info: OperationInfo): void;
+  /** An operation started or finished on the pool (only asked of autoClose pools): the idle clock restarts. */
+  activity(): void;
 }
 
 export interface DriverPort<Pool, Handle> {
@@ -48,6 +52,11 @@ export interface DriverPort<Pool, Handle> {
   /** Releases what a handle holds, when its tenant is evicted. */
   releaseHandle?(pool: Pool, handle: Handle, dbName: string): void;
   close(pool: Pool, force: boolean): Promise<void>;
+  /**
+   * Closes an idle pool's connections but keeps the pool usable: the next operation, on any handle already given
+   * out, reconnects it. Without it, an idle pool is closed and its handles are dropped.
+   */
+  suspend?(pool: Pool): Promise<void>;
   /** One round trip to the pool's server (`{ ping: 1 }`); rejects with the driver's error. */
   ping(pool: Pool): Promise<void>;
   numbers(pool: Pool): PoolNumbers;

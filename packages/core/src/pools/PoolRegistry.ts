@@ -121,13 +121,15 @@ export class PoolRegistry<Pool, Handle> {
           uri: dedicated.uri ?? cluster.uri,
           maxPoolSize: dedicated.maxConnections,
           minPoolSize: Math.min(cluster.pool.minPoolSize, dedicated.maxConnections),
-          maxIdleTimeMS: cluster.pool.maxIdleTimeMS,
+          maxIdleTimeMS: dedicated.maxIdleTimeMS ?? cluster.pool.maxIdleTimeMS,
           tenant: route.tenantId,
+          ...(dedicated.autoClose ? { autoCloseMS: dedicated.ttlMS } : {}),
         }
       : { key: route.poolKey, kind: 'shared', clusterId: route.clusterId, uri: cluster.uri, ...cluster.pool };
     const monitor: PoolMonitor = {
       health: (health) => this.reportHealth(entry, health),
       operation: (info) => this.options.onOperation(info),
+      activity: () => this.reportActivity(entry),
     };
     const entry: PoolEntry<Pool> = {
       spec,
@@ -259,6 +261,15 @@ export class PoolRegistry<Pool, Handle> {
     if (entry.autoCloseTTL !== undefined) entry.lastUsed = performance.now();
   }
 
+  /**
+   * An operation started or finished on an autoClose pool: the idle clock restarts. A pool suspended while idle and
+   * used again through a kept handle (the driver reconnects it) is connected again.
+   */
+  reportActivity(entry: PoolEntry<Pool>): void {
+    this.touch(entry);
+    if (entry.state === 'idle' && !this.closed && this.entries.get(entry.spec.key) === entry) this.connectInBackground(entry);
+  }
+
   pin(entry: PoolEntry<Pool>): void {
     entry.pins += 1;
   }
@@ -275,8 +286,13 @@ export class PoolRegistry<Pool, Handle> {
       () => {
         const idleFor = performance.now() - entry.lastUsed;
         const ttl = entry.autoCloseTTL as number;
-        if (entry.pins > 0 || BUSY_STATES.has(entry.state)) return this.scheduleIdleCheck(entry, ttl);
+        // Idle means no operation started and none in flight for ttl: a long command or a waiting one keeps it open.
+        const numbers = this.numbers(entry);
+        if (entry.pins > 0 || BUSY_STATES.has(entry.state) || numbers.inUse + numbers.waiting > 0)
+          return this.scheduleIdleCheck(entry, ttl);
         if (idleFor < ttl) return this.scheduleIdleCheck(entry, ttl - idleFor);
+        if (entry.state !== 'connected') return;
+        if (this.port.suspend) return void this.suspendEntry(entry);
         void this.closeEntry(entry, 'idle', false).then(() => this.options.onPoolClosed(entry.spec.key));
       },
       Math.max(1, Math.ceil(delay)),
@@ -300,6 +316,27 @@ export class PoolRegistry<Pool, Handle> {
     } catch {
       return { open: 0, inUse: 0, available: 0, waiting: 0 };
     }
+  }
+
+  /**
+   * Closes an idle pool's connections and keeps the pool: handles and repositories the application kept stay valid,
+   * and the next operation reconnects it (state `idle` until then).
+   */
+  private async suspendEntry(entry: PoolEntry<Pool>): Promise<void> {
+    const since = performance.now();
+    this.setState(entry, 'disconnecting');
+    try {
+      await this.port.suspend?.(entry.pool);
+    } catch (error) {
+      entry.logger.warn({ reason: redactText(String(error)) }, 'error while closing idle pool');
+    }
+    if (this.closed || this.entries.get(entry.spec.key) !== entry) return;
+    this.setState(entry, 'idle');
+    this.options.events.emit('poolClosed', { poolKey: entry.spec.key, reason: 'idle' });
+    this.options.events.emit('disconnect', { poolKey: entry.spec.key, clusterId: entry.spec.clusterId, reason: 'idle' });
+    entry.logger.debug({}, 'idle pool closed; the next operation reopens it');
+    // An operation that started while the pool was closing has already reconnected it.
+    if (entry.lastUsed > since) this.connectInBackground(entry);
   }
 
   async closeEntry(entry: PoolEntry<Pool>, reason: 'close' | 'idle', force: boolean): Promise<void> {

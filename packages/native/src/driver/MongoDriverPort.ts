@@ -58,6 +58,11 @@ export class MongoDriverPort implements DriverPort<NativePool, Db> {
     const pool: NativePool = { spec, client, numbers: { open: 0, inUse: 0, available: 0, waiting: 0 }, tenantsByDb: new Map() };
     countConnections(client, pool.numbers);
     followTopology(client, monitor);
+    // autoClose pools: every check-out and check-in restarts the idle clock (shared pools pay nothing for this).
+    if (spec.autoCloseMS !== undefined) {
+      client.on('connectionCheckOutStarted', () => monitor.activity());
+      client.on('connectionCheckedIn', () => monitor.activity());
+    }
     if (this.options.monitorOperations) forwardOperations(pool, monitor);
     const tracer = this.options.tracer;
     if (tracer) {
@@ -92,6 +97,21 @@ export class MongoDriverPort implements DriverPort<NativePool, Db> {
 
   async close(pool: NativePool, force: boolean): Promise<void> {
     await pool.client.close(force);
+  }
+
+  /**
+   * Closes the pool's topology (its connections and monitors) but not the MongoClient: a closed MongoClient refuses
+   * to reconnect on its own, while one without a topology connects again on its next operation, so Db handles and
+   * repositories the application kept stay valid. `topology` is driver-internal (as in `forgetFailedTopology`); the
+   * autoClose tests pin this behaviour.
+   */
+  async suspend(pool: NativePool): Promise<void> {
+    const internal = pool.client as unknown as { topology?: { close(): unknown } };
+    const topology = internal.topology;
+    if (topology === undefined || topology === null) return;
+    // Unset first: an operation starting from here on connects a new topology instead of using the closing one.
+    internal.topology = undefined;
+    await topology.close();
   }
 
   async ping(pool: NativePool): Promise<void> {
