@@ -8,6 +8,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { type RunningMongo, startMongo } from '@polymongo/testkit';
+import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -91,6 +92,8 @@ for (const doc of docs) {
         continue;
       }
       test(`${name} runs`, async () => {
+        // Each example starts with no Mongoose models, as a reader's own program would.
+        for (const m of [mongoose, ...mongoose.connections.map((c) => c.base)]) for (const model of m.modelNames()) m.deleteModel(model);
         const file = join(generated, `${relative(root, join(root, doc)).replace(/[/.]/g, '_')}_${example.line}.ts`);
         writeFileSync(file, `${prelude(example.code)}\n${example.code}\nexport {};\n`);
         await import(file);
