@@ -18,7 +18,17 @@ for (const dir of readdirSync('packages').sort()) {
   for (const [tool, args] of [
     ['publint', ['publint', '--strict']],
     // An ESM-only package (no `require` condition, e.g. the CLI) is checked as such: CJS consumers use import().
-    ['attw', ['attw', '--pack', '.', '--format', 'ascii', ...(JSON.stringify(pkg.exports ?? {}).includes('"require"') ? [] : ['--profile', 'esm-only'])]],
+    [
+      'attw',
+      [
+        'attw',
+        '--pack',
+        '.',
+        '--format',
+        'ascii',
+        ...(JSON.stringify(pkg.exports ?? {}).includes('"require"') ? [] : ['--profile', 'esm-only']),
+      ],
+    ],
   ]) {
     const run = spawnSync('pnpm', ['exec', ...args], { cwd, encoding: 'utf8' });
     const output = `${run.stdout}${run.stderr}`.replace(/npm warn Unknown user config.*\n/g, '');
