@@ -52,6 +52,7 @@ export type { DriverPort, PoolHealth, PoolMonitor, PoolNumbers, PoolSpec } from 
 export { currentTenant, runWithTenant } from './tenancy/context.js';
 export type { TenantNaming } from './tenancy/naming.js';
 export {
+  enterRequestTenant,
   requireTenantFromRequest,
   type TenantFromRequestOptions,
   type TenantRequest,

@@ -1,4 +1,4 @@
-import { requireTenantFromRequest, runWithTenant, type TenantFromRequestOptions, tenantFromRequest } from '@polymongo/core';
+import { enterRequestTenant, type TenantFromRequestOptions } from '@polymongo/core';
 import type { NextFunction, Request, Response } from 'express';
 
 declare global {
@@ -42,19 +42,6 @@ export interface TenantMiddlewareOptions extends TenantFromRequestOptions<Reques
  */
 export function tenantMiddleware(poly: TenantValidator, options: TenantMiddlewareOptions = {}) {
   return function polymongoTenant(req: Request, _res: Response, next: NextFunction): void {
-    let tenant: string | undefined;
-    try {
-      tenant = options.optional ? tenantFromRequest(req, options) : requireTenantFromRequest(req, options);
-      if (tenant !== undefined) poly.route(tenant);
-    } catch (error) {
-      next(error);
-      return;
-    }
-    if (tenant === undefined) {
-      next();
-      return;
-    }
-    req.tenant = tenant;
-    runWithTenant(tenant, () => next());
+    enterRequestTenant(req, options, (tenant) => poly.route(tenant), next);
   };
 }

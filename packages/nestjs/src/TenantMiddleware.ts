@@ -1,11 +1,5 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
-import {
-  requireTenantFromRequest,
-  runWithTenant,
-  type TenantFromRequestOptions,
-  type TenantRequest,
-  tenantFromRequest,
-} from '@polymongo/core';
+import { enterRequestTenant, type TenantFromRequestOptions, type TenantRequest } from '@polymongo/core';
 import type { PolyMongo } from '@polymongo/native';
 import { POLYMONGO, POLYMONGO_MODULE_OPTIONS } from './tokens.js';
 
@@ -24,21 +18,7 @@ export class TenantMiddleware implements NestMiddleware {
   ) {}
 
   use(req: TenantRequest & { tenant?: string }, _res: unknown, next: (error?: unknown) => void): void {
-    const options = this.options.tenant;
-    let tenant: string | undefined;
-    try {
-      tenant = options.optional ? tenantFromRequest(req, options) : requireTenantFromRequest(req, options);
-      if (tenant !== undefined) this.poly.route(tenant);
-    } catch (error) {
-      next(error);
-      return;
-    }
-    if (tenant === undefined) {
-      next();
-      return;
-    }
-    req.tenant = tenant;
-    runWithTenant(tenant, () => next());
+    enterRequestTenant(req, this.options.tenant, (tenant) => this.poly.route(tenant), next);
   }
 }
 Injectable()(TenantMiddleware);

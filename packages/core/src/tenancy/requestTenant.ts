@@ -1,4 +1,5 @@
 import { TenantRequiredError } from '../errors/errors.js';
+import { runWithTenant } from './context.js';
 
 /** The parts of an HTTP request a tenant can come from; node:http, Express and Fastify requests all fit. */
 export interface TenantRequest {
@@ -79,4 +80,32 @@ function safeDecode(segment: string): string {
   } catch {
     return segment; // left as sent; the tenant router rejects what is not a valid id
   }
+}
+
+/**
+ * The whole of a tenant middleware, for frameworks whose middleware is `(req, res, next)`: resolves the request's
+ * tenant, validates it with `validate` (the client's tenant rules, before anything touches the network), sets
+ * `req.tenant` and calls `next()` inside `runWithTenant`; a request without a tenant goes on without one when
+ * `optional`, and any error goes to `next(error)`.
+ */
+export function enterRequestTenant<Req extends TenantRequest & { tenant?: string }>(
+  req: Req,
+  options: TenantFromRequestOptions<Req> & { optional?: boolean },
+  validate: (tenant: string) => unknown,
+  next: (error?: unknown) => void,
+): void {
+  let tenant: string | undefined;
+  try {
+    tenant = options.optional ? tenantFromRequest(req, options) : requireTenantFromRequest(req, options);
+    if (tenant !== undefined) validate(tenant);
+  } catch (error) {
+    next(error);
+    return;
+  }
+  if (tenant === undefined) {
+    next();
+    return;
+  }
+  req.tenant = tenant;
+  runWithTenant(tenant, () => next());
 }
