@@ -50,3 +50,15 @@ test('different options, or no reuse, give different clients; a closed one is re
   expect(d).not.toBe(a);
   expect(d.state).not.toBe('closed');
 });
+
+test("reuse: 'global' with a driver module option keys it by identity, without walking the driver", async () => {
+  const { createPolyMongo } = await freshLibrary();
+  const driver = await import('mongodb');
+  const a = createPolyMongo({ uri: mongo.uri, reuse: 'global', logger: { level: 'silent' }, mongodb: driver });
+  const b = createPolyMongo({ uri: mongo.uri, reuse: 'global', logger: { level: 'silent' }, mongodb: driver });
+  made.push(a);
+  expect(b).toBe(a);
+  const c = createPolyMongo({ uri: mongo.uri, reuse: 'global', logger: { level: 'silent' }, mongodb: { ...driver } });
+  made.push(c);
+  expect(c).not.toBe(a);
+});

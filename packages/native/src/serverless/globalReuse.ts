@@ -22,6 +22,12 @@ function registry(): Map<string, Reusable> {
  */
 export function optionsKey(options: unknown): string {
   const seen = new WeakSet<object>();
+  // The driver module (`mongodb: mongoose.mongo`) counts by identity: walking it would stringify the whole driver.
+  const driver = (options as { mongodb?: unknown } | null)?.mongodb;
+  if (driver !== undefined && driver !== null && typeof driver === 'object') {
+    const { mongodb: _driver, ...rest } = options as Record<string, unknown>;
+    return `${identityOf(driver)}|${optionsKey(rest)}`;
+  }
   const walk = (value: unknown): unknown => {
     if (typeof value === 'function') return `fn:${value.toString()}`;
     if (typeof value === 'bigint') return `bigint:${value}`;
@@ -36,6 +42,21 @@ export function optionsKey(options: unknown): string {
     return out;
   };
   return JSON.stringify(walk(options));
+}
+
+const IDENTITIES = Symbol.for('polymongo.native.globalClients.identities');
+
+/** A process-wide number for an object, the same from every copy of this module. */
+function identityOf(value: object): string {
+  const holder = globalThis as { [IDENTITIES]?: { next: number; ids: WeakMap<object, number> } };
+  holder[IDENTITIES] ??= { next: 1, ids: new WeakMap() };
+  const registry = holder[IDENTITIES];
+  let id = registry.ids.get(value);
+  if (id === undefined) {
+    id = registry.next++;
+    registry.ids.set(value, id);
+  }
+  return `driver#${id}`;
 }
 
 /** The client registered under these options, unless it was closed; else a new one from `create`, registered. */
