@@ -5,6 +5,7 @@
  */
 
 export type { AdapterHost, HostSettings, PoolView, TenantHandle } from './client/AdapterHost.js';
+export { describeError } from './client/OperationRunner.js';
 /** @internal Constructed by a driver binding (`@polymongo/native`); others use its `AdapterHost` interface. */
 export { PolyMongoCore } from './client/PolyMongoCore.js';
 export type { CloseOptions } from './client/Shutdown.js';

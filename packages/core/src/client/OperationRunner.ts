@@ -101,7 +101,14 @@ export class OperationRunner {
   }
 }
 
-function describeError(error: unknown): NonNullable<OperationInfo['error']> {
+/**
+ * An error as plain data that is safe to log, store or send: its name, its code when it has one, and its message
+ * with credentials redacted. Used for operation records, fleet failures and audit events.
+ *
+ * @example
+ * logger.warn({ err: describeError(error) }, 'tenant failed');
+ */
+export function describeError(error: unknown): NonNullable<OperationInfo['error']> {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     return {

@@ -1,4 +1,4 @@
-import { redactText } from '@polymongo/core';
+import { describeError } from '@polymongo/core';
 
 /** What a failed tenant reports: the error's name, code and (redacted) message, serialisable as JSON. */
 export interface FailureInfo {
@@ -52,16 +52,9 @@ export interface RunResult {
   skipped: number;
 }
 
+/** A tenant's failure as plain data (name, code, redacted message): core's `describeError`. */
 export function toFailureInfo(error: unknown): FailureInfo {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return {
-      name: error.name,
-      ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
-      message: redactText(error.message),
-    };
-  }
-  return { name: 'Error', message: redactText(String(error)) };
+  return describeError(error);
 }
 
 export function checkConcurrency(value: number | undefined, fallback = 8): number {
