@@ -29,14 +29,35 @@ for (const dir of readdirSync(join(root, 'packages')).sort()) {
 }
 
 const projects = [
-  { name: 'latest', deps: { mongodb: 'latest', mongoose: 'latest' } },
+  {
+    name: 'latest',
+    deps: {
+      mongodb: 'latest',
+      mongoose: 'latest',
+      express: '^5.1.0',
+      fastify: '^5.6.0',
+      '@nestjs/common': '^11.1.0',
+      '@nestjs/core': '^11.1.0',
+      'reflect-metadata': '^0.2.2',
+      rxjs: '^7.8.1',
+    },
+    // Every other package too: each entry point is imported and required, and the CLI's binary runs.
+    more: ['@polymongo/express', '@polymongo/fastify', '@polymongo/nestjs', '@polymongo/fleet', '@polymongo/cli'],
+  },
   { name: 'mongoose8', deps: { mongodb: '^6.20.0', mongoose: '^8.19.0' } },
 ];
 const failures = [];
 for (const project of projects) {
   const dir = join(work, project.name);
   mkdirSync(dir);
-  const wanted = ['@polymongo/core', '@polymongo/native', '@polymongo/mongoose', '@polymongo/testkit', '@polymongo/observability'];
+  const wanted = [
+    '@polymongo/core',
+    '@polymongo/native',
+    '@polymongo/mongoose',
+    '@polymongo/testkit',
+    '@polymongo/observability',
+    ...(project.more ?? []),
+  ];
   const dependencies = Object.fromEntries(wanted.map((n) => [n, packed[n]]));
   writeFileSync(
     join(dir, 'package.json'),
@@ -63,6 +84,14 @@ for (const project of projects) {
     console.log(sh('node', ['esm.mjs'], dir).trim());
     step(`${project.name}: CJS`);
     console.log(sh('node', ['cjs.cjs'], dir).trim());
+    if (project.more) {
+      step(`${project.name}: every other package (ESM import, CJS require, the polymongo binary)`);
+      console.log(sh('node', ['others.mjs'], dir).trim());
+      console.log(sh('node', ['others.cjs'], dir).trim());
+      const help = sh('npx', ['--no-install', 'polymongo', '--help'], dir);
+      if (!help.includes('Usage: polymongo')) throw new Error(`polymongo --help printed:\n${help}`);
+      console.log('polymongo --help ok');
+    }
     for (const resolution of ['node10', 'node16', 'bundler']) {
       step(`${project.name}: tsc --moduleResolution ${resolution}`);
       const module = resolution === 'node10' ? 'commonjs' : resolution === 'node16' ? 'node16' : 'esnext';
