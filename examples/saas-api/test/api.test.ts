@@ -44,7 +44,11 @@ describe('tenant API', () => {
     await new Promise((r) => setTimeout(r, 200));
     await postJson(`${env.base}/t/${b}/events`, { type: 'elsewhere' });
     await postJson(`${env.base}/t/${a}/events`, { type: 'watched' });
-    while (!text.includes('event: change')) text += new TextDecoder().decode((await reader.read()).value);
+    while (!text.includes('event: change')) {
+      const chunk = await reader.read();
+      if (chunk.done) throw new Error(`the change stream ended before a change arrived; got:\n${text}`);
+      text += new TextDecoder().decode(chunk.value);
+    }
     controller.abort();
     const data = JSON.parse(
       text

@@ -23,6 +23,18 @@ function client(): PolyMongo {
   return poly;
 }
 
+/** Reads a server-sent event stream until `done(text)`; a stream that ends first fails at once instead of spinning. */
+async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, done: (text: string) => boolean): Promise<string> {
+  let text = '';
+  const decoder = new TextDecoder();
+  while (!done(text)) {
+    const chunk = await reader.read();
+    if (chunk.done) throw new Error(`the event stream ended before the expected events; got:\n${text}`);
+    text += decoder.decode(chunk.value, { stream: true });
+  }
+  return text;
+}
+
 async function serve(handler: Handler): Promise<string> {
   const server: Server = createServer((req, res) => handler(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -158,8 +170,7 @@ describe('dashboard', () => {
     const res = await fetch(`${url}/dashboard/events`, { signal: controller.signal });
     expect(res.headers.get('content-type')).toBe('text/event-stream');
     const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-    let text = '';
-    while ((text.match(/event: stats/g) ?? []).length < 3) text += new TextDecoder().decode((await reader.read()).value);
+    const text = await readUntil(reader, (t) => (t.match(/event: stats/g) ?? []).length >= 3);
     controller.abort();
     const snapshots = text
       .split('\n\n')
@@ -205,8 +216,7 @@ describe('dashboard', () => {
         const controller = new AbortController();
         const res = await fetch(`${url}/dashboard/events`, { signal: controller.signal });
         const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-        let text = '';
-        while (!text.includes('event: stats')) text += new TextDecoder().decode((await reader.read()).value);
+        const text = await readUntil(reader, (t) => t.includes('event: stats'));
         controller.abort();
         const block = text.split('\n\n').find((b) => b.startsWith('event: history')) as string;
         const history = JSON.parse(block.slice(block.indexOf('data: ') + 6)) as Array<{
