@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { auditLog, type PolyMongo, type TenantScope } from '@polymongo/native';
 import { auditExport, auditFleet } from './audit/auditFleet.js';
 import { checkDiscover, type DiscoverOption, resolveSource, type TenantSource } from './discovery/discoverTenants.js';
+import { FleetSpecError } from './errors.js';
 import { IndexFleet } from './indexes/IndexFleet.js';
 import type { Migration } from './migrations/defineMigration.js';
 import { type MigrateOptions, type MigrateResult, type MigrationStatus, Migrator } from './migrations/Migrator.js';
@@ -126,7 +127,7 @@ export class Fleet implements FleetContext {
    * }, { concurrency: 16, onProgress: (p) => console.log(p.done, p.total) });
    */
   forEach(fn: (scope: TenantScope) => Promise<unknown>, options: FleetRunOptions = {}): Promise<ForEachResult> {
-    if (typeof fn !== 'function') throw new TypeError('forEach needs a function (scope) => Promise');
+    if (typeof fn !== 'function') throw new FleetSpecError('forEach needs a function: fleet.forEach(async (scope) => { ... }).');
     return this.run(async (tenant) => {
       await fn(this.poly.tenant(tenant));
     }, options);

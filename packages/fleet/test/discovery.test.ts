@@ -82,6 +82,12 @@ describe('discovery', () => {
 });
 
 describe('forEach', () => {
+  test('a callback that is not a function is FLEET_SPEC_INVALID before anything runs', () => {
+    const fleet = createFleet(env.make());
+    expect(() => fleet.forEach('nope' as never)).toThrow(FleetSpecError);
+    expect(() => fleet.forEach(undefined as never)).toThrow(expect.objectContaining({ code: 'FLEET_SPEC_INVALID' }));
+  });
+
   test('never runs more than `concurrency` tenants at once and collects failures without stopping', async () => {
     const ids = Array.from({ length: 20 }, (_, i) => `t${i}`);
     let running = 0;

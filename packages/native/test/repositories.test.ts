@@ -79,13 +79,22 @@ describe('repositories', () => {
     await expect(poly.tenant(a).repo(Users).insertOne({ email: 'd@x.io', name: 'D2' })).rejects.toMatchObject({ code: 11000 });
   });
 
-  test('a repository stays in its tenant: $out into another database is refused', async () => {
+  test('a repository stays in its tenant: $out or $merge into another database is refused with CROSS_TENANT_WRITE', async () => {
     const poly = env.make();
     const t = tenantId('out');
     const other = tenantId('victim');
     const users = poly.tenant(t).repo(Users);
     await users.insertOne({ email: 'e@x.io', name: 'E' });
-    await expect(users.aggregate([{ $match: {} }, { $out: { db: other, coll: 'stolen' } }])).rejects.toBeInstanceOf(PolyMongoError);
+    await expect(users.aggregate([{ $match: {} }, { $out: { db: other, coll: 'stolen' } }])).rejects.toMatchObject({
+      code: 'CROSS_TENANT_WRITE',
+      target: other,
+    });
+    await expect(users.aggregate([{ $match: {} }, { $merge: { into: { db: other, coll: 'stolen' } } }])).rejects.toBeInstanceOf(
+      PolyMongoError,
+    );
+    await expect(users.aggregate([{ $match: {} }, { $merge: { into: { db: other, coll: 'stolen' } } }])).rejects.toMatchObject({
+      code: 'CROSS_TENANT_WRITE',
+    });
     expect(await poly.tenantExists(other)).toBe(false);
     expect(await users.aggregate([{ $group: { _id: null, n: { $sum: 1 } } }])).toEqual([{ _id: null, n: 1 }]);
   });

@@ -24,7 +24,8 @@ export type PolyMongoErrorCode =
   | 'DRIVER_MISMATCH'
   | 'INVALID_MODEL'
   | 'PING_TIMEOUT'
-  | 'INVALID_CLIENT';
+  | 'INVALID_CLIENT'
+  | 'CROSS_TENANT_WRITE';
 
 /** Marks PolyMongo errors process-wide (`Symbol.for`), so every loaded copy of the package recognises them. */
 const ERROR_BRAND = Symbol.for('polymongo.error');
@@ -148,6 +149,21 @@ export class TransactionsUnsupportedError extends PolyMongoError {
       'TRANSACTIONS_UNSUPPORTED',
       `Transactions need a replica set or a sharded cluster, but ${detail}. Start mongod with --replSet (a single-node replica set is enough) or connect to a cluster.`,
     );
+  }
+}
+
+/** A repository pipeline tried to write (`$out`, `$merge`) into a database other than its tenant's; nothing ran. */
+export class CrossTenantWriteError extends PolyMongoError {
+  readonly tenantId: string;
+  readonly target: string;
+
+  constructor(tenantId: string, target: string) {
+    super(
+      'CROSS_TENANT_WRITE',
+      `A pipeline of tenant "${tenantId}" may not write into database "${target}"; repositories stay inside their tenant. Write into the tenant's own database, or use poly.db() deliberately for cross-database work.`,
+    );
+    this.tenantId = tenantId;
+    this.target = target;
   }
 }
 

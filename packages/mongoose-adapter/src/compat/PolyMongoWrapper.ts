@@ -1,4 +1,4 @@
-import { type ConnectionState, PolyMongoError, redactText, redactUri, TypedEmitter } from '@polymongo/core';
+import { type ConnectionState, InvalidTenantError, PolyMongoError, redactText, redactUri, TypedEmitter } from '@polymongo/core';
 import { adapterHost, createPolyMongo, type PolyMongo } from '@polymongo/native';
 import mongoose, { type Connection } from 'mongoose';
 import { assertModel, createMongooseAdapter, type MongooseAdapter } from '../MongooseAdapter.js';
@@ -258,7 +258,7 @@ export class PolyMongoWrapper {
   private tenantFor(dbName: unknown): string | undefined {
     if (this.uriDatabase && this.options.preferURI === true) return this.uriDatabase;
     if (dbName === null || dbName === undefined || dbName === '') return undefined;
-    if (typeof dbName !== 'string') throw new PolyMongoError('INVALID_TENANT', `A database name must be a string, got ${typeof dbName}.`);
+    if (typeof dbName !== 'string') throw new InvalidTenantError('type', `A database name must be a string, got ${typeof dbName}.`);
     return dbName;
   }
 
@@ -482,7 +482,7 @@ export class PolyMongoWrapper {
   /** Drops a database and forgets its connections. */
   async dropDatabase(dbName: string): Promise<void> {
     const tenant = this.tenantFor(dbName);
-    if (tenant === undefined) throw new PolyMongoError('INVALID_TENANT', 'dropDatabase needs a database name.');
+    if (tenant === undefined) throw new InvalidTenantError('empty', 'dropDatabase needs a database name.');
     await this.closeDBstream(tenant);
     await this.poly.dropTenant(tenant);
     this.adapter.evict(tenant);

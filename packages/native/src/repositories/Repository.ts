@@ -1,5 +1,5 @@
 import type { AdapterHost, OperationStart, Route } from '@polymongo/core';
-import { PolyMongoError } from '@polymongo/core';
+import { CrossTenantWriteError } from '@polymongo/core';
 import type {
   AggregateOptions,
   AnyBulkWriteOperation,
@@ -234,10 +234,7 @@ export class Repository<Def extends RepositoryDefinition, T extends Document = D
       const target = stage.$out ?? stage.$merge?.into ?? stage.$merge;
       const db = typeof target === 'object' && target !== null ? (target as { db?: unknown }).db : undefined;
       if (db !== undefined && db !== this.route.dbName) {
-        throw new PolyMongoError(
-          'INVALID_TENANT',
-          `A pipeline of tenant "${this.route.tenantId}" may not write into database "${String(db)}"; repositories stay inside their tenant.`,
-        );
+        throw new CrossTenantWriteError(this.route.tenantId, String(db));
       }
     }
     return this.run('aggregate', options?.session, () => this.collection.aggregate<R>(pipeline, options).toArray());
