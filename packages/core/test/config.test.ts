@@ -1,17 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import { ConfigError, PolyMongoError, redactUri, resolveConfig } from '../src/index.js';
+import { PolyMongoError, redactUri, resolveConfig } from '../src/index.js';
+import { configError } from './configError.js';
 
 const URI = 'mongodb://127.0.0.1:27017';
-
-function configError(options: unknown): ConfigError {
-  try {
-    resolveConfig(options);
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected ConfigError');
-}
 
 describe('configuration', () => {
   test('applies defaults and the default profile', () => {

@@ -1,16 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { ConfigError, PolyMongoCore, redactText, redactUri, resolveConfig } from '../src/index.js';
+import { PolyMongoCore, redactText, redactUri, resolveConfig } from '../src/index.js';
+import { configError } from './configError.js';
 import { FakePort } from './fakePort.js';
-
-function configError(options: unknown): ConfigError {
-  try {
-    resolveConfig(options);
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected ConfigError');
-}
 
 describe('connection strings are checked at construction', () => {
   const refused: Array<[string, string, RegExp]> = [
