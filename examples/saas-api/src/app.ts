@@ -118,23 +118,32 @@ export async function createDemo(options: DemoOptions): Promise<Demo> {
     const user = await User.create(req.body ?? {});
     res.status(201).json(user.toObject());
   });
-  tenantApi.get('/changes', (req, res) => {
+  tenantApi.get('/changes', async (req, res) => {
     const stream = poly.watch(undefined, { fullDocument: 'updateLookup' });
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
-    res.write(': watching\n\n');
     streams.add(res);
-    stream.on('change', (change) => {
+    req.on('close', () => {
+      streams.delete(res);
+      void stream.close();
+    });
+    const send = (change: unknown) => {
       const c = change as { operationType: string; ns?: { coll?: string }; documentKey?: unknown; fullDocument?: unknown };
       res.write(
         `event: change\ndata: ${JSON.stringify({ operationType: c.operationType, collection: c.ns?.coll, documentKey: c.documentKey, fullDocument: c.fullDocument })}\n\n`,
       );
-    });
-    stream.on('error', () => res.end());
-    const done = () => {
-      streams.delete(res);
-      void stream.close();
     };
-    req.on('close', done);
+    try {
+      // tryNext opens the stream on the server: every change after this point is delivered. Only then do the
+      // headers and the first line go out, so a client that has read them knows it is watching.
+      const first = await stream.tryNext();
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+      res.write(': watching\n\n');
+      if (first) send(first);
+      for await (const change of stream) send(change);
+    } catch {
+      // The stream failed or was closed (the client left, or the app is shutting down).
+      if (!res.headersSent) res.status(503).json({ code: 'STREAM_FAILED', message: 'The change stream could not be opened; retry.' });
+    }
+    res.end();
   });
 
   const app = express();

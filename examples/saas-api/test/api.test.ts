@@ -40,8 +40,9 @@ describe('tenant API', () => {
     const res = await fetch(`${env.base}/t/${a}/changes`, { signal: controller.signal });
     expect(res.headers.get('content-type')).toBe('text/event-stream');
     const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    // The first line (': watching') is sent once the change stream is open on the server.
     let text = new TextDecoder().decode((await reader.read()).value);
-    await new Promise((r) => setTimeout(r, 200));
+    expect(text).toContain(': watching');
     await postJson(`${env.base}/t/${b}/events`, { type: 'elsewhere' });
     await postJson(`${env.base}/t/${a}/events`, { type: 'watched' });
     while (!text.includes('event: change')) {

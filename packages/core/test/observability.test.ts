@@ -194,9 +194,8 @@ describe('child loggers', () => {
     const core = new PolyMongoCore({ uri: SECRET_URI, logger, dedicated: [{ tenants: 'vip' }] }, port);
     core.acquire('vip');
     await core.connect();
-    await new Promise((r) => setTimeout(r, 10));
-    const connected = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'connected');
-    expect(connected).toContainEqual(expect.objectContaining({ cluster: 'default', pool: 'cluster:default' }));
-    expect(connected).toContainEqual(expect.objectContaining({ cluster: 'default', pool: 'dedicated:vip', tenant: 'vip' }));
+    const connected = () => lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'connected');
+    await expect.poll(connected).toContainEqual(expect.objectContaining({ cluster: 'default', pool: 'cluster:default' }));
+    await expect.poll(connected).toContainEqual(expect.objectContaining({ cluster: 'default', pool: 'dedicated:vip', tenant: 'vip' }));
   });
 });

@@ -249,7 +249,8 @@ describe('closing', () => {
     });
     try {
       const inFlight = poly.db(t).collection('c').findOne({});
-      await new Promise((r) => setTimeout(r, 50));
+      // The find holds a connection (blocked on the server) before close() is called.
+      await expect.poll(() => poly.stats().pools[0]?.connections.inUse).toBe(1);
       const closing = poly.close({ timeoutMS: 5000 });
       expect(() => poly.db(t)).toThrow(expect.objectContaining({ code: 'CLIENT_CLOSED' }));
       await expect(inFlight).resolves.toMatchObject({ a: 1 });

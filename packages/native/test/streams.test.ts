@@ -1,7 +1,7 @@
 import { EmbeddedMongo } from '@polymongo/testkit';
 import type { ChangeStream, ChangeStreamDocument, Document } from 'mongodb';
 import { describe, expect, test } from 'vitest';
-import { createPolyMongo, InMemoryResumeTokenStore, MongoResumeTokenStore } from '../src/index.js';
+import { createPolyMongo, InMemoryResumeTokenStore, MongoResumeTokenStore, type ResumeTokenStore } from '../src/index.js';
 import { tenantId, useServer } from './helpers.js';
 
 const env = useServer();
@@ -44,7 +44,6 @@ describe('change streams', () => {
       fan.onTenant(t, (change) => got.get(t)?.push((change as unknown as { fullDocument: { n: number } }).fullDocument.n));
     const all: string[] = [];
     fan.on('change', ({ tenantId }) => all.push(tenantId));
-    await new Promise((r) => setTimeout(r, 50));
     for (let n = 0; n < 3; n++)
       for (const [i, t] of tenants.entries())
         await poly
@@ -82,6 +81,42 @@ describe('change streams', () => {
     await second.close();
   });
 
+  test('close() waits for resume-token saves still running, so the last token is not lost', async () => {
+    const poly = env.make();
+    const t = tenantId('slowsave');
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      openGate = resolve;
+    });
+    let calls = 0;
+    let done = 0;
+    const store: ResumeTokenStore = {
+      load: async () => undefined,
+      save: async () => {
+        calls += 1;
+        await gate;
+        done += 1;
+      },
+    };
+    const stream = await poly.resumeWatch(t, { ...FAST, store, key: 'k', collection: 'c' });
+    await stream.tryNext();
+    await poly.db(t).collection('c').insertOne({ i: 1 });
+    expect((await take(stream, 1))[0]?.fullDocument?.i).toBe(1);
+    await expect.poll(() => calls).toBeGreaterThan(0);
+    let closed = false;
+    const closing = poly.close().then(() => {
+      closed = true;
+    });
+    await expect.poll(() => stream.closed).toBe(true);
+    // A negative check needs a bound: close() without the wait finishes within a few ms of closing the stream;
+    // with it, close() must still be waiting 300 ms later (neither a poll nor fake timers can show "not yet").
+    await new Promise((r) => setTimeout(r, 300));
+    expect(closed).toBe(false);
+    openGate();
+    await closing;
+    expect(done).toBe(calls);
+  });
+
   test('a MongoDB collection store keeps tokens across clients (a restart)', async () => {
     const t = tenantId('persist');
     const storeTenant = tenantId('tokens');
@@ -95,8 +130,7 @@ describe('change streams', () => {
       for (const i of inserts) await poly.db(t).collection('c').insertOne({ i });
       const seen = (await take(stream, expectIds.length)).map((e) => e.fullDocument?.i);
       await stream.close();
-      await new Promise((r) => setTimeout(r, 50));
-      await poly.close();
+      await poly.close(); // waits for the token saves still running
       return seen;
     };
     expect(await run([1, 2], [1, 2])).toEqual([1, 2]);

@@ -56,7 +56,7 @@ export class Shutdown {
     const timeoutMS = options.timeoutMS ?? this.o.defaultTimeoutMS;
     this.closePromise = (async () => {
       const deadline = Date.now() + timeoutMS;
-      await this.runHooks();
+      await this.runHooks(deadline);
       // Operations issued on a cold pool wait in server selection until its connect settles; only then do they
       // show up as connections checked out, so wait for connects first (within the same deadline).
       await Promise.race([this.o.settled(), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref?.())]);
@@ -83,12 +83,21 @@ export class Shutdown {
     this.o.begin();
   }
 
-  private async runHooks(): Promise<void> {
+  /** Runs the close hooks in order; with a deadline, a hook still running at it is left behind (close goes on). */
+  private async runHooks(deadline?: number): Promise<void> {
     const hooks = [...this.hooks];
     this.hooks.clear();
     for (const hook of hooks) {
       try {
-        await hook();
+        const run = Promise.resolve(hook());
+        if (deadline === undefined) await run;
+        else {
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          const late = new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+          });
+          await Promise.race([run, late]).finally(() => clearTimeout(timer));
+        }
       } catch (error) {
         this.o.logger.warn({ err: redactText(String(error)) }, 'close hook failed');
       }

@@ -40,6 +40,10 @@ interface TenantLane {
  * await fan.close();
  */
 export class TenantFanOut {
+  /**
+   * Resolves once every cluster's stream is open on the server: a change made after `await fan.ready` is delivered.
+   * Rejects if starting failed (also an `error` event).
+   */
   readonly ready: Promise<void>;
   readonly #events: TypedEmitter<FanOutEvents>;
   readonly #streams: ChangeStream[] = [];
@@ -90,28 +94,47 @@ export class TenantFanOut {
     return n;
   }
 
-  /** @internal Starts pulling one cluster stream. */
-  attach(stream: ChangeStream, flow: FanOutFlow): void {
+  /**
+   * @internal Starts pulling one cluster stream. Resolves once the server has opened it (its first batch came back),
+   * so a change made after that is delivered; `ready` waits for every cluster's stream this way.
+   */
+  attach(stream: ChangeStream, flow: FanOutFlow): Promise<void> {
     if (this.#closed) {
       void stream.close();
-      return;
+      return Promise.resolve();
     }
     const index = this.#streams.push(stream) - 1;
-    void this.#pump(stream, index, flow);
+    return new Promise((opened) => void this.#pump(stream, index, flow, opened));
   }
 
-  async #pump(stream: ChangeStream, index: number, flow: FanOutFlow): Promise<void> {
+  async #pump(stream: ChangeStream, index: number, flow: FanOutFlow, opened: () => void): Promise<void> {
+    try {
+      await this.#pull(stream, index, flow, opened);
+    } finally {
+      opened();
+    }
+  }
+
+  async #pull(stream: ChangeStream, index: number, flow: FanOutFlow, opened: () => void): Promise<void> {
     const ledger = new CommitLedger();
     const settle = (entry: ReturnType<CommitLedger['add']>) => {
       const token = ledger.settle(entry);
       if (token !== undefined && !this.#failed) flow.commit?.(index, token);
     };
+    let opening = true;
     while (!this.#closed && !this.#failed && !stream.closed) {
       while (this.#full(flow) && !this.#closed && !this.#failed) await this.#freed.wait();
       if (this.#closed || this.#failed) return;
       let change: Change;
       try {
-        change = await stream.next();
+        // The first pull is tryNext: it opens the cursor and returns at once (null when nothing has happened yet).
+        const next = opening ? await stream.tryNext() : await stream.next();
+        if (opening) {
+          opening = false;
+          opened();
+        }
+        if (next === null) continue;
+        change = next;
       } catch (error) {
         if (!this.#closed && !closedOnPurpose(stream, error)) this.#fail(asError(error));
         return;
@@ -194,7 +217,8 @@ export class TenantFanOut {
     if (this.#closed) return;
     this.#closed = true;
     this.#freed.notify();
-    await this.ready.catch(() => undefined);
+    // Streams attached while starting are closed by attach() once #closed is set.
     await Promise.all(this.#streams.splice(0).map((s) => s.close().catch(() => undefined)));
+    await this.ready.catch(() => undefined);
   }
 }

@@ -92,6 +92,8 @@ export class WatchManager {
   private errors = 0;
   private unrouted = 0;
   private open = 0;
+  /** Token saves not finished yet; `closeAll` (so `poly.close()`) waits for them before the clients close. */
+  private readonly pendingSaves = new Set<Promise<void>>();
 
   constructor(private readonly env: StreamEnvironment) {}
 
@@ -118,9 +120,13 @@ export class WatchManager {
     const base: WatchOptions = handler && rest.batchSize === undefined ? { ...rest, batchSize: maxInFlight } : rest;
     const watchOptions: WatchOptions = token ? { ...base, resumeAfter: token, startAfter: undefined } : base;
     const stream = this.watch(tenant, watchOptions);
-    if (commit === 'delivered') persistDelivered(stream, (t) => this.saveToken(store, key, t));
+    if (commit === 'delivered')
+      persistDelivered(
+        stream,
+        this.ordered((t) => this.saveToken(store, key, t)),
+      );
     if (handler) {
-      const saves = commit === 'handled' ? ordered((t: ResumeToken) => this.saveToken(store, key, t)) : undefined;
+      const saves = commit === 'handled' ? this.ordered((t: ResumeToken) => this.saveToken(store, key, t)) : undefined;
       pumpStream(stream, handler, maxInFlight, {
         ...(saves ? { commit: saves } : {}),
         fail: (error) => failStream(stream, error),
@@ -202,7 +208,7 @@ export class WatchManager {
             ...(token ? { resumeAfter: token } : {}),
           });
           const save = store ? (t: ResumeToken) => this.saveToken(store, storeKey, t) : undefined;
-          if (save && commit === 'delivered') persistDelivered(stream, save);
+          if (save && commit === 'delivered') persistDelivered(stream, this.ordered(save));
           const releases = routes.map((r) => host.pin(r));
           host.streamOpened();
           this.open += 1;
@@ -211,8 +217,8 @@ export class WatchManager {
             this.open -= 1;
             host.streamClosed();
           });
-          const commitHandled = save && commit === 'handled' ? ordered(save) : undefined;
-          self.attach(stream, {
+          const commitHandled = save && commit === 'handled' ? this.ordered(save) : undefined;
+          await self.attach(stream, {
             handler,
             maxInFlight,
             tenantOfDb: (db) => byDb.get(db) ?? (routes.length > 0 ? undefined : this.env.tenantForDatabase(db)),
@@ -246,6 +252,7 @@ export class WatchManager {
     const streams = [...this.byTenant.values()].flatMap((s) => [...s]);
     const fans = [...this.fanOuts];
     await Promise.all([...streams.map((s) => Promise.resolve(s.close()).catch(() => undefined)), ...fans.map((f) => f.close())]);
+    while (this.pendingSaves.size > 0) await Promise.all(this.pendingSaves);
     return streams.length + fans.length;
   }
 
@@ -272,6 +279,20 @@ export class WatchManager {
     this.env.emitError(error, poolKey);
   }
 
+  /**
+   * Runs saves one after another, so a slow save never lets an older token overwrite a newer one; each chain's tail
+   * is pending until it settles (saveToken never rejects).
+   */
+  private ordered(save: (token: ResumeToken) => Promise<void>): (token: ResumeToken) => void {
+    let chain = Promise.resolve();
+    return (token) => {
+      const tail = chain.then(() => save(token));
+      chain = tail;
+      this.pendingSaves.add(tail);
+      void tail.then(() => this.pendingSaves.delete(tail));
+    };
+  }
+
   private async saveToken(store: ResumeTokenStore, key: string, token: ResumeToken): Promise<void> {
     try {
       await store.save(key, token);
@@ -281,17 +302,8 @@ export class WatchManager {
   }
 }
 
-/** Runs saves one after another, so a slow save never lets an older token overwrite a newer one. */
-function ordered(save: (token: ResumeToken) => Promise<void>): (token: ResumeToken) => void {
-  let chain = Promise.resolve();
-  return (token) => {
-    chain = chain.then(() => save(token));
-  };
-}
-
 /** Saves every new resume token, in order, as soon as the driver hands a change out (`commit: 'delivered'`). */
-function persistDelivered(stream: ChangeStream, save: (token: ResumeToken) => Promise<void>): void {
-  const enqueue = ordered(save);
+function persistDelivered(stream: ChangeStream, enqueue: (token: ResumeToken) => void): void {
   stream.on('resumeTokenChanged', (token: ResumeToken) => enqueue(token));
 }
 
