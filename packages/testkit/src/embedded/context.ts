@@ -1,4 +1,4 @@
-import type { Document } from 'bson';
+import type { Document, Timestamp } from 'bson';
 import type { ChangeLog, ClusterClock } from './changes.js';
 import type { CursorRegistry } from './cursors.js';
 import type { Catalog, ChangeContext } from './storage/catalog.js';
@@ -27,6 +27,8 @@ export interface CommandContext {
   opcounters: OpCounters;
   server: ServerInfo;
   connectionId: number;
+  /** The cluster time of a snapshot read outside a transaction: reads see the data as of then. */
+  readAt?: Timestamp | undefined;
 }
 
 export interface ServerInfo {

@@ -13,6 +13,7 @@ import { errorLabelsFor } from './errorLabels.js';
 import { CloseConnection, CommandError, ErrorCodes, WriteError, writeConcernErrorFor } from './errors.js';
 import { FailPoints } from './failpoints.js';
 import { authenticate, type HandshakeState, helloReply, NO_AUTH_COMMANDS } from './handshake.js';
+import { snapshotReadTime, withAtClusterTime } from './readConcern.js';
 import { RETRYABLE_WRITES, SessionRegistry } from './sessions.js';
 import { Catalog } from './storage/catalog.js';
 import type { Transaction } from './storage/transaction.js';
@@ -48,7 +49,7 @@ interface Connection extends HandshakeState {
 export class EmbeddedMongo {
   private readonly clock = new ClusterClock();
   private readonly changes = new ChangeLog(this.clock);
-  private readonly catalog = new Catalog(this.changes);
+  private readonly catalog = new Catalog(this.changes, this.clock);
   private readonly cursors = new CursorRegistry();
   private readonly failPoints = new FailPoints();
   private readonly sessions: SessionRegistry;
@@ -213,6 +214,7 @@ export class EmbeddedMongo {
       if (failure?.closeConnection) throw new CloseConnection();
       if (failure?.blockTimeMS) await new Promise((r) => setTimeout(r, failure.blockTimeMS));
       if (failure?.errorCode !== undefined) {
+        this.sessions.abortOnFailure(name, body);
         const err = new CommandError(failure.errorCode, `Failing command ${name} via 'failCommand' failpoint`);
         const labels = failure.errorLabels ?? errorLabelsFor(name, body, failure.errorCode, undefined, this.isChangeStream(name, body));
         return this.withClusterTime(err.toReply(labels));
@@ -269,6 +271,7 @@ export class EmbeddedMongo {
     const isChangeStream = name === 'aggregate' && Array.isArray(body.pipeline) && body.pipeline[0]?.$changeStream !== undefined;
     const handler = isChangeStream ? openChangeStream : this.commands[name];
     if (!handler) throw new CommandError(ErrorCodes.CommandNotFound, `no such command: '${name}'`);
+    const readAt = snapshotReadTime(name, body, this.clock);
     const ctx: CommandContext = {
       db,
       body,
@@ -281,8 +284,10 @@ export class EmbeddedMongo {
       opcounters: this.opcounters,
       server: this.info(),
       connectionId: conn.id,
+      readAt,
     };
-    return handler(ctx);
+    const reply = await handler(ctx);
+    return readAt ? withAtClusterTime(reply, readAt) : reply;
   }
 
   private info(): ServerInfo {

@@ -67,6 +67,23 @@ export class SessionRegistry {
     return { ok: 1 };
   }
 
+  /**
+   * A command of a transaction failed before it ran (a `failCommand` error): mongod aborts the transaction, so its
+   * later commands and its commit fail with NoSuchTransaction. commitTransaction and abortTransaction keep it.
+   */
+  abortOnFailure(name: string, body: Document): void {
+    if (body.autocommit !== false || name === 'commitTransaction' || name === 'abortTransaction') return;
+    const session = this.session(body.lsid);
+    if (!session || body.txnNumber === undefined) return;
+    const txnNumber = Number(body.txnNumber);
+    if (body.startTransaction === true && txnNumber > session.txnNumber) {
+      this.catalog.abortTransaction(session.txn);
+      session.txnNumber = txnNumber;
+      session.txn = this.catalog.beginTransaction(txnNumber);
+    }
+    if (txnNumber === session.txnNumber) this.catalog.abortTransaction(session.txn);
+  }
+
   /** Applies session semantics (transactions, retryable writes) around a command. */
   async run(name: string, body: Document, run: RunCommand): Promise<Document> {
     const session = this.session(body.lsid);

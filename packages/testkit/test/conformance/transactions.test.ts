@@ -106,3 +106,35 @@ describe('write concern on commit', () => {
     expect(await coll.countDocuments({ committed: true })).toBe(1);
   });
 });
+
+describe('transaction failures and snapshots', () => {
+  test('a failCommand error inside a transaction aborts it: later commands and commit fail with NoSuchTransaction', async () => {
+    const coll = env.client.db(uniqueDbName('txn-failcmd')).collection('c');
+    await coll.insertOne({ _id: 0 as never });
+    const admin = env.client.db('admin');
+    await inTransaction(async (session) => {
+      await coll.insertOne({ _id: 1 as never }, { session });
+      await admin.command({ configureFailPoint: 'failCommand', mode: { times: 1 }, data: { failCommands: ['insert'], errorCode: 2 } });
+      await expect(coll.insertOne({ _id: 2 as never }, { session })).rejects.toMatchObject({ code: 2 });
+      const next = await coll.insertOne({ _id: 3 as never }, { session }).catch((e: MongoServerError) => e);
+      expect(next).toBeInstanceOf(MongoServerError);
+      expect((next as MongoServerError).code).toBe(251);
+      expect((next as MongoServerError).hasErrorLabel('TransientTransactionError')).toBe(true);
+      await expect(session.commitTransaction()).rejects.toMatchObject({ code: 251 });
+    });
+    expect(await coll.find({}).toArray()).toEqual([{ _id: 0 }]);
+  });
+
+  test('a transaction reads every collection as of its start, even one it first touches later', async () => {
+    const db = env.client.db(uniqueDbName('txn-snap'));
+    await db.collection('a').insertOne({ _id: 1 as never, v: 1 });
+    await db.collection('b').insertOne({ _id: 1 as never, v: 1 });
+    await inTransaction(async (session) => {
+      expect(await db.collection('a').findOne({ _id: 1 as never }, { session })).toEqual({ _id: 1, v: 1 });
+      await db.collection('b').updateOne({ _id: 1 as never }, { $set: { v: 2 } });
+      await db.collection('b').insertOne({ _id: 2 as never, v: 2 });
+      expect(await db.collection('b').find({}, { session }).toArray()).toEqual([{ _id: 1, v: 1 }]);
+      await session.abortTransaction();
+    });
+  });
+});

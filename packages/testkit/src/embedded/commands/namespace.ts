@@ -25,6 +25,7 @@ export function viewOf(ctx: CommandContext, name: string, write: boolean): Colle
     if (write) throw new CommandError(ErrorCodes.CommandNotSupportedOnView, `Namespace ${coll.ns} is a view, not a collection`);
     return readOnlyView(coll, viewContents(ctx, coll.options.viewOn as string, coll.options.pipeline as Document[] | undefined));
   }
+  if (ctx.readAt && !write) return ctx.catalog.snapshotView(coll, ctx.readAt);
   return ctx.catalog.view(coll, ctx.txn, ctx.change);
 }
 

@@ -1,7 +1,8 @@
-import type { Document } from 'bson';
-import type { ChangeLog } from '../changes.js';
+import type { Document, Timestamp } from 'bson';
+import type { ChangeLog, ClusterClock } from '../changes.js';
 import { CommandError, ErrorCodes, writeConflict } from '../errors.js';
 import { Collection, Database, duplicateIdError } from './collection.js';
+import { isLater } from './history.js';
 import { validateCollectionName, validateDatabaseName } from './namespaces.js';
 import { type PendingChange, Transaction } from './transaction.js';
 import { describeUpdate } from './updateDescription.js';
@@ -30,7 +31,10 @@ export class Catalog {
   private version = 0;
   private readonly openTransactions = new Map<number, Transaction>();
 
-  constructor(private readonly changes: ChangeLog) {}
+  constructor(
+    private readonly changes: ChangeLog,
+    private readonly clock: ClusterClock,
+  ) {}
 
   database(name: string, create: boolean): Database | undefined {
     let db = this.databases.get(name);
@@ -85,6 +89,7 @@ export class Catalog {
     if (!coll && create && db) {
       validateCollectionName(dbName, name);
       coll = new Collection(dbName, name);
+      coll.createdAt = this.clock.now();
       db.collections.set(name, coll);
       if (announce) this.announceCreate(coll);
     }
@@ -144,7 +149,7 @@ export class Catalog {
   }
 
   beginTransaction(txnNumber: number): Transaction {
-    const txn = new Transaction(txnNumber, this.version);
+    const txn = new Transaction(txnNumber, this.version, this.clock.now());
     this.openTransactions.set(txn.id, txn);
     return txn;
   }
@@ -153,13 +158,32 @@ export class Catalog {
     return txn ? this.transactionView(coll, txn) : this.directView(coll, context);
   }
 
+  /** A read-only view of a collection as it was at cluster time `at` (a snapshot read outside a transaction). */
+  snapshotView(coll: Collection, at: Timestamp): CollectionView {
+    const docs = coll.createdAt && isLater(coll.createdAt, at) ? new Map<string, Document>() : documentsAt(coll, at);
+    const refuse = () => {
+      throw new CommandError(ErrorCodes.InvalidOptions, 'writes are not allowed with readConcern level snapshot outside a transaction');
+    };
+    return {
+      coll,
+      get: (key) => docs.get(key),
+      entries: () => docs.entries(),
+      values: () => docs.values(),
+      insert: refuse,
+      update: refuse,
+      remove: refuse,
+    };
+  }
+
   private directView(coll: Collection, context: ChangeContext): CollectionView {
-    const write = (key: string, doc: Document | null) => {
+    const write = (key: string, doc: Document | null): Timestamp => {
       const holder = coll.locks.get(key);
       // A write outside a transaction wins over an uncommitted transactional write: that transaction is aborted
       // and fails with a TransientTransactionError, so the driver retries it.
       if (holder !== undefined) this.abortTransaction(this.openTransactions.get(holder));
-      coll.put(key, doc, ++this.version);
+      const at = this.clock.tick();
+      coll.put(key, doc, ++this.version, at);
+      return at;
     };
     return {
       coll,
@@ -169,39 +193,45 @@ export class Catalog {
       insert: (key, doc) => {
         if (coll.docs.has(key)) throw duplicateIdError(coll, doc._id);
         coll.checkUnique(doc, key);
-        write(key, doc);
-        this.changes.record({
-          operationType: 'insert',
-          db: coll.db,
-          coll: coll.name,
-          documentKey: { _id: doc._id },
-          fullDocument: doc,
-          collectionUUID: coll.uuid,
-          ...context,
-        });
+        const at = write(key, doc);
+        this.changes.record(
+          {
+            operationType: 'insert',
+            db: coll.db,
+            coll: coll.name,
+            documentKey: { _id: doc._id },
+            fullDocument: doc,
+            collectionUUID: coll.uuid,
+            ...context,
+          },
+          at,
+        );
       },
       update: (key, before, after, replace) => {
         coll.checkUnique(after, key);
-        write(key, after);
-        this.changes.record(updateChange(coll, before, after, replace, context));
+        const at = write(key, after);
+        this.changes.record(updateChange(coll, before, after, replace, context), at);
       },
       remove: (key, before) => {
-        write(key, null);
-        this.changes.record({
-          operationType: 'delete',
-          db: coll.db,
-          coll: coll.name,
-          documentKey: { _id: before._id },
-          collectionUUID: coll.uuid,
-          ...images(coll, before, undefined),
-          ...context,
-        });
+        const at = write(key, null);
+        this.changes.record(
+          {
+            operationType: 'delete',
+            db: coll.db,
+            coll: coll.name,
+            documentKey: { _id: before._id },
+            collectionUUID: coll.uuid,
+            ...images(coll, before, undefined),
+            ...context,
+          },
+          at,
+        );
       },
     };
   }
 
   private transactionView(coll: Collection, txn: Transaction): CollectionView {
-    const tc = txn.view(coll);
+    const tc = txn.view(coll, documentsAt);
     const get = (key: string): Document | undefined => (tc.writes.has(key) ? (tc.writes.get(key) ?? undefined) : tc.snapshot.get(key));
     function* entries(): Iterable<[string, Document]> {
       for (const [k, d] of tc.snapshot) if (!tc.writes.has(k)) yield [k, d];
@@ -264,6 +294,7 @@ export class Catalog {
     // Collections the transaction created become visible now, with their options and indexes.
     for (const coll of txn.created.values()) {
       if (current(coll)) continue;
+      coll.createdAt = this.clock.now();
       (this.database(coll.db, true) as Database).collections.set(coll.name, coll);
       this.announceCreate(coll);
     }
@@ -272,11 +303,13 @@ export class Catalog {
       const target = current(coll);
       if (target) for (const [key, doc] of tc.writes) if (doc) target.checkUnique(doc, key, (other) => tc.writes.has(other));
     }
+    // Every write of a transaction becomes visible at one cluster time, its commit time.
+    const at = this.clock.tick();
     for (const [coll, tc] of txn.collections) {
       if (tc.writes.size === 0) continue;
       const target = current(coll) ?? (this.collection(coll.db, coll.name, true) as Collection);
       for (const [key, doc] of tc.writes) {
-        target.put(key, doc, ++this.version);
+        target.put(key, doc, ++this.version, at);
         coll.locks.delete(key);
       }
     }
@@ -313,4 +346,15 @@ function updateChange(coll: Collection, before: Document, after: Document, repla
 function images(coll: Collection, before: Document | undefined, after: Document | undefined): Partial<PendingChange> {
   if ((coll.options.changeStreamPreAndPostImages as { enabled?: boolean } | undefined)?.enabled !== true) return {};
   return { ...(before ? { preImage: before } : {}), ...(after ? { postImage: after } : {}) };
+}
+
+/** The documents of a collection as of cluster time `at`; SnapshotTooOld when that history is forgotten. */
+function documentsAt(coll: Collection, at: Timestamp): Map<string, Document> {
+  if (!coll.history.covers(at)) {
+    throw new CommandError(
+      ErrorCodes.SnapshotTooOld,
+      `Read timestamp ${at.toString()} is older than the oldest available timestamp for ${coll.ns}.`,
+    );
+  }
+  return coll.history.documentsAt(coll.docs, at);
 }

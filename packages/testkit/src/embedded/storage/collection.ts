@@ -1,8 +1,9 @@
-import { type Document, EJSON, UUID } from 'bson';
+import { type Document, EJSON, type Timestamp, UUID } from 'bson';
 import { Query } from 'mingo';
 import { CommandError, ErrorCodes, WriteError } from '../errors.js';
 import { promote, promoted } from './bsonValues.js';
 import { getPath } from './documents.js';
+import { WriteHistory } from './history.js';
 
 export interface IndexSpec {
   v: number;
@@ -30,6 +31,10 @@ export class Collection {
   readonly indexes: IndexSpec[] = [{ v: 2, key: { _id: 1 }, name: '_id_' }];
   /** Documents written by an open transaction, keyed by document key, holding the transaction id. */
   readonly locks = new Map<string, number>();
+  /** Recent writes, for snapshot reads at a past cluster time. */
+  readonly history = new WriteHistory();
+  /** When the collection came to exist; a snapshot read at an earlier time sees no documents. */
+  createdAt: Timestamp | undefined;
   options: Document = {};
   private uniques: UniqueIndex[] = [];
 
@@ -89,9 +94,10 @@ export class Collection {
     }
   }
 
-  /** Writes or removes one document, keeping unique indexes and versions in step. */
-  put(key: string, doc: Document | null, version: number): void {
+  /** Writes or removes one document at cluster time `at`, keeping unique indexes, versions and history in step. */
+  put(key: string, doc: Document | null, version: number, at?: Timestamp): void {
     const before = this.docs.get(key);
+    if (at) this.history.record(at, key, before);
     if (before) this.unindexDoc(key, before);
     if (doc) {
       this.docs.set(key, doc);

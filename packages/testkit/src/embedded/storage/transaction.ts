@@ -1,4 +1,4 @@
-import type { Document } from 'bson';
+import type { Document, Timestamp } from 'bson';
 import type { ChangeRecord } from '../changes.js';
 import type { Collection } from './collection.js';
 
@@ -9,8 +9,11 @@ export class TransactionCollection {
   readonly snapshot: Map<string, Document>;
   readonly writes = new Map<string, Document | null>();
 
-  constructor(readonly coll: Collection) {
-    this.snapshot = new Map(coll.docs);
+  constructor(
+    readonly coll: Collection,
+    snapshot: Map<string, Document>,
+  ) {
+    this.snapshot = snapshot;
   }
 }
 
@@ -29,14 +32,16 @@ export class Transaction {
   constructor(
     readonly txnNumber: number,
     snapshotVersion: number,
+    /** The cluster time of the snapshot: every collection is read as of the transaction's start. */
+    readonly readAt: Timestamp,
   ) {
     this.snapshotVersion = snapshotVersion;
   }
 
-  view(coll: Collection): TransactionCollection {
+  view(coll: Collection, documentsAt: (coll: Collection, at: Timestamp) => Map<string, Document>): TransactionCollection {
     let tc = this.collections.get(coll);
     if (!tc) {
-      tc = new TransactionCollection(coll);
+      tc = new TransactionCollection(coll, documentsAt(coll, this.readAt));
       this.collections.set(coll, tc);
     }
     return tc;
