@@ -1,4 +1,4 @@
-import type { CommandSucceededEvent, Document, Timestamp } from 'mongodb';
+import { type CommandSucceededEvent, type Document, Timestamp } from 'mongodb';
 import { describe, expect, test } from 'vitest';
 import { uniqueDbName, useMongo } from '../helpers.js';
 
@@ -39,7 +39,7 @@ describe('snapshot sessions', () => {
       const [first] = await repliesOf('find', async () => {
         expect(await coll.find({ _id: 1 }, { session }).toArray()).toEqual([{ _id: 1, x: 11 }]);
       });
-      expect((first?.cursor as Document).atClusterTime?._bsontype).toBe('Timestamp');
+      expect((first?.cursor as Document | undefined)?.atClusterTime?._bsontype).toBe('Timestamp');
       await coll.updateOne({ _id: 1 }, { $inc: { x: 1 } });
       await coll.insertOne({ _id: 3, x: 33 });
       await coll.deleteOne({ _id: 2 });
@@ -142,7 +142,7 @@ describe('readConcern snapshot with atClusterTime', () => {
     const coll = await seeded('snap-bad');
     const db = env.client.db(coll.dbName);
     const { operationTime } = await db.command({ ping: 1 });
-    const future = new (operationTime as Timestamp).constructor({ t: (operationTime as Timestamp).t + 3600, i: 1 }) as Timestamp;
+    const future = new Timestamp({ t: (operationTime as Timestamp).t + 3600, i: 1 });
     await expect(db.command({ find: 'c', readConcern: { level: 'snapshot', atClusterTime: future } })).rejects.toMatchObject({ code: 72 });
     await expect(db.command({ count: 'c', readConcern: { level: 'snapshot' } })).rejects.toMatchObject({ code: 72 });
     await expect(db.command({ find: 'c', readConcern: { level: 'local', atClusterTime: operationTime } })).rejects.toMatchObject({
