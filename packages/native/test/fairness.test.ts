@@ -130,6 +130,61 @@ describe('fairness on native handles', () => {
     expect(tenantRow(poly, t).inFlight).toBe(0);
   });
 
+  test('cursors are admitted through their public API only: no driver-internal method is replaced', () => {
+    const poly = env.make({ fairness: {} });
+    const cursor = poly.db(tenantId('public')).collection('c').find({});
+    const own = Object.getOwnPropertyNames(cursor).filter((name) => typeof (cursor as never)[name] === 'function');
+    expect(own.sort()).toEqual(['clone', 'count', 'explain', 'hasNext', 'next', 'rewind', 'tryNext']);
+  });
+
+  test('for await, stream and hasNext hold the slot while reading; breaking out of the loop gives it back', async () => {
+    const poly = env.make({ fairness: { maxConcurrentPerTenant: 1 } });
+    const t = tenantId('iterate');
+    const coll = poly.db(t).collection('c');
+    await coll.insertMany(Array.from({ length: 6 }, (_, i) => ({ i })));
+    for await (const _doc of coll.find({}).batchSize(2)) {
+      expect(tenantRow(poly, t).inFlight).toBe(1);
+      break;
+    }
+    expect(tenantRow(poly, t).inFlight).toBe(0);
+    const read: unknown[] = [];
+    for await (const doc of coll.find({}).batchSize(2).stream()) {
+      // Held until the cursor is exhausted; the stream reads ahead, so the last documents arrive after that.
+      if (read.length === 0) expect(tenantRow(poly, t).inFlight).toBe(1);
+      read.push(doc);
+    }
+    expect(read).toHaveLength(6);
+    await expect.poll(() => tenantRow(poly, t).inFlight).toBe(0);
+    const cursor = coll.find({}).batchSize(2);
+    expect(await cursor.hasNext()).toBe(true);
+    expect(tenantRow(poly, t).inFlight).toBe(1);
+    await cursor.close();
+    expect(tenantRow(poly, t).inFlight).toBe(0);
+  });
+
+  test('a clone is admitted like its cursor; a rewound cursor gives its slot back and takes one again to re-read', async () => {
+    const poly = env.make({ fairness: { maxConcurrentPerTenant: 1 }, quotas: { opsPerSecond: 0.001, burst: 3 } });
+    const t = tenantId('clone');
+    const coll = poly.db(t).collection('c');
+    await coll.insertMany(Array.from({ length: 4 }, (_, i) => ({ i }))); // token 1 of 3
+    const cursor = coll.find({}).batchSize(1);
+    await cursor.next(); // token 2
+    const clone = cursor.clone();
+    let cloned = false;
+    const first = clone.next().then((doc) => {
+      cloned = true;
+      return doc;
+    });
+    await expect.poll(() => tenantRow(poly, t).queued).toBe(1);
+    expect(cloned).toBe(false);
+    cursor.rewind();
+    expect(await first).toMatchObject({ i: 0 }); // token 3: the clone got the slot the rewind gave back
+    await clone.close();
+    // Re-reading the rewound cursor runs its query again: a first batch, which needs a token (none left).
+    await expect(cursor.next()).rejects.toMatchObject({ code: 'TENANT_QUOTA_EXCEEDED' });
+    expect(tenantRow(poly, t)).toMatchObject({ inFlight: 0, queued: 0, throttled: 1 });
+  });
+
   test('quotas reject at once with TENANT_QUOTA_EXCEEDED and retryAfterMS, through scopes and repositories too', async () => {
     const poly = env.make({ quotas: { opsPerSecond: 1, burst: 2 } });
     const t = tenantId('quota');
