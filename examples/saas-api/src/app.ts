@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { httpErrorOf } from '@polymongo/core';
 import { errorHandler, tenantMiddleware } from '@polymongo/express';
 import { createMongooseAdapter } from '@polymongo/mongoose';
-import { createPolyMongo, currentTenant, defineRepository, redactText } from '@polymongo/native';
+import { createPolyMongo, currentTenant, defineRepository, type NativeOptions, redactText } from '@polymongo/native';
 import { createMetrics, dashboardHandler, healthHandler, readyHandler } from '@polymongo/observability';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Mongoose } from 'mongoose';
@@ -26,6 +26,9 @@ export interface DemoOptions {
   uri: string;
   /** pino level for the library's logs (default warn). */
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /** Per-tenant admission (see the README's "Fairness and quotas"); off unless given. */
+  fairness?: NativeOptions['fairness'];
+  quotas?: NativeOptions['quotas'];
 }
 
 export interface Demo {
@@ -58,6 +61,8 @@ export async function createDemo(options: DemoOptions): Promise<Demo> {
     strictTenancy: true,
     monitorOperations: true,
     logger: { level: options.logLevel ?? 'warn' },
+    ...(options.fairness ? { fairness: options.fairness } : {}),
+    ...(options.quotas ? { quotas: options.quotas } : {}),
   });
   const mongoose = new Mongoose();
   const m = createMongooseAdapter({ poly, mongoose });

@@ -10,7 +10,11 @@ const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && process.env.CI) {
   throw new Error(`CI needs Chromium at ${CHROMIUM} for the dashboard test; .ci/run installs it with apt-get install chromium.`);
 }
-const env = useDemo();
+// Fairness and quotas on, so the admission panel has numbers: tenants named throttled-* get one operation, ever.
+const env = useDemo({
+  fairness: { maxConcurrentPerTenant: 8 },
+  quotas: { perTenant: (t) => (t.startsWith('throttled-') ? { opsPerSecond: 0.001, burst: 1 } : undefined) },
+});
 const artifacts = join(__dirname, '..', 'test-artifacts');
 
 // Skipped only outside CI on a machine without Chromium (say, a laptop that never installed it): the test needs a
@@ -78,6 +82,23 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     expect(Number((await page.textContent('#drill dd[data-field="operations"]'))?.replace(/,/g, ''))).toBeGreaterThanOrEqual(20);
     expect(await page.textContent('#drill dd[data-field="errors by code"]')).toContain('VALIDATION_FAILED');
     await page.screenshot({ path: join(artifacts, 'dashboard-desktop.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  test('the admission panel lists a throttled tenant with its count, and the totals', async () => {
+    const { page, problems } = await open(1280, 1000);
+    const hot = `throttled-${Math.random().toString(36).slice(2, 8)}`;
+    const items = env.demo.poly.tenant(hot).collection('items');
+    await items.findOne({}); // the bucket's only token
+    for (let i = 0; i < 3; i++) await expect(items.findOne({})).rejects.toMatchObject({ code: 'TENANT_QUOTA_EXCEEDED' });
+    const cells = page.locator(`#admission tr[data-tenant="${hot}"] td`);
+    await expect.poll(() => cells.nth(4).textContent(), { timeout: 15_000 }).toBe('3');
+    expect(await cells.allTextContents()).toEqual([hot, '0', '0', '0', '3']);
+    expect(await page.textContent('#admission-summary')).toMatch(
+      /in flight \d+ · queued \d+ · .*throttled \(TENANT_QUOTA_EXCEEDED\) [1-9]/,
+    );
+    await page.screenshot({ path: join(artifacts, 'dashboard-admission.png'), fullPage: true });
     expect(problems).toEqual([]);
     await page.close();
   });

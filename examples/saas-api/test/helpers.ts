@@ -2,14 +2,14 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type RunningMongo, startMongo } from '@polymongo/testkit';
 import { afterAll, beforeAll } from 'vitest';
-import { createDemo, type Demo } from '../src/app.js';
+import { createDemo, type Demo, type DemoOptions } from '../src/app.js';
 
 /** Starts the demo API on a free port over the test server, with three tenants registered. */
-export function useDemo() {
+export function useDemo(options: Omit<DemoOptions, 'uri'> = {}) {
   const env = {} as { mongo: RunningMongo; demo: Demo; server: Server; base: string; tenants: string[] };
   beforeAll(async () => {
     env.mongo = await startMongo({ quiet: true });
-    env.demo = await createDemo({ uri: env.mongo.uri, logLevel: 'silent' });
+    env.demo = await createDemo({ uri: env.mongo.uri, logLevel: 'silent', ...options });
     const suffix = Math.random().toString(36).slice(2, 8);
     env.tenants = [`acme-${suffix}`, `globex-${suffix}`, `initech-${suffix}`];
     for (const t of env.tenants) await env.demo.registerTenant(t);

@@ -1,8 +1,10 @@
 import type { OperationInfo } from '@polymongo/core';
 import { afterEach, expect, test, vi } from 'vitest';
-import { DashboardModel, type DashboardSource } from '../src/dashboard/DashboardModel.js';
+import { DashboardModel, type DashboardSource, MAX_ADMISSION_TENANTS } from '../src/dashboard/DashboardModel.js';
 
-function fakeSource() {
+type Admission = NonNullable<ReturnType<DashboardSource['stats']>['admission']>;
+
+function fakeSource(admission?: () => Admission) {
   const listeners: Record<string, Array<(payload: never) => void>> = {};
   const source = {
     on(event: string, listener: (payload: never) => void) {
@@ -17,6 +19,7 @@ function fakeSource() {
       tenants: { cached: 0, maxCached: 10, evictions: 0 },
       dedicatedPools: 0,
       openStreams: 0,
+      ...(admission ? { admission: admission() } : {}),
     }),
   } as unknown as DashboardSource;
   const emit = (event: string, payload: unknown) => {
@@ -83,5 +86,44 @@ test('only maxTenants tenants are kept, the least recently active forgotten firs
   expect(model.tenant('b')).toBeUndefined();
   expect(model.tenant('a')?.ops).toBe(2);
   expect(model.tenant('c')?.ops).toBe(1);
+  model.stop();
+});
+
+const numbers = (inFlight: number, queued: number, rejected: number, throttled: number) => ({ inFlight, queued, rejected, throttled });
+
+test('the admission panel is null when fairness and quotas are off', () => {
+  const { source } = fakeSource();
+  const model = new DashboardModel(source, { intervalMS: 1000, historySize: 3, maxTenants: 10 });
+  expect(model.snapshot().admission).toBeNull();
+  model.stop();
+});
+
+test('the admission panel lists the hottest tenants first, bounded, the rest added to other', () => {
+  // The client lists these in no useful order; the panel ranks and cuts them.
+  const tenants = [
+    ...Array.from({ length: 4 }, (_, i) => ({ tenant: `idle${i}`, ...numbers(0, 0, i === 0 ? 1 : 0, 0) })),
+    { tenant: 'refused-long-ago', ...numbers(0, 0, 7, 0) },
+    ...Array.from({ length: 7 }, (_, i) => ({ tenant: `busy${i}`, ...numbers(1, 0, 0, 0) })),
+    { tenant: 'refused-now', ...numbers(0, 0, 0, 4) },
+    { tenant: 'hot', ...numbers(2, 9, 0, 0) },
+  ];
+  const { source, emit } = fakeSource(() => ({ ...numbers(10, 9, 9, 6), tenants, other: numbers(1, 0, 1, 2) }));
+  const model = new DashboardModel(source, { intervalMS: 1000, historySize: 3, maxTenants: 100 });
+  emit('tenantThrottled', { tenantId: 'refused-now', code: 'TENANT_QUOTA_EXCEEDED' });
+  const panel = model.snapshot().admission;
+  expect(panel).not.toBeNull();
+  if (!panel) return;
+  expect(MAX_ADMISSION_TENANTS).toBe(10);
+  // Waiting and holding slots now ranks first; then refusals the dashboard saw; then refusals from before it started.
+  expect(panel.tenants.map((t) => t.tenant)).toEqual([
+    'hot',
+    ...Array.from({ length: 7 }, (_, i) => `busy${i}`),
+    'refused-now',
+    'refused-long-ago',
+  ]);
+  expect(panel.tenants[0]).toEqual({ tenant: 'hot', ...numbers(2, 9, 0, 0) });
+  // The cut tenants are added to other: listed rows plus other still add up to the totals.
+  expect(panel.other).toEqual(numbers(1, 0, 2, 2));
+  expect(panel).toMatchObject(numbers(10, 9, 9, 6));
   model.stop();
 });

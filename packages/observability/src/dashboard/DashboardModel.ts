@@ -19,7 +19,24 @@ export interface DashboardSource {
     tenants: { cached: number; maxCached: number; evictions: number };
     dedicatedPools: number;
     openStreams: number;
+    /** Present when fairness or quotas are configured. */
+    admission?: AdmissionNumbers & { tenants: Array<{ tenant: string } & AdmissionNumbers>; other: AdmissionNumbers };
   };
+}
+
+/** In flight and queued now; rejected (TENANT_OVERLOADED) and throttled (TENANT_QUOTA_EXCEEDED) since the client started. */
+export interface AdmissionNumbers {
+  inFlight: number;
+  queued: number;
+  rejected: number;
+  throttled: number;
+}
+
+/** The dashboard's admission panel: totals, the hottest tenants first (at most MAX_ADMISSION_TENANTS), the rest summed. */
+export interface AdmissionPanel extends AdmissionNumbers {
+  tenants: Array<{ tenant: string } & AdmissionNumbers>;
+  /** Every tenant not listed, summed. */
+  other: AdmissionNumbers;
 }
 
 /** One point of the dashboard's history (one sampling interval). */
@@ -58,6 +75,8 @@ interface TenantEntry {
 }
 
 const MAX_COMMANDS = 8;
+/** Rows of the admission panel: enough to see who is hot, bounded however many tenants are. */
+export const MAX_ADMISSION_TENANTS = 10;
 
 /**
  * The dashboard's server-side state: everything is bounded (a latency ring, `maxTenants` tenants kept by recency,
@@ -208,8 +227,39 @@ export class DashboardModel {
       evictions: stats.tenants.evictions,
       dedicatedPools: stats.dedicatedPools,
       openStreams: stats.openStreams,
+      admission: stats.admission ? this.#admission(stats.admission) : null,
       point: this.#history.at(-1) ?? null,
     };
+  }
+
+  /**
+   * The admission panel from the client's admission stats: tenants ranked by what they hold or wait for now, then by
+   * refusals since the dashboard started (so a tenant being refused now ranks above one refused an hour ago), cut
+   * to MAX_ADMISSION_TENANTS; the cut ones are added to `other`.
+   */
+  #admission(a: NonNullable<ReturnType<DashboardSource['stats']>['admission']>): AdmissionPanel {
+    const recentRefusals = (tenant: string) => this.#tenants.get(tenant)?.refusals ?? 0;
+    const ranked = [...a.tenants].sort(
+      (x, y) =>
+        y.inFlight + y.queued - (x.inFlight + x.queued) ||
+        recentRefusals(y.tenant) - recentRefusals(x.tenant) ||
+        y.rejected + y.throttled - (x.rejected + x.throttled),
+    );
+    const shown = ranked.slice(0, MAX_ADMISSION_TENANTS).map((t) => ({
+      tenant: t.tenant,
+      inFlight: t.inFlight,
+      queued: t.queued,
+      rejected: t.rejected,
+      throttled: t.throttled,
+    }));
+    const other = { inFlight: a.other.inFlight, queued: a.other.queued, rejected: a.other.rejected, throttled: a.other.throttled };
+    for (const t of ranked.slice(MAX_ADMISSION_TENANTS)) {
+      other.inFlight += t.inFlight;
+      other.queued += t.queued;
+      other.rejected += t.rejected;
+      other.throttled += t.throttled;
+    }
+    return { inFlight: a.inFlight, queued: a.queued, rejected: a.rejected, throttled: a.throttled, tenants: shown, other };
   }
 
   /** One tenant's counts, or undefined when the dashboard has not seen it (or forgot it: only `maxTenants` are kept). */

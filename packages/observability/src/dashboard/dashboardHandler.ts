@@ -31,7 +31,8 @@ export type DashboardSnapshot = ReturnType<DashboardModel['snapshot']>;
 /**
  * A live dashboard: state, operations per second, latency percentiles over time by command, server errors apart
  * from PolyMongo's refusals (validation, overload, quota) with their codes, pools (shared and dedicated), cached
- * tenants and evictions, open change streams, and a per-tenant drill-down. Its history is kept server-side and
+ * tenants and evictions, open change streams, admission (with fairness or quotas: per-tenant in flight, queued,
+ * rejected and throttled, the busiest tenants first) and a per-tenant drill-down. Its history is kept server-side and
  * bounded, so a reload shows the last minutes. Self-contained (no CDN). Mount it under any path: it serves the
  * page, `<path>/events` (SSE) and `<path>/tenant/<id>` (JSON). Call `stop()` to unsubscribe from the client.
  *

@@ -34,6 +34,7 @@ export function dashboardPage(title: string): string {
   .legend { display: flex; flex-wrap: wrap; gap: 2px 12px; }
   .legend span { white-space: nowrap; }
   #drill[hidden] { display: none; }
+  #admission td.warn { color: var(--warn); }
   #drill-name { text-transform: none; letter-spacing: 0; color: var(--text); font-size: 14px; }
   #drill dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 12px; margin: 0; }
   #drill dt { color: var(--muted); }
@@ -69,6 +70,9 @@ export function dashboardPage(title: string): string {
     <tbody id="pools"></tbody></table></div></div>
   <div class="card wide"><h2>Tenants <small class="muted">(select one for details)</small></h2><div class="scroll">
     <table><thead><tr><th>tenant</th><th>operations</th><th>server errors</th><th>refused</th></tr></thead><tbody id="tenants"></tbody></table></div></div>
+  <div class="card wide"><h2>Admission <small class="muted">(fairness and quotas: the busiest tenants first)</small></h2>
+    <div class="muted" id="admission-summary">—</div><div class="scroll">
+    <table><thead><tr><th>tenant</th><th>in flight</th><th>queued</th><th>rejected</th><th>throttled</th></tr></thead><tbody id="admission"></tbody></table></div></div>
   <div class="card wide" id="drill" hidden><h2>Tenant <span id="drill-name"></span></h2><dl id="drill-body"></dl></div>
 </main>
 <script>
@@ -130,6 +134,22 @@ export function dashboardPage(title: string): string {
       body.append(dt, dd);
     }
   }
+  function renderAdmission(a) {
+    const rows = $('admission'); rows.replaceChildren();
+    if (!a) { $('admission-summary').textContent = 'off: no fairness or quotas configured'; return; }
+    $('admission-summary').textContent = 'in flight ' + fmt(a.inFlight) + ' · queued ' + fmt(a.queued) + ' · rejected (TENANT_OVERLOADED) ' + fmt(a.rejected) + ' · throttled (TENANT_QUOTA_EXCEEDED) ' + fmt(a.throttled);
+    const o = a.other;
+    const all = a.tenants.concat(o.inFlight + o.queued + o.rejected + o.throttled > 0 ? [Object.assign({ tenant: null }, o)] : []);
+    for (const t of all) {
+      const tr = document.createElement('tr'); tr.dataset.tenant = t.tenant === null ? '' : t.tenant;
+      tr.appendChild(cell(t.tenant === null ? 'other tenants' : t.tenant));
+      if (t.tenant === null) tr.firstChild.classList.add('muted');
+      tr.appendChild(cell(fmt(t.inFlight)));
+      // Waiting and refusals are what an operator looks for: they stand out.
+      for (const v of [t.queued, t.rejected, t.throttled]) { const td = cell(fmt(v)); if (v > 0) td.classList.add('warn'); tr.appendChild(td); }
+      rows.appendChild(tr);
+    }
+  }
   function render(s) {
     const state = $('state');
     state.textContent = s.state; state.className = 'badge ' + s.state;
@@ -160,6 +180,7 @@ export function dashboardPage(title: string): string {
       tr.addEventListener('keydown', (e) => { if (e.key === 'Enter') drill(t.tenant); });
       tenants.appendChild(tr);
     }
+    renderAdmission(s.admission);
     if (s.point && (history.length === 0 || history[history.length - 1].ts !== s.point.ts)) history.push(s.point);
     if (history.length > 900) history = history.slice(-900);
     drawHistory();
