@@ -1,6 +1,6 @@
 // Cost of TenantRouter.resolve() and of the core hot path acquire(), and heap growth after 1,000,000 tenants.
 // Usage: pnpm --filter @polymongo/bench core-resolve   (runs node --expose-gc)
-import { PolyMongoCore } from '@polymongo/core';
+import { createCore } from '@polymongo/core';
 
 const noopPort = {
   createPool: (spec) => ({ spec }),
@@ -12,7 +12,7 @@ const noopPort = {
 };
 
 function makeCore() {
-  return new PolyMongoCore({ uri: 'mongodb://127.0.0.1:27017', logger: { level: 'silent' } }, noopPort);
+  return createCore({ uri: 'mongodb://127.0.0.1:27017', logger: { level: 'silent' } }, noopPort);
 }
 
 function timeLoop(fn, ids, ops) {

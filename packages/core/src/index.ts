@@ -4,10 +4,9 @@
  * the one interface adapters use to talk to core (`AdapterHost`). Everything else is internal.
  */
 
-export type { AdapterHost, HostSettings, PoolView, TenantHandle } from './client/AdapterHost.js';
+export type { AdapterHost, CoreHost, HostSettings, PoolView, TenantHandle } from './client/AdapterHost.js';
 export { describeError } from './client/OperationRunner.js';
-/** @internal Constructed by a driver binding (`@polymongo/native`); others use its `AdapterHost` interface. */
-export { PolyMongoCore } from './client/PolyMongoCore.js';
+export { createCore } from './client/PolyMongoCore.js';
 export type { CloseOptions } from './client/Shutdown.js';
 export {
   type ClusterConfig,

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, test } from 'vitest';
-import { currentTenant, PolyMongoCore, runWithTenant } from '../src/index.js';
+import { PolyMongoCore } from '../src/client/PolyMongoCore.js';
+import { currentTenant, runWithTenant } from '../src/index.js';
 import { FakePort } from './fakePort.js';
 
 describe('tenant context', () => {

@@ -1,6 +1,9 @@
 // An app that loads PolyMongo through both `import` and `require` holds two copies of every module. The tenant
 // context and error identity must not split between them.
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, test, vi } from 'vitest';
 import * as esm from '../src/index.js';
 
@@ -48,9 +51,28 @@ describe('two copies of @polymongo/core in one process', () => {
 
 describe('the public entry', () => {
   test('exports no core internals', () => {
-    for (const internal of ['LruCache', 'HashRing', 'ClusterRouter', 'TenantRouter', 'PoolRegistry', 'TenantHandles']) {
+    for (const internal of ['PolyMongoCore', 'LruCache', 'HashRing', 'ClusterRouter', 'TenantRouter', 'PoolRegistry', 'TenantHandles']) {
       expect(Object.keys(esm)).not.toContain(internal);
     }
+    expect(typeof esm.createCore).toBe('function');
+  });
+
+  test('no package reaches past the entry into core (no deep or relative imports of core files)', () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const offenders: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) {
+          if (entry.name !== 'node_modules' && entry.name !== 'dist') walk(path);
+        } else if (/\.(ts|mts|cts|tsx)$/.test(entry.name)) {
+          const text = readFileSync(path, 'utf8');
+          if (/from ['"](@polymongo\/core\/|[./]+\/core\/src)/.test(text)) offenders.push(path.slice(root.length));
+        }
+      }
+    };
+    for (const pkg of readdirSync(root)) if (pkg !== 'core') walk(join(root, pkg, 'src'));
+    expect(offenders).toEqual([]);
   });
 
   test('every error code has its own subclass, and every subclass carries its code', () => {

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { PolyMongoCore } from '../src/client/PolyMongoCore.js';
 import {
   AdmissionController,
   type FairnessOptions,
-  PolyMongoCore,
   type QuotaOptions,
   type TenantGate,
   TenantOverloadedError,

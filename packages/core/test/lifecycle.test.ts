@@ -1,11 +1,11 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, test } from 'vitest';
+import { PolyMongoCore } from '../src/client/PolyMongoCore.js';
 import {
   backoffDelay,
   CloseTimeoutError,
   type ConnectionState,
   classifyError,
-  PolyMongoCore,
   PolyMongoError,
   type PolyMongoOptions,
 } from '../src/index.js';

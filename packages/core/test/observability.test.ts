@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, test } from 'vitest';
-import { type LoggerLike, type OperationInfo, PolyMongoCore } from '../src/index.js';
+import { PolyMongoCore } from '../src/client/PolyMongoCore.js';
+import type { LoggerLike, OperationInfo } from '../src/index.js';
 import { FakePort, networkError } from './fakePort.js';
 
 const SECRET_URI = 'mongodb://app:hunter2@127.0.0.1:27017/acme';

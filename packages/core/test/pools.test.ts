@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { DedicatedPoolLimitError, PolyMongoCore, type PolyMongoOptions } from '../src/index.js';
+import { PolyMongoCore } from '../src/client/PolyMongoCore.js';
+import { DedicatedPoolLimitError, type PolyMongoOptions } from '../src/index.js';
 import { FakePort } from './fakePort.js';
 
 const URI = 'mongodb://127.0.0.1:27017';

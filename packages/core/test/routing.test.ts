@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { PolyMongoCore } from '../src/index.js';
+import { PolyMongoCore } from '../src/client/PolyMongoCore.js';
 import { HashRing } from '../src/routing/HashRing.js';
 import { FakePort } from './fakePort.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { PolyMongoCore, type PolyMongoOptions } from '../src/index.js';
+import { PolyMongoCore } from '../src/client/PolyMongoCore.js';
+import type { PolyMongoOptions } from '../src/index.js';
 import { FakePort } from './fakePort.js';
 
 // Property: no two ids that PolyMongo accepts as different tenants may land in one database as the server sees it.

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { ConfigError, PolyMongoCore, type PolyMongoOptions } from '../src/index.js';
+import { PolyMongoCore } from '../src/client/PolyMongoCore.js';
+import { ConfigError, type PolyMongoOptions } from '../src/index.js';
 import { FakePort } from './fakePort.js';
 
 const URI = 'mongodb://127.0.0.1:27017';

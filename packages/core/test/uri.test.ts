@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { PolyMongoCore, redactText, redactUri, resolveConfig } from '../src/index.js';
+import { PolyMongoCore } from '../src/client/PolyMongoCore.js';
+import { redactText, redactUri, resolveConfig } from '../src/index.js';
 import { configError } from './configError.js';
 import { FakePort } from './fakePort.js';
 

@@ -1,5 +1,5 @@
 import { DriverMismatchError, InvalidModelError, type Route } from '@polymongo/core';
-import { adapterHost, createPolyMongo, type NativeOptions, PolyMongo } from '@polymongo/native';
+import { adapterHost, type ClosableStream, createPolyMongo, type NativeOptions, PolyMongo } from '@polymongo/native';
 import defaultMongoose, { type Connection, type Mongoose } from 'mongoose';
 import { TenantConnections } from './TenantConnections.js';
 import { type AnyModel, tenantModel, type WrappedModel } from './WrappedModel.js';
@@ -24,21 +24,25 @@ export class MongooseAdapter {
   /** `watch` of every tenant model: one function for all, the tenant read from the model (see model()). */
   private readonly trackedWatch: (this: AnyModel, ...args: unknown[]) => unknown;
   private readonly wrappedStatics = new WeakSet<object>();
+  private readonly trackStream: (tenant: string, stream: ClosableStream) => void;
 
   constructor(poly: PolyMongo, mongoose: Mongoose, ownsPoly: boolean) {
     this.poly = poly;
     this.mongoose = mongoose;
     this.ownsPoly = ownsPoly;
-    assertOneDriver(poly, mongoose);
-    this.connections = new TenantConnections(adapterHost(poly), mongoose);
+    const host = adapterHost(poly);
+    assertOneDriver(host.binding.driver.MongoClient, mongoose);
+    this.connections = new TenantConnections(host, mongoose);
+    const { trackStream } = host.binding;
+    this.trackStream = trackStream;
     this.trackedWatch = function trackedWatch(this: AnyModel, ...args: unknown[]) {
       const model = this as AnyModel & { [modelTenant]: string };
       // Mongoose's own watch: up the chain past tenant models (a discriminator's parent is one).
       let proto = Object.getPrototypeOf(model) as { watch: (...a: unknown[]) => unknown };
       while (proto.watch === trackedWatch) proto = Object.getPrototypeOf(proto);
       const inherited = proto.watch;
-      const stream = inherited.apply(model, args) as Parameters<PolyMongo['trackStream']>[1];
-      poly.trackStream(model[modelTenant], stream);
+      const stream = inherited.apply(model, args) as ClosableStream;
+      trackStream(model[modelTenant], stream);
       return stream;
     };
   }
@@ -67,11 +71,11 @@ export class MongooseAdapter {
     if (tracked.watch !== this.trackedWatch && !this.wrappedStatics.has(tracked.watch as object)) {
       if (Object.hasOwn(tracked, 'watch')) {
         // A schema static named watch: wrap that one.
-        const own = tracked.watch as (...a: unknown[]) => Parameters<PolyMongo['trackStream']>[1];
-        const poly = this.poly;
+        const own = tracked.watch as (...a: unknown[]) => ClosableStream;
+        const trackStream = this.trackStream;
         const wrapped = (...args: unknown[]) => {
           const stream = own.apply(model, args);
-          poly.trackStream(route.tenantId, stream);
+          trackStream(route.tenantId, stream);
           return stream;
         };
         this.wrappedStatics.add(wrapped);
@@ -139,9 +143,8 @@ export function assertModel(model: unknown): void {
 }
 
 /** Fails at once, not with a 10 s buffering timeout, when the pools' MongoClient is not of Mongoose's driver copy. */
-function assertOneDriver(poly: PolyMongo, mongoose: Mongoose): void {
+function assertOneDriver(Used: abstract new (...args: never[]) => unknown, mongoose: Mongoose): void {
   const Client = mongoose.mongo?.MongoClient;
-  const Used = poly.driver.MongoClient;
   if (!Client || Used === Client || Used.prototype instanceof Client) return;
   throw new DriverMismatchError(
     `The PolyMongo client was built from one copy of the mongodb driver (the one @polymongo/native resolves), while Mongoose ${mongoose.version} uses another (mongoose.mongo).`,

@@ -2,9 +2,10 @@ import {
   type AdapterHost,
   type CloseOptions,
   type ConnectionState,
+  type CoreHost,
+  createCore,
   type DedicatedOptions,
   InvalidClientError,
-  PolyMongoCore,
   type PolyMongoEventName,
   type PolyMongoEvents,
   type PolyMongoOptions,
@@ -85,8 +86,23 @@ export interface HealthOptions {
 
 const DEFAULT_HEALTH_TIMEOUT_MS = 2_000;
 
+/** What `@polymongo/native` adds to the host for adapters built on it (`host.binding`). */
+export interface NativeBinding {
+  /** The driver module the pools are built from; the Mongoose adapter checks it against `mongoose.mongo`. */
+  readonly driver: MongoDriverModule;
+  /**
+   * Tracks a change stream opened outside `watch` on a tenant's database (the Mongoose adapter's
+   * `Model.db(t).watch()`), exactly as `watch` tracks its own: it pins the tenant until closed, counts in `stats()`,
+   * reports its errors, and is closed by `closeStreams(tenant)` and `close()`.
+   */
+  trackStream(tenant: string | undefined | null, stream: ClosableStream): void;
+}
+
+/** The host interface of a native client, as adapters see it. */
+export type NativeHost = AdapterHost<NativePool, Db, NativeBinding>;
+
 // Each client's core, reachable only through `adapterHost(poly)`: not a property users can see or enumerate.
-const hosts = new WeakMap<PolyMongo, PolyMongoCore<NativePool, Db>>();
+const hosts = new WeakMap<PolyMongo, CoreHost<NativePool, Db, NativeBinding>>();
 
 /**
  * The host interface of a client's core, for adapters (`@polymongo/mongoose`, observability, frameworks).
@@ -94,7 +110,7 @@ const hosts = new WeakMap<PolyMongo, PolyMongoCore<NativePool, Db>>();
  *
  * @internal
  */
-export function adapterHost(poly: PolyMongo): AdapterHost<NativePool, Db> {
+export function adapterHost(poly: PolyMongo): NativeHost {
   const host = hosts.get(poly);
   if (!host) throw new InvalidClientError();
   return host;
@@ -120,18 +136,15 @@ export function auditLog(poly: PolyMongo): AuditLog {
  * and `db(tenant)` is `client.db(name)` plus a cache lookup. Create it with `createPolyMongo`.
  */
 export class PolyMongo {
-  readonly #core: PolyMongoCore<NativePool, Db>;
+  readonly #core: CoreHost<NativePool, Db, NativeBinding>;
   readonly #streams: WatchManager;
   readonly #audit: AuditLog;
-  /** @internal The driver module the pools are built from; the Mongoose adapter checks it against `mongoose.mongo`. */
-  readonly driver: MongoDriverModule;
 
   constructor(options: NativeOptions) {
     const probe = options as PolyMongoOptions;
     const monitorOperations = probe?.monitorOperations === true || typeof probe?.slowOperationMS === 'number';
     const { mongodb, tracing, audit, ...coreOptions } = options ?? ({} as NativeOptions);
-    this.driver = mongodb ?? { MongoClient };
-    let core: PolyMongoCore<NativePool, Db> | undefined;
+    let core: CoreHost<NativePool, Db, NativeBinding> | undefined;
     const port = new MongoDriverPort({
       driverOptions: (options?.driverOptions ?? {}) as MongoClientOptions,
       ...(mongodb ? { mongodb } : {}),
@@ -140,7 +153,11 @@ export class PolyMongo {
       tenantForDatabase: (dbName) => core?.tenantForDatabase(dbName),
       admission: () => core?.admission,
     });
-    core = new PolyMongoCore(coreOptions as PolyMongoOptions, port);
+    const binding: NativeBinding = {
+      driver: mongodb ?? { MongoClient },
+      trackStream: (tenant, stream) => this.#streams.track(this.#core.route(tenant), stream),
+    };
+    core = createCore(coreOptions as PolyMongoOptions, port, binding);
     this.#core = core;
     if (audit?.sink) core.route(audit.sink.tenant); // INVALID_TENANT at construction, not at the first event
     this.#audit = new AuditLog(audit, core.logger, (tenant) => this.db(tenant));
@@ -245,15 +262,6 @@ export class PolyMongo {
   /** One cluster-wide change stream per cluster, fanned out to listeners by tenant. */
   watchAll(options: WatchAllOptions = {}): TenantFanOut {
     return this.#streams.watchAll(options);
-  }
-
-  /**
-   * For adapters (`@polymongo/mongoose`, the 1.x compat entry): tracks a change stream opened outside `watch` on a
-   * tenant's database, exactly as `watch` tracks its own: it pins the tenant until closed, counts in `stats()`,
-   * reports its errors, and is closed by `closeStreams(tenant)` and `close()`.
-   */
-  trackStream(tenant: string | undefined | null, stream: ClosableStream): void {
-    this.#streams.track(this.#core.route(tenant), stream);
   }
 
   /** Closes a tenant's change streams (the 1.x `closeDBstream`); returns how many were open. */

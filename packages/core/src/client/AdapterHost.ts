@@ -1,12 +1,14 @@
 import type { PoolSettings } from '../config/profiles.js';
-import type { DedicatedConfig, LoggerLike } from '../config/schema.js';
+import type { DedicatedConfig, DedicatedOptions, LoggerLike } from '../config/schema.js';
 import type { OperationInfo, PolyMongoEventName, PolyMongoEvents } from '../events/events.js';
-import type { OperationStart } from '../events/plugins.js';
+import type { OperationStart, PolyMongoPlugin } from '../events/plugins.js';
 import type { AdmissionController } from '../fairness/AdmissionController.js';
 import type { ConnectionState } from '../lifecycle/states.js';
+import type { StatsSnapshot } from '../observability/stats.js';
 import type { PoolSpec } from '../pools/DriverPort.js';
 import type { TenantNaming } from '../tenancy/naming.js';
 import type { Route } from '../tenancy/TenantRouter.js';
+import type { CloseOptions } from './Shutdown.js';
 
 /** A pool as adapters see it: what it is, the driver object, its state. Read-only; core owns the rest. */
 export interface PoolView<Pool> {
@@ -39,11 +41,16 @@ export interface HostSettings {
 
 /**
  * The one interface an adapter (`@polymongo/native`, `@polymongo/mongoose`, observability, the 1.x compat entry)
- * uses to talk to core. Everything else in core is internal. Native gets it from its own core; the others get it
+ * uses to talk to core. Everything else in core is internal. Native gets it from `createCore`; the others get it
  * with `adapterHost(poly)` from `@polymongo/native`.
+ *
+ * `Binding` is what the driver binding adds for adapters built on it (for `@polymongo/native`: the driver module its
+ * pools are built from, and its change-stream tracker), passed to `createCore`.
  */
-export interface AdapterHost<Pool, Handle> {
+export interface AdapterHost<Pool, Handle, Binding = unknown> {
   readonly settings: HostSettings;
+  /** What the driver binding adds for adapters built on it (see `createCore`). */
+  readonly binding: Binding;
   /** Core's pino logger (a `polymongo` child); redact what you log with `redactText`. */
   readonly logger: LoggerLike;
   readonly state: ConnectionState;
@@ -82,4 +89,24 @@ export interface AdapterHost<Pool, Handle> {
   /** Counts an open change stream in stats. */
   streamOpened(): void;
   streamClosed(): void;
+}
+
+/**
+ * What a driver binding gets from `createCore`: the adapter host plus the client's lifecycle, which the binding
+ * exposes as its public API (`connect`, `close`, `stats`, ...). Only a driver binding (`@polymongo/native`) needs it.
+ */
+export interface CoreHost<Pool, Handle, Binding = unknown> extends AdapterHost<Pool, Handle, Binding> {
+  /** Connects every shared pool (and eager dedicated ones) with retries. */
+  connect(): Promise<void>;
+  /** Round trip to a cluster in ms; PING_TIMEOUT past `timeoutMS`. */
+  ping(options?: { clusterId?: string; timeoutMS?: number }): Promise<number>;
+  setPlacement(tenantId: string, clusterId: string | undefined): void;
+  setDedicated(tenants: string | string[], options?: Omit<DedicatedOptions, 'tenants'>): void;
+  connectDedicated(tenants: string | string[], options?: Omit<DedicatedOptions, 'tenants'>): Promise<void>;
+  /** Tenants whose dedicated pools connect with `connect()` (not lazily). */
+  readonly eagerDedicatedTenants: string[];
+  use(plugin: PolyMongoPlugin): () => void;
+  stats(): StatsSnapshot;
+  close(options?: CloseOptions): Promise<void>;
+  forceClose(): Promise<void>;
 }

@@ -21,7 +21,7 @@ import type { DriverPort } from '../pools/DriverPort.js';
 import { type PoolEntry, PoolRegistry } from '../pools/PoolRegistry.js';
 import { ClusterRouter } from '../routing/ClusterRouter.js';
 import { type Route, sharedPoolKey, TenantRouter } from '../tenancy/TenantRouter.js';
-import type { AdapterHost, HostSettings, PoolView, TenantHandle } from './AdapterHost.js';
+import type { CoreHost, HostSettings, PoolView, TenantHandle } from './AdapterHost.js';
 import { OperationRunner } from './OperationRunner.js';
 import { type CloseOptions, Shutdown } from './Shutdown.js';
 import { buildStats } from './stats.js';
@@ -37,8 +37,9 @@ const STATE_PRIORITY: ConnectionState[] = ['auth_failed', 'failed', 'retrying', 
  *
  * @internal Applications use `createPolyMongo` from `@polymongo/native`.
  */
-export class PolyMongoCore<Pool, Handle> implements AdapterHost<Pool, Handle> {
+export class PolyMongoCore<Pool, Handle, Binding = undefined> implements CoreHost<Pool, Handle, Binding> {
   readonly settings: HostSettings;
+  readonly binding: Binding;
   readonly logger: LoggerLike;
   readonly admission: AdmissionController | undefined;
   readonly #config: ResolvedConfig;
@@ -54,8 +55,9 @@ export class PolyMongoCore<Pool, Handle> implements AdapterHost<Pool, Handle> {
 
   readonly #port: DriverPort<Pool, Handle>;
 
-  constructor(options: PolyMongoOptions, port: DriverPort<Pool, Handle>) {
+  constructor(options: PolyMongoOptions, port: DriverPort<Pool, Handle>, binding?: Binding) {
     this.#port = port;
+    this.binding = binding as Binding;
     const config = resolveConfig(options);
     this.#config = config;
     this.logger = createLogger(config.logger);
@@ -356,4 +358,20 @@ export class PolyMongoCore<Pool, Handle> implements AdapterHost<Pool, Handle> {
     this.#state = to;
     this.#events.emit('stateChange', { scope: 'client', from, to });
   }
+}
+
+/**
+ * Creates the core of a client for a driver binding: `port` talks to the driver, `binding` is handed to adapters
+ * as `host.binding`. Applications use `createPolyMongo` from `@polymongo/native`, which calls this.
+ *
+ * @example
+ * const core = createCore({ uri: 'mongodb://127.0.0.1:27017' }, myDriverPort, { driver: myDriverModule });
+ * const { handle } = core.acquire('acme');
+ */
+export function createCore<Pool, Handle, Binding = undefined>(
+  options: PolyMongoOptions,
+  port: DriverPort<Pool, Handle>,
+  binding?: Binding,
+): CoreHost<Pool, Handle, Binding> {
+  return new PolyMongoCore(options, port, binding);
 }

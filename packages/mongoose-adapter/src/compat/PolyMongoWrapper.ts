@@ -471,7 +471,7 @@ export class PolyMongoWrapper {
 
   /** Closes every watch stream of one database. */
   async closeDBstream(dbName: string): Promise<void> {
-    // Model watches are tracked by the adapter as the tenant's streams (one tracker: poly.trackStream).
+    // Model watches are tracked by the adapter as the tenant's streams (one tracker: the native host's binding.trackStream).
     await this.poly.closeStreams(this.poly.route(this.tenantFor(dbName)).tenantId).catch(() => 0);
   }
 
