@@ -32,13 +32,17 @@ async function counts(ids: string[], migrationId: string): Promise<number[]> {
   );
 }
 
+const STATE = '__migrations__' as never;
+
+/** A tenant's migration state document (applied records and the lease). */
+async function stateOf(id: string) {
+  return env.observer.db(id).collection(MIGRATIONS_COLLECTION).findOne({ _id: STATE });
+}
+
 async function recorded(id: string): Promise<string[]> {
-  const docs = await env.observer
-    .db(id)
-    .collection(MIGRATIONS_COLLECTION)
-    .find({ appliedAt: { $exists: true } })
-    .toArray();
-  return docs.map((d) => String(d._id)).sort();
+  const applied = ((await stateOf(id))?.applied ?? []) as Array<{ id: string; appliedAt: Date }>;
+  for (const record of applied) expect(record.appliedAt).toBeInstanceOf(Date);
+  return applied.map((r) => r.id).sort();
 }
 
 describe('migrations', () => {
@@ -119,7 +123,7 @@ describe('migrations', () => {
 
   test('an expired lease of a dead runner is taken over; a live one fails the tenant with MIGRATION_LOCKED', async () => {
     const [dead, live] = (await seedTenants(env.observer, unique('lease'), 2)) as [string, string];
-    const lease = (expiresAt: Date) => ({ _id: '__lease__' as never, owner: 'crashed-runner', expiresAt });
+    const lease = (expiresAt: Date) => ({ _id: STATE, lease: { owner: 'crashed-runner', expiresAt } });
     await env.observer
       .db(dead)
       .collection(MIGRATIONS_COLLECTION)
@@ -132,13 +136,8 @@ describe('migrations', () => {
     expect(result.applied).toEqual([{ tenant: dead, id: 'l1' }]);
     expect(result.failed).toEqual([{ tenant: live, id: null, error: expect.objectContaining({ code: 'MIGRATION_LOCKED' }) }]);
     expect(await counts([dead, live], 'l1')).toEqual([1, 0]);
-    // The runner released its own lease when it finished.
-    expect(
-      await env.observer
-        .db(dead)
-        .collection(MIGRATIONS_COLLECTION)
-        .findOne({ _id: '__lease__' as never }),
-    ).toBeNull();
+    // The runner released its own lease when it finished (with the last record, in the same transaction).
+    expect(await stateOf(dead)).toEqual({ _id: STATE, applied: [{ id: 'l1', appliedAt: expect.any(Date) }] });
   });
 
   test('a lease is renewed while its runner works, so a second runner cannot take it over', async () => {
@@ -147,13 +146,7 @@ describe('migrations', () => {
     const running = new Promise<void>((resolve) => (finish = resolve));
     const slow = defineMigration({ id: 'slow', up: () => running });
     const first = createFleet(env.make()).migrate({ migrations: [slow], tenants: [t], leaseMS: 300 });
-    const leaseOf = async () =>
-      (
-        await env.observer
-          .db(t)
-          .collection(MIGRATIONS_COLLECTION)
-          .findOne({ _id: '__lease__' as never })
-      )?.expiresAt as Date | undefined;
+    const leaseOf = async () => (await stateOf(t))?.lease?.expiresAt as Date | undefined;
     await expect.poll(leaseOf).toBeInstanceOf(Date);
     const initial = (await leaseOf()) as Date;
     // Renewed past its first expiry while up() is still running.
@@ -164,10 +157,10 @@ describe('migrations', () => {
     expect((await first).applied).toEqual([{ tenant: t, id: 'slow' }]);
   });
 
-  test('a step another runner recorded while this one waited for the lease is rolled back, not applied twice', async () => {
+  test('a step another runner recorded while this one waited for the lease is not applied again', async () => {
     const [w, t] = (await seedTenants(env.observer, unique('late'), 2)) as [string, string];
     const records = env.observer.db(t).collection(MIGRATIONS_COLLECTION);
-    await records.insertOne({ _id: '__lease__' as never, owner: 'other-runner', expiresAt: new Date(Date.now() + 60_000) });
+    await records.insertOne({ _id: STATE, lease: { owner: 'other-runner', expiresAt: new Date(Date.now() + 60_000) } });
     const running = createFleet(env.make()).migrate({ migrations: [counter('late-1')], tenants: [w, t], concurrency: 1 });
     // The first tenant is done; the runner now read `t` as pending and waits for the other runner's lease.
     await expect.poll(async () => (await counts([w], 'late-1'))[0]).toBe(1);
@@ -175,12 +168,52 @@ describe('migrations', () => {
       .db(t)
       .collection('counters')
       .insertOne({ _id: 'late-1' as never, n: 1 });
-    await records.insertOne({ _id: 'late-1' as never, appliedAt: new Date(), owner: 'other-runner' });
-    await records.deleteOne({ _id: '__lease__' as never });
+    await records.updateOne({ _id: STATE }, { $push: { applied: { id: 'late-1', appliedAt: new Date() } }, $unset: { lease: '' } });
     const result = await running;
     expect(result.applied).toEqual([{ tenant: w, id: 'late-1' }]);
     expect(result.failed).toEqual([]);
     expect(await counts([w, t], 'late-1')).toEqual([1, 1]);
+  });
+
+  test('a pending tenant costs one command for state and lease plus its transaction; an up-to-date one a single command', async () => {
+    const [t] = (await seedTenants(env.observer, unique('trips'), 1)) as [string];
+    const poly = env.make({ monitorOperations: true } as never);
+    const commands: string[] = [];
+    poly.client().on('commandStarted', (e) => {
+      if (e.databaseName === t || e.commandName === 'commitTransaction') commands.push(e.commandName);
+    });
+    const fleet = createFleet(poly);
+    const migration = defineMigration({
+      id: 'trip-1',
+      up: ({ db, session }) => db.collection('seed').updateMany({}, { $set: { status: 'open' } }, { session }),
+    });
+    await fleet.migrate({ migrations: [migration], tenants: [t] });
+    // Lease + state in one findAndModify; the step, its record (which also releases the lease), the commit.
+    expect(commands).toEqual(['findAndModify', 'update', 'update', 'commitTransaction']);
+    commands.length = 0;
+    expect((await fleet.migrate({ migrations: [migration], tenants: [t] })).applied).toEqual([]);
+    expect(commands).toEqual(['findAndModify']);
+    expect(await stateOf(t)).toEqual({ _id: STATE, applied: [{ id: 'trip-1', appliedAt: expect.any(Date) }] });
+  });
+
+  test('a step whose lease was taken over meanwhile is rolled back with MIGRATION_LOCKED, not recorded', async () => {
+    const [t] = (await seedTenants(env.observer, unique('stolen'), 1)) as [string];
+    const stolen = defineMigration({
+      id: 'stolen-1',
+      up: async ({ db, session }) => {
+        await db.collection('counters').updateOne({ _id: 'stolen-1' as never }, { $inc: { n: 1 } }, { upsert: true, session });
+        // Another runner takes the lease over (as after an expiry) while this step runs.
+        await env.observer
+          .db(t)
+          .collection(MIGRATIONS_COLLECTION)
+          .updateOne({ _id: STATE }, { $set: { lease: { owner: 'thief', expiresAt: new Date(Date.now() + 60_000) } } });
+      },
+    });
+    const result = await createFleet(env.make()).migrate({ migrations: [stolen], tenants: [t] });
+    expect(result.applied).toEqual([]);
+    expect(result.failed).toEqual([{ tenant: t, id: 'stolen-1', error: expect.objectContaining({ code: 'MIGRATION_LOCKED' }) }]);
+    expect(await counts([t], 'stolen-1')).toEqual([0]);
+    expect(await stateOf(t)).toEqual({ _id: STATE, lease: { owner: 'thief', expiresAt: expect.any(Date) } });
   });
 
   test('down reverts the last applied migration, or every one after a target', async () => {

@@ -11,7 +11,7 @@ import {
 import type { FleetContext, FleetRunOptions } from '../runner/FleetContext.js';
 import { type FailureInfo, toFailureInfo } from '../runner/runTenants.js';
 import type { Migration } from './defineMigration.js';
-import { LEASE_ID, TenantLease } from './TenantLease.js';
+import { appliedOf, readState, type StateDocument, TenantLease } from './TenantLease.js';
 
 /** The collection in each tenant's database holding its applied migrations and its lease. */
 export const MIGRATIONS_COLLECTION = '_polymongo_migrations';
@@ -46,11 +46,6 @@ export interface MigrationStatus {
   pending: string[];
 }
 
-const DUPLICATE_KEY = 11000;
-
-/** Thrown inside a step's transaction when its record shows another runner did it first; aborts the transaction. */
-class AlreadyDone extends Error {}
-
 const byId = (a: Migration, b: Migration) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 function checkMigrations(migrations: unknown): Migration[] {
@@ -66,9 +61,45 @@ function checkMigrations(migrations: unknown): Migration[] {
   return [...(migrations as Migration[])].sort(byId);
 }
 
-async function appliedIds(records: Collection<Document>, session?: ClientSession): Promise<Set<string>> {
-  const docs = await records.find({ _id: { $ne: LEASE_ID as never } }, { projection: { _id: 1 }, session }).toArray();
-  return new Set(docs.map((d) => String(d._id)));
+/** The ids of the migrations a tenant has applied. */
+async function appliedIds(records: Collection<Document>): Promise<Set<string>> {
+  return appliedOf(await readState(records));
+}
+
+/**
+ * When a tenant has work, as an aggregation expression over its state document (evaluated by the server inside the
+ * lease's findOneAndUpdate) and as the same test in JavaScript over the returned document.
+ */
+function workOf(sorted: Migration[], direction: 'up' | 'down', to: string | undefined) {
+  const applied = { $ifNull: ['$applied.id', []] };
+  if (direction === 'up') {
+    const last = to === undefined ? sorted.length - 1 : sorted.findIndex((m) => m.id === to);
+    const wanted = sorted.slice(0, last + 1).map((m) => m.id);
+    return {
+      expression: { $not: [{ $setIsSubset: [{ $literal: wanted }, applied] }] },
+      upsert: wanted.length > 0,
+      test: (state: StateDocument | null) => {
+        const done = appliedOf(state);
+        return wanted.some((id) => !done.has(id));
+      },
+    };
+  }
+  if (to === undefined) {
+    return {
+      expression: { $gt: [{ $size: applied }, 0] },
+      upsert: false,
+      test: (state: StateDocument | null) => appliedOf(state).size > 0,
+    };
+  }
+  const after = sorted.filter((m) => m.id > to).map((m) => m.id);
+  return {
+    expression: { $gt: [{ $size: { $setIntersection: [{ $literal: after }, applied] } }, 0] },
+    upsert: false,
+    test: (state: StateDocument | null) => {
+      const done = appliedOf(state);
+      return after.some((id) => done.has(id));
+    },
+  };
 }
 
 /** Migrations per tenant: state and a lease in the tenant's `_polymongo_migrations`, a transaction per step. */
@@ -118,6 +149,7 @@ export class Migrator {
     const waitMS = lockWaitMS ?? 2 * leaseMS;
     const owner = `${process.pid}-${randomUUID()}`;
     const result: MigrateResult = { applied: [], failed: [], skipped: 0, dryRun };
+    const work = workOf(sorted, direction, to);
     const run = await this.ctx.run(async (tenant) => {
       const db = this.ctx.poly.db(tenant);
       const records = db.collection(MIGRATIONS_COLLECTION);
@@ -125,33 +157,24 @@ export class Migrator {
         for (const m of this.#steps(sorted, await appliedIds(records), direction, to)) result.applied.push({ tenant, id: m.id });
         return;
       }
-      // Up to date: no lease needed (the common rerun on every deploy costs one read per tenant).
-      let steps = this.#steps(sorted, await appliedIds(records), direction, to);
-      if (steps.length === 0) return;
+      // One command: reads the state and takes the lease only when there is work (an up-to-date tenant costs just it).
       const lease = new TenantLease(records, owner, leaseMS);
-      await lease.acquire(tenant, waitMS, runOptions.signal);
+      const state = await lease.acquire(tenant, work, waitMS, runOptions.signal);
+      if (!lease.held) return;
       try {
-        // Another runner may have finished this tenant before we got the lease. With transactions a step that was
-        // applied meanwhile is caught by its record (and rolled back); without them, read the state again.
-        if (this.#transactions !== true) steps = this.#steps(sorted, await appliedIds(records), direction, to);
-        for (let i = 0; i < steps.length; ) {
-          const m = steps[i] as Migration;
+        const steps = this.#steps(sorted, appliedOf(state), direction, to);
+        for (const [i, m] of steps.entries()) {
           if (!lease.held) throw new MigrationLockedError(tenant, 0);
           if (direction === 'down' && !m.down) throw new MigrationNotReversibleError(m.id);
-          let outcome: 'done' | 'already';
+          const last = i === steps.length - 1;
           try {
-            outcome = await this.#step(db, tenant, records, m, direction, owner);
+            await this.#step(db, tenant, records, lease, m, direction, last);
           } catch (error) {
             result.failed.push({ tenant, id: m.id, error: toFailureInfo(error) });
             return; // later migrations build on this one
           }
-          if (outcome === 'already') {
-            steps = this.#steps(sorted, await appliedIds(records), direction, to);
-            i = 0;
-            continue;
-          }
+          if (last) lease.released();
           result.applied.push({ tenant, id: m.id });
-          i++;
         }
       } finally {
         await lease.release();
@@ -166,46 +189,44 @@ export class Migrator {
     return result;
   }
 
-  /** One migration on one tenant: the change and its record commit together, or neither does. */
+  /**
+   * One migration on one tenant: the change and its record commit together, or neither does. The record is written
+   * only while this runner still holds the lease (else the transaction rolls back), and the last step's record
+   * releases the lease in the same write.
+   */
   async #step(
     db: Db,
     tenant: string,
     records: Collection<Document>,
+    lease: TenantLease,
     m: Migration,
     direction: 'up' | 'down',
-    owner: string,
-  ): Promise<'done' | 'already'> {
+    last: boolean,
+  ): Promise<void> {
     const body = async (session: ClientSession | undefined) => {
       const context = { db, tenant, session };
-      if (direction === 'up') {
-        await m.up(context);
-        try {
-          await records.insertOne({ _id: m.id as never, appliedAt: new Date(), owner }, { session });
-        } catch (error) {
-          if (session && (error as { code?: unknown }).code === DUPLICATE_KEY) throw new AlreadyDone();
-          throw error;
-        }
-      } else {
-        await (m.down as NonNullable<Migration['down']>)(context);
-        const { deletedCount } = await records.deleteOne({ _id: m.id as never }, { session });
-        if (session && deletedCount === 0) throw new AlreadyDone();
-      }
+      if (direction === 'up') await m.up(context);
+      else await (m.down as NonNullable<Migration['down']>)(context);
+      const record: Document =
+        direction === 'up' ? { $push: { applied: { id: m.id, appliedAt: new Date() } } } : { $pull: { applied: { id: m.id } } };
+      if (last) record.$unset = { lease: '' };
+      const filter = { ...lease.ownFilter, 'applied.id': direction === 'up' ? { $ne: m.id } : m.id };
+      const { matchedCount } = await records.updateOne(filter, record, { session });
+      // The lease expired and another runner took it over (and may have done this step): roll this one back.
+      if (matchedCount === 0) throw new MigrationLockedError(tenant, 0);
     };
     if (this.#transactions !== false) {
       try {
         await this.ctx.poly.withTransaction((session) => body(session), { tenants: [tenant] });
         this.#transactions = true;
-        return 'done';
+        return;
       } catch (error) {
-        // Another runner recorded this step first: the transaction rolled ours back.
-        if (error instanceof AlreadyDone) return 'already';
         // Refused before the callback ran: a standalone server. Run without a transaction from now on.
         if (!(error instanceof PolyMongoError && error.code === 'TRANSACTIONS_UNSUPPORTED')) throw error;
         this.#transactions = false;
       }
     }
     await body(undefined);
-    return 'done';
   }
 
   /** Per tenant: applied and pending migration ids. Reads only. */
