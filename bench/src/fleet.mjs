@@ -21,6 +21,7 @@ const { values } = parseArgs({
     tenants: { type: 'string', default: '1000,10000' },
     concurrency: { type: 'string', default: '16' },
     only: { type: 'string' }, // 'indexes' or 'migrate'
+    rounds: { type: 'string', default: '1' }, // paired rounds; the order of the two contenders alternates
   },
 });
 const concurrency = Number(values.concurrency);
@@ -184,21 +185,24 @@ for (const n of values.tenants.split(',').map(Number)) {
     ['migrate up', ['raw:migrate', 'fleet:migrate']],
   ]) {
     if (values.only && !scenario.startsWith(values.only)) continue;
-    for (const name of names) {
-      await reset();
-      const r = await runWorker(server.uri, observer, name);
-      const row = {
-        scenario,
-        contender: name.startsWith('raw') ? 'hand-written driver loop' : '@polymongo/fleet',
-        tenants: r.tenants,
-        failed: r.failed,
-        seconds: +(r.ms / 1000).toFixed(2),
-        tenantsPerSecond: Math.round(r.tenants / (r.ms / 1000)),
-        peakHeapMB: +r.peakHeapMB.toFixed(1),
-        connections: r.connections,
-      };
-      rows.push(row);
-      process.stderr.write(`${JSON.stringify(row)}\n`);
+    for (let round = 0; round < Number(values.rounds); round++) {
+      for (const name of round % 2 === 0 ? names : [...names].reverse()) {
+        await reset();
+        const r = await runWorker(server.uri, observer, name);
+        const row = {
+          round: round + 1,
+          scenario,
+          contender: name.startsWith('raw') ? 'hand-written driver loop' : '@polymongo/fleet',
+          tenants: r.tenants,
+          failed: r.failed,
+          seconds: +(r.ms / 1000).toFixed(2),
+          tenantsPerSecond: Math.round(r.tenants / (r.ms / 1000)),
+          peakHeapMB: +r.peakHeapMB.toFixed(1),
+          connections: r.connections,
+        };
+        rows.push(row);
+        process.stderr.write(`${JSON.stringify(row)}\n`);
+      }
     }
   }
 }
@@ -207,3 +211,14 @@ await observer.close();
 await server.stop();
 console.log(`concurrency ${concurrency}, server: ${(values.uri ?? process.env.MONGODB_URI) ? 'given URI' : 'embedded (separate process)'}`);
 console.table(rows);
+// Per round, fleet time / hand-loop time of the same scenario and size (the pair ran back to back).
+const ratios = {};
+for (const row of rows.filter((r) => r.contender === '@polymongo/fleet')) {
+  const hand = rows.find(
+    (r) => r.contender !== row.contender && r.round === row.round && r.scenario === row.scenario && r.tenants === row.tenants,
+  );
+  if (!hand) continue;
+  const key = `${row.scenario} ${row.tenants}`;
+  ratios[key] = [...(ratios[key] ?? []), +(row.seconds / hand.seconds).toFixed(2)];
+}
+for (const [key, list] of Object.entries(ratios)) console.log(`${key}: fleet/hand ${list.join(', ')}`);

@@ -9,7 +9,7 @@ export {
 } from './errors.js';
 export { createFleet, Fleet, type FleetOptions, type ForEachResult } from './Fleet.js';
 export type { IndexDifference, IndexDrift } from './indexes/compareIndexes.js';
-export type { IndexSyncOptions, IndexSyncResult, PlanResult } from './indexes/IndexFleet.js';
+export type { IndexSyncOptions, IndexSyncResult, PlanResult, SyncSummary } from './indexes/IndexFleet.js';
 export type { CollectionIndexes, IndexShape, IndexSpec, MongooseModelLike } from './indexes/indexSpec.js';
 export { defineMigration, type Migration, type MigrationContext } from './migrations/defineMigration.js';
 export { MIGRATIONS_COLLECTION, type MigrateOptions, type MigrateResult, type MigrationStatus } from './migrations/Migrator.js';

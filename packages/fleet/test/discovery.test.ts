@@ -1,4 +1,6 @@
 import { InvalidTenantError, PolyMongo } from '@polymongo/native';
+import { startMongo } from '@polymongo/testkit';
+import { MongoClient } from 'mongodb';
 import { describe, expect, test } from 'vitest';
 import { createFleet, FleetSpecError, fileCheckpoint } from '../src/index.js';
 import { seedTenants, unique, useServer } from './helpers.js';
@@ -40,6 +42,36 @@ describe('discovery', () => {
     const ids = await seedTenants(env.observer, prefix, 2);
     const found = await collect(createFleet(env.make({ strictTenancy: true })).tenants());
     expect(found.filter((id) => id.startsWith(prefix)).sort()).toEqual(ids);
+  });
+
+  test('listDatabases discovery covers every cluster and yields each tenant where it is placed, once', async () => {
+    const other = await startMongo({ quiet: true });
+    const otherClient = await new MongoClient(other.uri).connect();
+    try {
+      const prefix = unique('mc');
+      const [home, away, moved] = [`${prefix}home`, `${prefix}away`, `${prefix}moved`];
+      await env.observer.db(home).collection('c').insertOne({ x: 1 });
+      await otherClient.db(away).collection('c').insertOne({ x: 1 });
+      // `moved` now lives on the second cluster; a stale copy is left on the default one.
+      await otherClient.db(moved).collection('c').insertOne({ x: 1 });
+      await env.observer.db(moved).collection('c').insertOne({ stale: true });
+      const poly = env.make({ clusters: { eu: { uri: other.uri } }, routing: { tenants: { [away]: 'eu', [moved]: 'eu' } } });
+      const fleet = createFleet(poly);
+      const found = (await collect(fleet.tenants())).filter((id) => id.startsWith(prefix));
+      expect(found.sort()).toEqual([away, home, moved]);
+      // And the fleet acts on each where it lives.
+      const seen: string[] = [];
+      const result = await fleet.forEach(async (scope) => {
+        if (!scope.id.startsWith(prefix)) return;
+        const doc = await scope.collection('c').findOne({});
+        seen.push(`${scope.id}:${doc?.stale === true ? 'stale' : 'live'}`);
+      });
+      expect(result.failed).toEqual([]);
+      expect(seen.sort()).toEqual([`${away}:live`, `${home}:live`, `${moved}:live`]);
+    } finally {
+      await otherClient.close();
+      await other.stop();
+    }
   });
 
   test('a registry collection lists the tenants', async () => {

@@ -168,7 +168,10 @@ describe('migrations', () => {
       .db(t)
       .collection('counters')
       .insertOne({ _id: 'late-1' as never, n: 1 });
-    await records.updateOne({ _id: STATE }, { $push: { applied: { id: 'late-1', appliedAt: new Date() } }, $unset: { lease: '' } });
+    await records.updateOne(
+      { _id: STATE },
+      { $push: { applied: { id: 'late-1', appliedAt: new Date() } } as never, $unset: { lease: '' } },
+    );
     const result = await running;
     expect(result.applied).toEqual([{ tenant: w, id: 'late-1' }]);
     expect(result.failed).toEqual([]);

@@ -57,6 +57,7 @@ describe('validators', () => {
     await env.observer.db(b).createCollection('orders');
     const fleet = createFleet(env.make());
     const plan = await fleet.validators.plan([Orders], { tenants: ids });
+    expect(Object.keys(plan).sort()).toEqual(['drift', 'tenants']); // the shape DESIGN.md settles
     expect(plan.drift.map((d) => [d.tenant, d.missing, d.different])).toEqual([
       [a, false, true],
       [b, true, false],
@@ -68,7 +69,7 @@ describe('validators', () => {
     expect(await validatorOf(a, 'orders')).toEqual({ $jsonSchema: { bsonType: 'object', required: ['old'] } });
 
     const synced = await fleet.validators.sync([Orders], { tenants: ids });
-    expect(synced).toMatchObject({ created: 1, modified: 2, failed: [] });
+    expect(synced).toMatchObject({ created: 1, modified: 2, dropped: 0, failed: [], skipped: 0 });
     for (const id of ids) expect(await validatorOf(id, 'orders')).toEqual({ $jsonSchema: zodToJsonSchema(Orders.schema) });
     expect((await fleet.validators.plan([Orders], { tenants: ids })).drift).toEqual([]);
 
@@ -86,5 +87,31 @@ describe('validators', () => {
     expect(await validatorOf(t, 'things')).toEqual(validator);
     const [info] = await env.observer.db(t).listCollections({ name: 'things' }).toArray();
     expect((info as { options: { validationAction?: string } }).options.validationAction).toBe('warn');
+  });
+
+  test('a validator the spec does not name is reported as extra and removed only with dropExtra', async () => {
+    const [t, u] = (await seedTenants(env.observer, unique('valx'), 2)) as [string, string];
+    const legacy = { $jsonSchema: { bsonType: 'object', required: ['legacy'] } };
+    await env.observer.db(t).createCollection('legacy', { validator: legacy });
+    await env.observer.db(t).createCollection('plain'); // no validator: never extra
+    const fleet = createFleet(env.make());
+    const plan = await fleet.validators.plan([Orders], { tenants: [t, u] });
+    const extra = plan.drift.filter((d) => d.extra);
+    expect(extra).toEqual([
+      { tenant: t, collection: 'legacy', missing: false, extra: true, different: false, expected: undefined, actual: legacy },
+    ]);
+
+    const kept = await fleet.validators.sync([Orders], { tenants: [t, u] });
+    expect(kept.dropped).toBe(0);
+    expect(await validatorOf(t, 'legacy')).toEqual(legacy);
+    const dry = await fleet.validators.sync([Orders], { tenants: [t, u], dropExtra: true, dryRun: true });
+    expect(dry.dropped).toBe(1);
+    expect(await validatorOf(t, 'legacy')).toEqual(legacy);
+
+    const dropped = await fleet.validators.sync([Orders], { tenants: [t, u], dropExtra: true });
+    expect(dropped.dropped).toBe(1);
+    expect(Object.keys((await validatorOf(t, 'legacy')) ?? {})).toEqual([]); // mongod may show {} or nothing
+    await env.observer.db(t).collection('legacy').insertOne({ anything: true }); // no longer refused
+    expect((await fleet.validators.plan([Orders], { tenants: [t, u] })).drift).toEqual([]);
   });
 });

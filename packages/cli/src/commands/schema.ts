@@ -14,7 +14,8 @@ function describeIndexDrift(ctx: CliContext, d: IndexDrift): string {
 }
 
 function describeValidatorDrift(ctx: CliContext, d: ValidatorDrift): string {
-  return `${d.tenant}\t${d.collection}\t${ctx.out.yellow(d.missing ? 'missing validator' : 'different validator')}`;
+  const what = d.missing ? 'missing validator' : d.extra ? 'extra validator' : 'different validator';
+  return `${d.tenant}\t${d.collection}\t${ctx.out.yellow(what)}`;
 }
 
 async function indexSpec(ctx: CliContext) {
@@ -41,20 +42,22 @@ export function registerIndexes(program: Command, action: ActionFactory): void {
       action<TenantFlags & { exitCode?: boolean }>(async (ctx, flags) => {
         const spec = await indexSpec(ctx);
         const progress = ctx.out.progress('indexes plan');
-        const plan = await (await ctx.fleet()).indexes.plan(spec, {
+        // A dry-run sync is the plan plus its run summary: the failing tenants are named, the JSON is the plan.
+        const { tenants, drift, failed } = await (await ctx.fleet()).indexes.sync(spec, {
           tenants: await ctx.tenants(flags),
           concurrency: ctx.concurrency,
           onProgress: progress.onProgress,
+          dryRun: true,
         });
         progress.stop();
+        const plan = { tenants, drift };
         ctx.out.document(plan);
         for (const d of plan.drift) ctx.out.line(describeIndexDrift(ctx, d));
         const drifted = new Set(plan.drift.map((d) => d.tenant)).size;
         ctx.out.line(
           `${plan.tenants} tenants checked, ${drifted === 0 ? ctx.out.green('no drift') : ctx.out.yellow(`${drifted} with drift`)}`,
         );
-        const failed = reportFailures(ctx, plan.failed);
-        return failed || (flags.exitCode && drifted > 0 ? 1 : 0);
+        return reportFailures(ctx, failed, { toStderrWithJson: true }) || (flags.exitCode && drifted > 0 ? 1 : 0);
       }),
     );
   tenantOptions(indexes.command('sync').description('create missing indexes (and with flags drop extra / replace different ones)'))
@@ -87,38 +90,48 @@ export function registerIndexes(program: Command, action: ActionFactory): void {
 
 export function registerValidators(program: Command, action: ActionFactory): void {
   const validators = program.command('validators').description("compare and sync every tenant's $jsonSchema validators");
-  tenantOptions(validators.command('plan').description('report missing and different validators per tenant'))
+  tenantOptions(validators.command('plan').description('report missing, extra and different validators per tenant'))
     .option('--exit-code', 'exit 1 when any tenant has drift')
     .action(
       action<TenantFlags & { exitCode?: boolean }>(async (ctx, flags) => {
         const spec = await validatorSpec(ctx);
-        const plan = await (await ctx.fleet()).validators.plan(spec, { tenants: await ctx.tenants(flags), concurrency: ctx.concurrency });
+        const progress = ctx.out.progress('validators plan');
+        const { tenants, drift, failed } = await (await ctx.fleet()).validators.sync(spec, {
+          tenants: await ctx.tenants(flags),
+          concurrency: ctx.concurrency,
+          onProgress: progress.onProgress,
+          dryRun: true,
+        });
+        progress.stop();
+        const plan = { tenants, drift };
         ctx.out.document(plan);
         for (const d of plan.drift) ctx.out.line(describeValidatorDrift(ctx, d));
         const drifted = new Set(plan.drift.map((d) => d.tenant)).size;
         ctx.out.line(
           `${plan.tenants} tenants checked, ${drifted === 0 ? ctx.out.green('no drift') : ctx.out.yellow(`${drifted} with drift`)}`,
         );
-        return reportFailures(ctx, plan.failed) || (flags.exitCode && drifted > 0 ? 1 : 0);
+        return reportFailures(ctx, failed, { toStderrWithJson: true }) || (flags.exitCode && drifted > 0 ? 1 : 0);
       }),
     );
   tenantOptions(validators.command('sync').description('set validators with collMod; create missing collections with theirs'))
+    .option('--drop-extra', 'remove validators of collections the spec does not name')
     .addOption(new Option('--dry-run', 'report what would change; change nothing'))
     .action(
-      action<TenantFlags & { dryRun?: boolean }>(async (ctx, flags) => {
+      action<TenantFlags & { dropExtra?: boolean; dryRun?: boolean }>(async (ctx, flags) => {
         const spec = await validatorSpec(ctx);
         const progress = ctx.out.progress('validators sync');
         const result = await (await ctx.fleet()).validators.sync(spec, {
           tenants: await ctx.tenants(flags),
           concurrency: ctx.concurrency,
           onProgress: progress.onProgress,
+          dropExtra: flags.dropExtra === true,
           dryRun: flags.dryRun === true,
         });
         progress.stop();
         ctx.out.document(result);
         for (const d of result.drift) ctx.out.line(describeValidatorDrift(ctx, d));
         ctx.out.line(
-          `${result.tenants} tenants, ${result.dryRun ? 'would change' : 'changed'}: ${result.created} created, ${result.modified} modified${result.dryRun ? ' (dry run: nothing written)' : ''}`,
+          `${result.tenants} tenants, ${result.dryRun ? 'would change' : 'changed'}: ${result.created} created, ${result.modified} modified, ${result.dropped} dropped${result.dryRun ? ' (dry run: nothing written)' : ''}`,
         );
         return reportFailures(ctx, result.failed);
       }),

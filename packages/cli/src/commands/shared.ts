@@ -13,11 +13,20 @@ export function tenantOptions(command: Command): Command {
     .option('--tenants-from <file>', 'act on the tenants listed in FILE, one id a line');
 }
 
-/** Names each failed tenant; returns the exit code (1 when any failed). */
-export function reportFailures(ctx: CliContext, failed: ReadonlyArray<{ tenant: string; id?: string | null; error: FailureInfo }>): number {
+/**
+ * Names each failed tenant; returns the exit code (1 when any failed). With --json the failures are in the printed
+ * document, except where its shape has no place for them (plans): `toStderrWithJson` names them on stderr then.
+ */
+export function reportFailures(
+  ctx: CliContext,
+  failed: ReadonlyArray<{ tenant: string; id?: string | null; error: FailureInfo }>,
+  options: { toStderrWithJson?: boolean } = {},
+): number {
   for (const f of failed) {
     const what = f.id ? ` (${f.id})` : '';
-    ctx.out.line(`${ctx.out.red('✗')} ${f.tenant}${what}: ${f.error.code ? `${f.error.code}: ` : ''}${f.error.message}`);
+    const text = `${ctx.out.red('✗')} ${f.tenant}${what}: ${f.error.code ? `${f.error.code}: ` : ''}${f.error.message}`;
+    if (ctx.out.json && options.toStderrWithJson) ctx.out.warn(text);
+    else ctx.out.line(text);
   }
   return failed.length > 0 ? 1 : 0;
 }

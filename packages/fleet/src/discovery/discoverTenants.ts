@@ -1,11 +1,10 @@
-import { PolyMongoError } from '@polymongo/core';
-import type { PolyMongo } from '@polymongo/native';
+import { adapterHost, type PolyMongo } from '@polymongo/native';
 import type { MongoClient } from 'mongodb';
 import { FleetSpecError } from '../errors.js';
 
 /**
- * Where the fleet's tenants come from: `'databases'` (listDatabases mapped back through the tenantDb naming, the
- * default), a registry collection in one tenant's database (one document per tenant; the id in `field`, default
+ * Where the fleet's tenants come from: `'databases'` (listDatabases of every cluster, mapped back through the tenantDb
+ * naming and kept where the tenant is placed on that cluster; the default), a registry collection in one tenant's database (one document per tenant; the id in `field`, default
  * `_id`), or a function yielding ids.
  */
 export type DiscoverOption =
@@ -26,14 +25,10 @@ const SYSTEM_DATABASES = new Set(['admin', 'local', 'config']);
 
 type WithInverse = PolyMongo & { tenantForDatabase?: (dbName: string) => string | undefined };
 
-/** The MongoClient of the default cluster, also under strictTenancy (where `poly.client()` needs a tenant). */
-export function defaultClient(poly: PolyMongo): MongoClient {
-  try {
-    return poly.client();
-  } catch (error) {
-    if (error instanceof PolyMongoError && error.code === 'TENANT_REQUIRED') return poly.client('_polymongo_fleet');
-    throw error;
-  }
+/** Every cluster's shared MongoClient, by cluster id (one entry without `clusters`), through native's adapter host. */
+function clusterClients(poly: PolyMongo): Array<{ clusterId: string; client: MongoClient }> {
+  const host = adapterHost(poly);
+  return host.settings.clusterIds.map((clusterId) => ({ clusterId, client: host.sharedPool(clusterId).pool.client as MongoClient }));
 }
 
 /** The tenant whose database is `dbName`, or undefined when the database is not a tenant's. */
@@ -49,11 +44,21 @@ export function tenantOfDatabase(poly: PolyMongo, dbName: string): string | unde
   }
 }
 
-async function* fromDatabases(poly: PolyMongo, names: string[]): AsyncGenerator<string> {
+/**
+ * The tenants whose database lives on `clusterId` and who are placed there: a database left on a cluster its tenant
+ * no longer routes to (a copy before a move) is not that tenant, so no tenant is yielded twice.
+ */
+function tenantsOnCluster(poly: PolyMongo, clusterId: string, names: string[]): string[] {
+  const tenants: string[] = [];
   for (const name of names) {
     const tenant = tenantOfDatabase(poly, name);
-    if (tenant !== undefined) yield tenant;
+    if (tenant !== undefined && poly.route(tenant).clusterId === clusterId) tenants.push(tenant);
   }
+  return tenants;
+}
+
+async function* fromDatabases(lists: string[][]): AsyncGenerator<string> {
+  for (const list of lists) yield* list;
 }
 
 async function* fromRegistry(
@@ -104,11 +109,18 @@ export async function resolveSource(poly: PolyMongo, discover: DiscoverOption, t
     throw new FleetSpecError('tenants must be an iterable or async iterable of tenant ids (for example an array).');
   }
   if (discover === 'databases') {
-    const { databases } = await defaultClient(poly).db('admin').admin().listDatabases({ nameOnly: true });
-    const names = databases.map((d) => d.name);
-    let total = 0;
-    for (const name of names) if (tenantOfDatabase(poly, name) !== undefined) total++;
-    return { ids: fromDatabases(poly, names), total };
+    // One listDatabases per cluster (its names only; the driver returns them as one array anyway).
+    const lists = await Promise.all(
+      clusterClients(poly).map(async ({ clusterId, client }) => {
+        const { databases } = await client.db('admin').admin().listDatabases({ nameOnly: true });
+        return tenantsOnCluster(
+          poly,
+          clusterId,
+          databases.map((d) => d.name),
+        );
+      }),
+    );
+    return { ids: fromDatabases(lists), total: lists.reduce((n, list) => n + list.length, 0) };
   }
   if (typeof discover === 'function') {
     const source = discover();

@@ -5,13 +5,19 @@ import type { FleetFailure } from '../runner/runTenants.js';
 import { compareIndexes, type IndexDrift } from './compareIndexes.js';
 import { type IndexSpec, normaliseIndexSpec } from './indexSpec.js';
 
+/** What `indexes.plan` and `validators.plan` return (the shape DESIGN.md settles). */
 export interface PlanResult<Drift> {
-  /** Tenants compared. */
+  /** Tenants the plan ran on (compared, or failed to compare). */
   tenants: number;
   /** Only the tenants (and collections) with drift. */
   drift: Drift[];
-  /** Tenants that could not be compared. */
+}
+
+/** A sync's run summary besides its drift: which tenants failed (each named) and how many were skipped. */
+export interface SyncSummary<Drift> extends PlanResult<Drift> {
+  /** Tenants that could not be compared or changed. */
   failed: FleetFailure[];
+  /** Tenants not run: checkpoint, or never started after an abort. */
   skipped: number;
 }
 
@@ -24,7 +30,7 @@ export interface IndexSyncOptions extends FleetRunOptions {
   dryRun?: boolean;
 }
 
-export interface IndexSyncResult extends PlanResult<IndexDrift> {
+export interface IndexSyncResult extends SyncSummary<IndexDrift> {
   /** Indexes created (with dryRun: that would be). */
   created: number;
   dropped: number;
@@ -47,14 +53,13 @@ async function listIndexes(db: Db, collection: string): Promise<Document[]> {
 export class IndexFleet {
   constructor(private readonly ctx: FleetContext) {}
 
-  /** Per tenant and collection: indexes missing, extra and different from `spec`. Changes nothing. */
-  plan(spec: IndexSpec, options: FleetRunOptions = {}): Promise<PlanResult<IndexDrift>> {
-    return this.sync(spec, { ...options, dryRun: true }).then(({ tenants, drift, failed, skipped }) => ({
-      tenants,
-      drift,
-      failed,
-      skipped,
-    }));
+  /**
+   * Per tenant and collection: indexes missing, extra and different from `spec` — `{ tenants, drift }`. Changes
+   * nothing. Tenants that could not be compared are in `sync(spec, { dryRun: true })`'s `failed`.
+   */
+  async plan(spec: IndexSpec, options: FleetRunOptions = {}): Promise<PlanResult<IndexDrift>> {
+    const { tenants, drift } = await this.sync(spec, { ...options, dryRun: true });
+    return { tenants, drift };
   }
 
   /**

@@ -2,7 +2,7 @@ import type { Db, Document } from 'mongodb';
 import type { z } from 'zod';
 import { auditFleet } from '../audit/auditFleet.js';
 import { FleetSpecError } from '../errors.js';
-import type { PlanResult } from '../indexes/IndexFleet.js';
+import type { PlanResult, SyncSummary } from '../indexes/IndexFleet.js';
 import type { FleetContext, FleetRunOptions } from '../runner/FleetContext.js';
 import { zodToJsonSchema } from './zodToJsonSchema.js';
 
@@ -23,21 +23,29 @@ export interface ValidatorDrift {
   collection: string;
   /** The collection, or its validator, does not exist. */
   missing: boolean;
-  /** Always false: a validator spec names whole validators, so nothing can be extra; kept for one drift shape. */
+  /** The collection has a validator but the spec names no validator for it (removed only with `dropExtra`). */
   extra: boolean;
   /** A validator exists but is not the spec's (or its level/action differ). */
   different: boolean;
-  expected: Document;
+  /** The spec's validator; undefined when `extra`. */
+  expected: Document | undefined;
   actual: Document | undefined;
 }
 
 export interface ValidatorSyncOptions extends FleetRunOptions {
+  /** Remove validators of collections the spec does not name (`collMod` with an empty validator). Default false. */
+  dropExtra?: boolean;
+  /** Report what would change and change nothing. */
   dryRun?: boolean;
 }
 
-export interface ValidatorSyncResult extends PlanResult<ValidatorDrift> {
+export interface ValidatorSyncResult extends SyncSummary<ValidatorDrift> {
+  /** Collections created with their validator (with dryRun: that would be). */
   created: number;
+  /** Validators set or replaced with collMod. */
   modified: number;
+  /** Extra validators removed (`dropExtra`). */
+  dropped: number;
   dryRun: boolean;
 }
 
@@ -76,49 +84,58 @@ export function normaliseValidatorSpec(spec: unknown): CollectionValidator[] {
   });
 }
 
-async function collectionOptions(db: Db, name: string): Promise<Document | undefined> {
-  const [info] = await db.listCollections({ name }).toArray();
-  return info ? ((info as Document).options ?? {}) : undefined;
+/** Every collection's options, from one listCollections (views and system collections left out). */
+async function collectionOptions(db: Db): Promise<Map<string, Document>> {
+  const infos = await db.listCollections({ type: 'collection' }).toArray();
+  return new Map(infos.filter((c) => !c.name.startsWith('system.')).map((c) => [c.name, (c as Document).options ?? {}]));
 }
+
+const hasValidator = (options: Document | undefined) =>
+  options?.validator !== undefined && Object.keys(options.validator as Document).length > 0;
 
 /** `$jsonSchema` validators across the fleet: compared with listCollections, applied with collMod. */
 export class ValidatorFleet {
   constructor(private readonly ctx: FleetContext) {}
 
-  plan(spec: ValidatorSpec, options: FleetRunOptions = {}): Promise<PlanResult<ValidatorDrift>> {
-    return this.sync(spec, { ...options, dryRun: true }).then(({ tenants, drift, failed, skipped }) => ({
-      tenants,
-      drift,
-      failed,
-      skipped,
-    }));
+  /**
+   * Per tenant and collection: validators missing, extra and different from `spec` — `{ tenants, drift }`. Changes
+   * nothing. Tenants that could not be compared are in `sync(spec, { dryRun: true })`'s `failed`.
+   */
+  async plan(spec: ValidatorSpec, options: FleetRunOptions = {}): Promise<PlanResult<ValidatorDrift>> {
+    const { tenants, drift } = await this.sync(spec, { ...options, dryRun: true });
+    return { tenants, drift };
   }
 
-  /** Sets each differing validator with collMod and creates missing collections with theirs; `dryRun` changes nothing. */
+  /**
+   * Sets each differing validator with collMod and creates missing collections with theirs; with `dropExtra` removes
+   * validators the spec does not name. `dryRun` changes nothing and reports the drift.
+   */
   sync(spec: ValidatorSpec, options: ValidatorSyncOptions = {}): Promise<ValidatorSyncResult> {
     return auditFleet(
       this.ctx.poly,
       'fleet.validators.sync',
-      { details: {}, dryRun: options.dryRun },
+      { details: { dropExtra: options.dropExtra === true }, dryRun: options.dryRun },
       () => this.#sync(spec, options),
       (r) => ({
         failed: r.failed,
         succeeded: r.tenants - r.failed.length,
-        details: { created: r.created, modified: r.modified, tenants: r.tenants, skipped: r.skipped },
+        details: { created: r.created, modified: r.modified, dropped: r.dropped, tenants: r.tenants, skipped: r.skipped },
       }),
     );
   }
 
   async #sync(spec: ValidatorSpec, options: ValidatorSyncOptions): Promise<ValidatorSyncResult> {
     const validators = normaliseValidatorSpec(spec);
-    const { dryRun = false, ...runOptions } = options;
-    const result: ValidatorSyncResult = { tenants: 0, drift: [], failed: [], skipped: 0, created: 0, modified: 0, dryRun };
+    const named = new Set(validators.map((v) => v.collection));
+    const { dropExtra = false, dryRun = false, ...runOptions } = options;
+    const result: ValidatorSyncResult = { tenants: 0, drift: [], failed: [], skipped: 0, created: 0, modified: 0, dropped: 0, dryRun };
     const run = await this.ctx.run(async (tenant) => {
       const db = this.ctx.poly.db(tenant);
       const found: ValidatorDrift[] = [];
+      const existing = await collectionOptions(db);
       for (const want of validators) {
-        const options = await collectionOptions(db, want.collection);
-        const actual = options?.validator as Document | undefined;
+        const options = existing.get(want.collection);
+        const actual = hasValidator(options) ? (options?.validator as Document) : undefined;
         const levelDiffers =
           (want.validationLevel !== undefined && want.validationLevel !== (options?.validationLevel ?? 'strict')) ||
           (want.validationAction !== undefined && want.validationAction !== (options?.validationAction ?? 'error'));
@@ -139,6 +156,13 @@ export class ValidatorFleet {
         if (options === undefined) await db.createCollection(want.collection, settings);
         else await db.command({ collMod: want.collection, ...settings });
         count();
+      }
+      for (const [collection, options] of existing) {
+        if (named.has(collection) || !hasValidator(options)) continue;
+        found.push({ tenant, collection, missing: false, extra: true, different: false, expected: undefined, actual: options.validator });
+        if (!dropExtra) continue;
+        if (!dryRun) await db.command({ collMod: collection, validator: {} });
+        result.dropped++;
       }
       result.tenants++;
       result.drift.push(...found);
