@@ -1,8 +1,9 @@
 import type { Document } from 'bson';
 import { find as mingoFind, Query } from 'mingo';
-import { type Collation, foldStrings, mingoCollation } from './collation.js';
+import { type Collation, collationKey, keyStrings } from './collation.js';
 import { CommandError, ErrorCodes, WriteError } from './errors.js';
-import { promote, promoted, restoreStored } from './storage/bsonValues.js';
+import { type StringKey, sortBySpec } from './storage/bsonOrder.js';
+import { promote, promoted } from './storage/bsonValues.js';
 import type { CollectionView } from './storage/catalog.js';
 import { idKey } from './storage/documents.js';
 
@@ -23,8 +24,42 @@ export function withMingo<T>(fn: () => T): T {
   }
 }
 
+/** Whether a filter condition matches with a regular expression, which compares code points under any collation. */
+function usesRegex(condition: unknown): boolean {
+  if (condition instanceof RegExp || (condition as { _bsontype?: string } | null)?._bsontype === 'BSONRegExp') return true;
+  if (condition === null || typeof condition !== 'object' || Array.isArray(condition)) return false;
+  const c = condition as Document;
+  return (
+    '$regex' in c ||
+    usesRegex(c.$not) ||
+    (Array.isArray(c.$in) && c.$in.some(usesRegex)) ||
+    (Array.isArray(c.$nin) && c.$nin.some(usesRegex))
+  );
+}
+
+/**
+ * A predicate for `filter` over stored documents; `variables` are a command's `let` values (`$$name` in `$expr`).
+ * Under a collation, strings compare through their collation keys, except in regular expressions.
+ */
+export function matcher(filter: Document, variables?: Document, collation?: Collation): (doc: Document) => boolean {
+  if (!collation) {
+    const options = variables ? { variables: promote(variables) as Document } : undefined;
+    const query = withMingo(() => new Query(promote(filter) as Document, options));
+    return (doc) => withMingo(() => query.test(promoted(doc)));
+  }
+  const binary: Document = {};
+  const collated: Document = {};
+  for (const [field, condition] of Object.entries(filter)) (usesRegex(condition) ? binary : collated)[field] = condition;
+  const options = variables ? { variables: keyStrings(promote(variables), collation) as Document } : undefined;
+  const binaryQuery = withMingo(() => new Query(promote(binary) as Document));
+  const collatedQuery = withMingo(() => new Query(keyStrings(promote(collated), collation) as Document, options));
+  return (doc) => {
+    const plain = promoted(doc);
+    return withMingo(() => binaryQuery.test(plain) && collatedQuery.test(keyStrings(plain, collation) as Document));
+  };
+}
+
 /** Documents matching `filter`, in natural order; `_id` equality is a direct lookup. */
-/** `variables` are a command's `let` values, visible as `$$name` in `$expr`. */
 export function select(
   view: CollectionView,
   filter: Document | undefined,
@@ -39,21 +74,21 @@ export function select(
     return doc ? [[key, doc]] : [];
   }
   if (keys.length === 0) return [...view.entries()];
-  const plainFilter = collation ? foldStrings(promote(f), collation) : promote(f);
-  const query = withMingo(() => new Query(plainFilter as Document, variables ? { variables: promote(variables) as Document } : undefined));
+  const matches = matcher(f, variables, collation);
   const matched: Array<[string, Document]> = [];
-  for (const entry of view.entries()) {
-    const doc = collation ? (foldStrings(promoted(entry[1]), collation) as Document) : promoted(entry[1]);
-    if (withMingo(() => query.test(doc))) matched.push(entry);
-  }
+  for (const entry of view.entries()) if (matches(entry[1])) matched.push(entry);
   return matched;
 }
 
-/** Sorts stored documents as MongoDB does, comparing numbers across BSON types by value. */
+/** A collation's string comparison key, for sorts and groupings; undefined compares code points. */
+export function stringKey(collation: Collation | undefined): StringKey | undefined {
+  return collation ? (s) => collationKey(s, collation) : undefined;
+}
+
+/** Sorts stored documents as MongoDB does: BSON type order, numbers by value across types, strings by collation. */
 export function sortDocuments(docs: Document[], sort: Document, collation?: Collation): Document[] {
   if (docs.length < 2) return docs;
-  const sorted = withMingo(() => mingoFind(docs.map(promoted), {}, undefined, mingoCollation(collation)).sort(sort).all());
-  return restoreStored(sorted, docs);
+  return sortBySpec(docs, sort, stringKey(collation));
 }
 
 interface FindOptions {

@@ -1,9 +1,9 @@
 import { type Document, EJSON, ObjectId } from 'bson';
 import { Aggregator, update as mingoUpdate, ProcessingMode } from 'mingo';
-import { compare } from 'mingo/util';
 import type { Collation } from './collation.js';
 import { ErrorCodes, WriteError } from './errors.js';
 import { isOperatorObject, select, sortDocuments, withMingo } from './query.js';
+import { compareValues } from './storage/bsonOrder.js';
 import { arithmetic, isNumeric, keepStoredTypes, promote, promoted } from './storage/bsonValues.js';
 import type { CollectionView } from './storage/catalog.js';
 import { cloneDocument, getPath, idKey } from './storage/documents.js';
@@ -136,7 +136,7 @@ function applyNumericOperators(doc: Document, ops: Document): number {
           );
         } else next = arithmetic(op, current, operand);
       } else {
-        const cmp = current === undefined ? 0 : compare(promote(operand), promote(current));
+        const cmp = current === undefined ? 0 : compareValues(operand, current);
         next = current === undefined || (op === '$min' ? cmp < 0 : cmp > 0) ? operand : current;
       }
       if (current === next) continue;

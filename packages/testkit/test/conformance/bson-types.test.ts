@@ -1,4 +1,4 @@
-import { Binary, Decimal128, Double, Int32, Long, MaxKey, MinKey, Timestamp, UUID } from 'mongodb';
+import { Binary, Decimal128, Double, Int32, Long, MaxKey, MinKey, ObjectId, Timestamp, UUID } from 'mongodb';
 import { describe, expect, test } from 'vitest';
 import { uniqueDbName, useMongo } from '../helpers.js';
 
@@ -100,5 +100,78 @@ describe('numbers compare across BSON types', () => {
     await expect(coll.insertOne({ _id: Long.fromNumber(7) as never })).rejects.toMatchObject({ code: 11000 });
     await coll.insertOne({ _id: 8 as never, v: new Double(1) });
     expect(await coll.distinct('v')).toHaveLength(1);
+  });
+});
+
+describe('aggregation results keep MongoDB numeric types', () => {
+  test('$match and $sort return documents with their stored types', async () => {
+    const coll = env.client.db(uniqueDbName('bson-agg-pass')).collection('c');
+    await coll.insertOne({ _id: 1 as never, d: new Double(5), l: Long.fromNumber(6), i: new Int32(7) });
+    const [doc] = (await coll.aggregate([{ $match: { d: 5 } }, { $sort: { _id: 1 } }], raw).toArray()) as Array<Record<string, unknown>>;
+    expect([typeOf(doc?.d), typeOf(doc?.l), typeOf(doc?.i)]).toEqual(['Double', 'Long', 'Int32']);
+  });
+
+  test('$sum of Int32 values is Int32 and becomes Long on overflow; with a Double it is Double; $avg is Double', async () => {
+    const coll = env.client.db(uniqueDbName('bson-agg-sum')).collection('c');
+    await coll.insertMany([
+      { _id: 1 as never, g: 'small', v: new Int32(2) },
+      { _id: 2 as never, g: 'small', v: new Int32(4) },
+      { _id: 3 as never, g: 'big', v: new Int32(2147483647) },
+      { _id: 4 as never, g: 'big', v: new Int32(1) },
+      { _id: 5 as never, g: 'mixed', v: new Int32(1) },
+      { _id: 6 as never, g: 'mixed', v: new Double(2) },
+    ]);
+    const rows = (await coll
+      .aggregate([{ $group: { _id: '$g', sum: { $sum: '$v' }, avg: { $avg: '$v' }, n: { $sum: 1 }, max: { $max: '$v' } } }], raw)
+      .toArray()) as Array<Record<string, unknown>>;
+    const by = Object.fromEntries(rows.map((r) => [String(r._id), r]));
+    expect(typeOf(by.small?.sum)).toBe('Int32');
+    expect(String(by.small?.sum)).toBe('6');
+    expect(typeOf(by.small?.avg)).toBe('Double');
+    expect(typeOf(by.small?.n)).toBe('Int32');
+    expect(typeOf(by.big?.sum)).toBe('Long');
+    expect(String(by.big?.sum)).toBe('2147483648');
+    expect(typeOf(by.mixed?.sum)).toBe('Double');
+    expect(typeOf(by.mixed?.max)).toBe('Double');
+  });
+
+  test('$out writes documents with their stored types', async () => {
+    const db = env.client.db(uniqueDbName('bson-agg-out'));
+    await db.collection('src').insertOne({ _id: 1 as never, d: new Double(3), l: Long.fromNumber(4) });
+    await db
+      .collection('src')
+      .aggregate([{ $match: {} }, { $out: 'dst' }])
+      .toArray();
+    const doc = (await db.collection('dst').findOne({}, raw)) as Record<string, unknown>;
+    expect([typeOf(doc.d), typeOf(doc.l)]).toEqual(['Double', 'Long']);
+  });
+});
+
+describe('BSON type order', () => {
+  test('sorts order MinKey < null < numbers < strings < objects < ObjectId < booleans < dates < MaxKey', async () => {
+    const coll = env.client.db(uniqueDbName('bson-order')).collection('c');
+    await coll.insertMany([
+      { _id: 'max' as never, v: new MaxKey() },
+      { _id: 'date' as never, v: new Date(0) },
+      { _id: 'bool' as never, v: false },
+      { _id: 'oid' as never, v: new ObjectId() },
+      { _id: 'obj' as never, v: { a: 1 } },
+      { _id: 'str' as never, v: 'a' },
+      { _id: 'num' as never, v: 5 },
+      { _id: 'null' as never, v: null },
+      { _id: 'min' as never, v: new MinKey() },
+    ]);
+    const order = ['min', 'null', 'num', 'str', 'obj', 'oid', 'bool', 'date', 'max'];
+    expect((await coll.find({}).sort({ v: 1 }).toArray()).map((d) => d._id)).toEqual(order);
+    expect((await coll.find({}).sort({ v: -1 }).toArray()).map((d) => d._id)).toEqual([...order].reverse());
+    expect((await coll.aggregate([{ $sort: { v: 1 } }]).toArray()).map((d) => d._id)).toEqual(order);
+  });
+
+  test('$min and $max updates compare across types: MinKey is below and MaxKey above every value', async () => {
+    const coll = env.client.db(uniqueDbName('bson-minmax')).collection('c');
+    await coll.insertOne({ _id: 1 as never, low: 5, high: 5, text: 5 });
+    await coll.updateOne({ _id: 1 as never }, { $min: { low: new MinKey() }, $max: { high: new MaxKey(), text: 'a' } });
+    const doc = (await coll.findOne({ _id: 1 as never }, raw)) as Record<string, unknown>;
+    expect([typeOf(doc.low), typeOf(doc.high), doc.text]).toEqual(['MinKey', 'MaxKey', 'a']);
   });
 });

@@ -43,3 +43,73 @@ describe('collation (locale en)', () => {
     expect(names.indexOf('Cafe')).toBeLessThan(names.indexOf('tea'));
   });
 });
+
+describe('collation of indexes and collections', () => {
+  test('a unique index with strength 2 rejects case variants; queries use their own collation, not the index one', async () => {
+    const coll = env.client.db(uniqueDbName('coll-index')).collection('c');
+    await coll.createIndex({ name: 1 }, { unique: true, collation: { locale: 'en', strength: 2 } });
+    await coll.insertOne({ _id: 1 as never, name: 'Cafe' });
+    await expect(coll.insertOne({ _id: 2 as never, name: 'cafe' })).rejects.toMatchObject({ code: 11000 });
+    await expect(coll.insertOne({ _id: 3 as never, name: 'CAFE' })).rejects.toMatchObject({ code: 11000 });
+    await coll.insertOne({ _id: 4 as never, name: 'café' });
+    expect(await coll.countDocuments({ name: 'cafe' })).toBe(0);
+    expect(await coll.countDocuments({ name: 'cafe' }, { collation: { locale: 'en', strength: 2 } })).toBe(1);
+    expect(await coll.countDocuments({ name: 'cafe' }, { collation: { locale: 'en', strength: 1 } })).toBe(2);
+  });
+
+  test("a collection's default collation applies to queries and indexes that name none; 'simple' overrides it", async () => {
+    const db = env.client.db(uniqueDbName('coll-default'));
+    await db.createCollection('c', { collation: { locale: 'en', strength: 2 } });
+    const coll = db.collection('c');
+    await coll.createIndex({ name: 1 }, { unique: true });
+    await coll.insertOne({ _id: 1 as never, name: 'Tea' });
+    await expect(coll.insertOne({ _id: 2 as never, name: 'TEA' })).rejects.toMatchObject({ code: 11000 });
+    expect(await coll.countDocuments({ name: 'tea' })).toBe(1);
+    expect(await coll.countDocuments({ name: 'tea' }, { collation: { locale: 'simple' } })).toBe(0);
+    expect(await coll.aggregate([{ $match: { name: 'tea' } }]).toArray()).toHaveLength(1);
+  });
+});
+
+describe('collation in comparisons and options', () => {
+  test('range operators compare by the locale: lower case sorts before upper case at strength 3', async () => {
+    const coll = await seeded('coll-range');
+    await coll.insertMany([
+      { _id: 5 as never, name: 'b' },
+      { _id: 6 as never, name: 'B' },
+    ]);
+    expect(ids(await coll.find({ name: { $gt: 'b', $lt: 'c' } }).toArray())).toEqual([]);
+    expect(ids(await coll.find({ name: { $gt: 'b', $lt: 'c' } }, { collation: { locale: 'en' } }).toArray())).toEqual([6]);
+  });
+
+  test('numericOrdering compares digit runs as numbers; caseLevel makes strength 1 case-sensitive', async () => {
+    const coll = env.client.db(uniqueDbName('coll-opts')).collection('c');
+    await coll.insertMany([
+      { _id: 1 as never, v: 'item10' },
+      { _id: 2 as never, v: 'item9' },
+      { _id: 3 as never, v: 'item100' },
+    ]);
+    const numeric = { locale: 'en', numericOrdering: true };
+    expect((await coll.find({}, { collation: numeric }).sort({ v: 1 }).toArray()).map((d) => d.v)).toEqual(['item9', 'item10', 'item100']);
+    expect((await coll.find({}).sort({ v: 1 }).toArray()).map((d) => d.v)).toEqual(['item10', 'item100', 'item9']);
+    expect(await coll.countDocuments({ v: { $lt: 'item20' } }, { collation: numeric })).toBe(2);
+
+    const words = await seeded('coll-caselevel');
+    const caseLevel = { locale: 'en', strength: 1, caseLevel: true };
+    expect(ids(await words.find({ name: 'cafe' }, { collation: caseLevel }).toArray())).toEqual([1, 3]);
+  });
+
+  test('aggregate applies the collation to $match after other stages, to $sort and to $group keys', async () => {
+    const coll = await seeded('coll-agg');
+    const collation = { locale: 'en', strength: 2 };
+    const matched = await coll
+      .aggregate([{ $addFields: { n: 1 } }, { $match: { name: 'CAFE' } }, { $sort: { _id: 1 } }], { collation })
+      .toArray();
+    expect(matched.map((d) => d._id)).toEqual([1, 2]);
+    const groups = await coll
+      .aggregate([{ $group: { _id: '$name', n: { $sum: 1 } } }, { $sort: { n: -1, _id: 1 } }], { collation })
+      .toArray();
+    expect(groups.map((g) => g.n)).toEqual([2, 1, 1]);
+    const sorted = await coll.aggregate([{ $sort: { name: 1, _id: 1 } }], { collation: { locale: 'en' } }).toArray();
+    expect(sorted.map((d) => d.name)).toEqual(['cafe', 'Cafe', 'café', 'tea']);
+  });
+});

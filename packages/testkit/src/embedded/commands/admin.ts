@@ -1,5 +1,6 @@
 import { type Document, Long } from 'bson';
 import { Query } from 'mingo';
+import { parseCollation } from '../collation.js';
 import type { CommandContext, CommandHandler } from '../context.js';
 import { firstBatchReply } from '../cursors.js';
 import { CommandError, ErrorCodes } from '../errors.js';
@@ -160,8 +161,14 @@ const createIndexes: CommandHandler = (ctx) => {
       throw new CommandError(ErrorCodes.BadValue, "Error in specification: the 'key' field is required and must be a non-empty object");
     }
     const spec: IndexSpec = { v: 2, ...raw, key: raw.key, name: raw.name ?? indexName(raw.key) };
+    // An index without a collation takes the collection's default; a `simple` collation is stored as none.
+    if (spec.collation === undefined && coll.options.collation !== undefined) spec.collation = coll.options.collation;
+    if (parseCollation(spec.collation) === undefined) delete spec.collation;
     const sameName = coll.indexes.find((ix) => ix.name === spec.name);
-    const sameKey = coll.indexes.find((ix) => JSON.stringify(ix.key) === JSON.stringify(spec.key));
+    // Indexes on the same key with different collations are different indexes, as in mongod.
+    const sameKey = coll.indexes.find(
+      (ix) => JSON.stringify(ix.key) === JSON.stringify(spec.key) && JSON.stringify(ix.collation) === JSON.stringify(spec.collation),
+    );
     if (sameName && JSON.stringify(sameName.key) !== JSON.stringify(spec.key)) {
       throw new CommandError(
         ErrorCodes.IndexKeySpecsConflict,

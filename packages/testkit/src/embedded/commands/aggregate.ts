@@ -1,12 +1,10 @@
 import { type Document, Long } from 'bson';
-import { Query } from 'mingo';
-import { type Collation, foldStrings, parseCollation } from '../collation.js';
+import { effectiveCollation } from '../collation.js';
 import type { CommandContext, CommandHandler } from '../context.js';
 import { firstBatchReply } from '../cursors.js';
 import { CommandError, ErrorCodes } from '../errors.js';
 import { runPipeline } from '../pipeline.js';
 import { select } from '../query.js';
-import { promote, promoted } from '../storage/bsonValues.js';
 import type { CollectionView } from '../storage/catalog.js';
 import { type Collection, collectionStats, duplicateIdError } from '../storage/collection.js';
 import { getPath, idKey } from '../storage/documents.js';
@@ -72,10 +70,6 @@ function writeMerge(ctx: CommandContext, raw: Document | string, results: Docume
   }
 }
 
-function matchesUnder(filter: Document, doc: Document, collation: Collation): boolean {
-  return new Query(foldStrings(filter, collation) as Document).test(foldStrings(promoted(doc), collation) as Document);
-}
-
 const aggregate: CommandHandler = (ctx) => {
   ctx.opcounters.command += 1;
   const b = ctx.body;
@@ -87,6 +81,7 @@ const aggregate: CommandHandler = (ctx) => {
   const first = pipeline[0] ?? {};
   let stages = pipeline;
   let source: Document[];
+  let collectionOptions: Document | undefined;
   if ('$collStats' in first) {
     const coll = name ? ctx.catalog.collection(ctx.db, name, false) : undefined;
     if (!coll) throw new CommandError(ErrorCodes.NamespaceNotFound, `Collection [${ns}] not found.`);
@@ -100,22 +95,18 @@ const aggregate: CommandHandler = (ctx) => {
     if (!name) throw new CommandError(ErrorCodes.InvalidNamespace, '{aggregate: 1} is not valid for this pipeline');
     const view = viewOf(ctx, name, false);
     source = view ? [...view.values()] : [];
+    collectionOptions = view?.coll.options;
   }
-  // A collation applies to a leading $match (as countDocuments sends); later stages compare binary.
-  const collation = parseCollation(b.collation);
-  if (collation && stages[0] && '$match' in stages[0]) {
-    const filter = promote(stages[0].$match) as Document;
-    source = source.filter((doc) => matchesUnder(filter, doc, collation));
-    stages = stages.slice(1);
-  }
+  // The collation applies to every stage that compares: $match, $sort, $group and $sortByCount.
+  const collation = effectiveCollation(b.collation, collectionOptions);
   const last = stages[stages.length - 1];
   if (last && ('$out' in last || '$merge' in last)) {
-    const results = runPipeline(ctx, source, stages.slice(0, -1), b.let);
+    const results = runPipeline(ctx, source, stages.slice(0, -1), b.let, collation);
     if ('$out' in last) writeOut(ctx, last.$out, results);
     else writeMerge(ctx, last.$merge as Document | string, results);
     return { cursor: { firstBatch: [], id: Long.fromNumber(0), ns }, ok: 1 };
   }
-  const results = runPipeline(ctx, source, stages, b.let);
+  const results = runPipeline(ctx, source, stages, b.let, collation);
   return firstBatchReply(ctx.cursors, ns, results, b.cursor?.batchSize);
 };
 

@@ -1,6 +1,6 @@
 import { type Document, EJSON } from 'bson';
 import { find as mingoFind } from 'mingo';
-import { foldStrings, parseCollation } from '../collation.js';
+import { effectiveCollation, keyStrings } from '../collation.js';
 import type { CommandHandler } from '../context.js';
 import { firstBatchReply } from '../cursors.js';
 import { CommandError, ErrorCodes, WriteError } from '../errors.js';
@@ -37,14 +37,15 @@ const find: CommandHandler = (ctx) => {
   ctx.opcounters.query += 1;
   const name = collectionName(ctx, 'find');
   const b = ctx.body;
-  const docs = runQuery(viewOf(ctx, name, false), {
+  const view = viewOf(ctx, name, false);
+  const docs = runQuery(view, {
     filter: b.filter,
     sort: b.sort,
     projection: b.projection,
     skip: b.skip,
     limit: b.limit,
     variables: b.let,
-    collation: parseCollation(b.collation),
+    collation: effectiveCollation(b.collation, view?.coll.options),
   });
   const singleBatch = b.singleBatch === true || (typeof b.limit === 'number' && b.limit < 0);
   return firstBatchReply(ctx.cursors, `${ctx.db}.${name}`, docs, b.batchSize, singleBatch);
@@ -72,7 +73,7 @@ const update: CommandHandler = (ctx) => {
         arrayFilters: u.arrayFilters,
         bypassDocumentValidation: ctx.body.bypassDocumentValidation === true,
         variables: ctx.body.let,
-        collation: parseCollation(u.collation),
+        collation: effectiveCollation(u.collation, view.coll.options),
       });
       n += outcome.n;
       nModified += outcome.nModified;
@@ -96,7 +97,7 @@ const del: CommandHandler = (ctx) => {
   for (const d of deletes) {
     ctx.opcounters.delete += 1;
     if (!view) continue;
-    let matches = select(view, d.q ?? {}, ctx.body.let, parseCollation(d.collation));
+    let matches = select(view, d.q ?? {}, ctx.body.let, effectiveCollation(d.collation, view.coll.options));
     if (d.limit === 1) matches = matches.slice(0, 1);
     for (const [key, before] of matches) {
       view.remove(key, before);
@@ -119,11 +120,13 @@ const findAndModify: CommandHandler = (ctx) => {
   const view = viewOf(ctx, name, true) as CollectionView;
   const query = (b.query ?? {}) as Document;
   if (b.remove) {
-    let matches = select(view, query, b.let, parseCollation(b.collation));
+    const collation = effectiveCollation(b.collation, view.coll.options);
+    let matches = select(view, query, b.let, collation);
     if (b.sort && matches.length > 1) {
       const first = sortDocuments(
         matches.map(([, d]) => d),
         b.sort,
+        collation,
       )[0];
       matches = matches.filter(([, d]) => d === first);
     }
@@ -140,7 +143,7 @@ const findAndModify: CommandHandler = (ctx) => {
       sort: b.sort,
       bypassDocumentValidation: b.bypassDocumentValidation === true,
       variables: b.let,
-      collation: parseCollation(b.collation),
+      collation: effectiveCollation(b.collation, view.coll.options),
     });
     const lastErrorObject: Document = { n: outcome.n, updatedExisting: outcome.n > 0 && outcome.upsertedId === undefined };
     if (outcome.upsertedId !== undefined) lastErrorObject.upserted = outcome.upsertedId;
@@ -155,11 +158,12 @@ const findAndModify: CommandHandler = (ctx) => {
 const count: CommandHandler = (ctx) => {
   ctx.opcounters.command += 1;
   const b = ctx.body;
-  const docs = runQuery(viewOf(ctx, collectionName(ctx, 'count'), false), {
+  const view = viewOf(ctx, collectionName(ctx, 'count'), false);
+  const docs = runQuery(view, {
     filter: b.query,
     skip: b.skip,
     limit: b.limit,
-    collation: parseCollation(b.collation),
+    collation: effectiveCollation(b.collation, view?.coll.options),
   });
   return { n: docs.length, ok: 1 };
 };
@@ -167,15 +171,16 @@ const count: CommandHandler = (ctx) => {
 const distinct: CommandHandler = (ctx) => {
   ctx.opcounters.command += 1;
   const b = ctx.body;
-  const collation = parseCollation(b.collation);
-  const docs = runQuery(viewOf(ctx, collectionName(ctx, 'distinct'), false), { filter: b.query, collation });
+  const view = viewOf(ctx, collectionName(ctx, 'distinct'), false);
+  const collation = effectiveCollation(b.collation, view?.coll.options);
+  const docs = runQuery(view, { filter: b.query, collation });
   const seen = new Map<string, unknown>();
   for (const doc of docs) {
     const value = mingoFind([doc], {}, { _id: 0, v: `$${b.key}` }).all()[0]?.v;
     const values = Array.isArray(value) ? value : value === undefined ? [] : [value];
     // Numbers equal across BSON types are one distinct value, as in mongod.
     for (const v of values) {
-      const key = EJSON.stringify([collation ? foldStrings(promote(v), collation) : promote(v)] as unknown as Document, { relaxed: false });
+      const key = EJSON.stringify([collation ? keyStrings(promote(v), collation) : promote(v)] as unknown as Document, { relaxed: false });
       if (!seen.has(key)) seen.set(key, v);
     }
   }

@@ -1,5 +1,6 @@
 import { type Document, EJSON, type Timestamp, UUID } from 'bson';
 import { Query } from 'mingo';
+import { type Collation, keyStrings, parseCollation } from '../collation.js';
 import { CommandError, ErrorCodes, WriteError } from '../errors.js';
 import { promote, promoted } from './bsonValues.js';
 import { getPath } from './documents.js';
@@ -20,6 +21,8 @@ interface UniqueIndex {
   spec: IndexSpec;
   fields: string[];
   filter?: Query;
+  /** An index with a collation compares strings by collation key: strength 2 makes 'a' and 'A' one key. */
+  collation?: Collation;
   entries: Map<string, string>;
 }
 
@@ -52,7 +55,7 @@ export class Collection {
     const plain = promoted(doc);
     if (index.filter && !index.filter.test(plain)) return [];
     // Keys compare numbers by value across BSON types, as mongod's index keys do.
-    const values = index.fields.map((f) => getPath(plain, f));
+    const values = index.fields.map((f) => (index.collation ? keyStrings(getPath(plain, f), index.collation) : getPath(plain, f)));
     if (index.spec.sparse && values.every((v) => v === undefined)) return [];
     const first = values[0];
     if (values.length === 1 && Array.isArray(first)) {
@@ -110,10 +113,12 @@ export class Collection {
 
   addIndex(spec: IndexSpec): void {
     if (spec.unique && spec.name !== '_id_') {
+      const collation = parseCollation(spec.collation);
       const index: UniqueIndex = {
         spec,
         fields: Object.keys(spec.key),
         entries: new Map(),
+        ...(collation ? { collation } : {}),
         ...(spec.partialFilterExpression ? { filter: new Query(promote(spec.partialFilterExpression) as Document) } : {}),
       };
       for (const [key, doc] of this.docs) {
