@@ -66,13 +66,6 @@ export function promoted(doc: Document): Document {
   return copy;
 }
 
-/** The stored document a promoted copy came from, for results computed on promoted copies. */
-export function restoreStored(copies: Document[], stored: Document[]): Document[] {
-  const byCopy = new Map<Document, Document>();
-  for (const doc of stored) byCopy.set(promoted(doc), doc);
-  return copies.map((c) => byCopy.get(c) ?? c);
-}
-
 type Rank = 0 | 1 | 2 | 3; // Int32 < Long < Double < Decimal128, the widening order of MongoDB arithmetic
 
 function rank(value: number | BsonNumber): Rank {
