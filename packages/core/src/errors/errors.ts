@@ -25,7 +25,9 @@ export type PolyMongoErrorCode =
   | 'INVALID_MODEL'
   | 'PING_TIMEOUT'
   | 'INVALID_CLIENT'
-  | 'CROSS_TENANT_WRITE';
+  | 'CROSS_TENANT_WRITE'
+  // @polymongo/mongoose/compat
+  | 'ACTION_FAILED';
 
 /** Marks PolyMongo errors process-wide (`Symbol.for`), so every loaded copy of the package recognises them. */
 const ERROR_BRAND = Symbol.for('polymongo.error');
@@ -255,5 +257,15 @@ export class InvalidClientError extends PolyMongoError {
       'INVALID_CLIENT',
       'Expected a PolyMongo client created by createPolyMongo() from @polymongo/native; pass that client (e.g. { poly }).',
     );
+  }
+}
+
+/**
+ * A PolyMongo 1.x call of `@polymongo/mongoose/compat` failed. The message is the one polymongo@1.3.0 gave
+ * (`Failed to <what>: <reason>`), so 1.x code matching on it keeps working; `cause` is the original error.
+ */
+export class ActionFailedError extends PolyMongoError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ACTION_FAILED', message, options);
   }
 }

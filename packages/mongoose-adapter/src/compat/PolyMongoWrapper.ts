@@ -1,4 +1,12 @@
-import { type ConnectionState, InvalidTenantError, PolyMongoError, redactText, redactUri, TypedEmitter } from '@polymongo/core';
+import {
+  type ConnectionState,
+  InvalidTenantError,
+  type LoggerLike,
+  type PolyMongoError,
+  redactText,
+  redactUri,
+  TypedEmitter,
+} from '@polymongo/core';
 import { adapterHost, createPolyMongo, type PolyMongo } from '@polymongo/native';
 import mongoose, { type Connection } from 'mongoose';
 import { assertModel, createMongooseAdapter, type MongooseAdapter } from '../MongooseAdapter.js';
@@ -10,9 +18,10 @@ import {
   exportDatabase,
   exportDatabaseStream,
   type ImportOptions,
-  importDatabase,
   importDatabaseStream,
+  importDataStream,
 } from './bulkActions.js';
+import { action, actionSync, failed, withMessage } from './errors.js';
 import { compatLogger } from './logger.js';
 import { parseScaleOptions, parseWrapperOptions, type ScaleOptions, toDedicated, toNativeOptions, type WrapperOptions } from './options.js';
 
@@ -106,16 +115,6 @@ function dedicatedTenant(poolKey: string): string | undefined {
   return poolKey.startsWith('dedicated:') ? poolKey.slice('dedicated:'.length) : undefined;
 }
 
-/** 1.3 wraps every action's failure as `Failed to <what>: <reason>`; PolyMongo's own refusals pass through with their code. */
-async function action<T>(what: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof PolyMongoError) throw error;
-    throw new Error(`Failed to ${what}: ${error instanceof Error ? error.message : 'Unknown error'}`, { cause: error });
-  }
-}
-
 function legacyState(state: ConnectionState, everConnected: boolean): LegacyConnectionState {
   switch (state) {
     case 'connected':
@@ -141,7 +140,7 @@ function legacyState(state: ConnectionState, everConnected: boolean): LegacyConn
 export class PolyMongoWrapper {
   private adapter: MongooseAdapter;
   private readonly options: ReturnType<typeof parseWrapperOptions>;
-  private readonly logger: ReturnType<typeof compatLogger>;
+  private readonly logger: LoggerLike;
   private readonly uriDatabase: string | undefined;
   /** Databases used through wrapModel, with their connection, in first-use order (1.3 `sharedDatabases`). */
   private readonly knownDbs = new Map<string, Connection>();
@@ -154,6 +153,14 @@ export class PolyMongoWrapper {
   constructor(input: WrapperOptions) {
     this.options = parseWrapperOptions(input);
     this.logger = compatLogger(this.options.debug, this.options.logPath);
+    // 1.3's first lines (its options JSON, with credentials redacted here).
+    this.logger.debug({}, `Creating PolyMongoWrapper with options: ${JSON.stringify(input)}`);
+    this.logger.debug(
+      {},
+      this.options.coldStart === false
+        ? 'Eager initializing primary connection'
+        : 'Cold start enabled - connection will initialize on first query',
+    );
     this.hooks = new TypedEmitter<WrapperEvents>((event, error) =>
       this.logger.error({ event, err: redactText(String(error)) }, 'wrapper listener threw'),
     );
@@ -273,7 +280,11 @@ export class PolyMongoWrapper {
 
   /** Wraps a Mongoose model: `Model.db(name)` is the model on that database; `Model.db(name).watch()` is tracked (by the adapter). */
   wrapModel<M extends AnyModel>(model: M): WrappedModel<M> {
-    assertModel(model);
+    try {
+      assertModel(model);
+    } catch (error) {
+      throw withMessage(error as PolyMongoError, 'Invalid model provided to wrapModel');
+    }
     const wrapper = this;
     const base = legacyCollection(model);
     const bound = (name?: string | null): M => {
@@ -337,74 +348,79 @@ export class PolyMongoWrapper {
       };
     },
     {
-      general: (): LegacyGeneralStats => {
-        const s = this.poly.stats();
-        const shared = s.pools.find((p) => p.kind === 'shared');
-        const dedicated = s.pools.filter((p) => p.kind === 'dedicated');
-        return {
-          totalActivePools: s.pools.length,
-          totalConnectionsAcrossPools: s.pools.reduce((n, p) => n + p.connections.open, 0),
-          primary: shared
-            ? {
-                readyState: shared.state === 'connected' ? 1 : 0,
-                poolStats: this.poolStats(shared.key),
-                sharedDatabases: [...this.knownDbs.keys()].filter((db) => this.poly.route(db).poolKey === shared.key),
-              }
-            : null,
-          separateDB: dedicated.map((p) => {
-            const config = p.tenant ? adapterHost(this.poly).dedicatedConfig(p.tenant) : undefined;
-            return {
-              dbName: p.tenant ?? p.key,
-              mongoURI: config?.uri ? redactUri(config.uri) : undefined,
-              readyState: p.state === 'connected' ? 1 : 0,
-              lastAccessed: Date.now(),
-              isInitialized: p.state === 'connected',
-              config: {
-                autoClose: config?.autoClose,
-                ttl: config?.ttlMS,
-                maxConnections: config?.maxConnections,
-                coldStart: config?.coldStart,
-              },
-              poolStats: this.poolStats(p.key),
-            };
-          }),
-        };
-      },
-      db: async (name?: string): Promise<LegacyDbStats> => {
-        const tenant = this.tenantFor(name);
-        const db = this.poly.db(tenant);
-        const route = this.poly.route(tenant);
-        const dbStats = await db.stats();
-        const collections = [];
-        for (const info of await db.listCollections({}, { nameOnly: true }).toArray()) {
-          if (info.type && info.type !== 'collection') continue;
-          const coll = db.collection(info.name);
-          const [docCount, sizeDoc] = await Promise.all([
-            coll.estimatedDocumentCount(),
-            coll
-              .aggregate([{ $collStats: { storageStats: {} } }])
-              .toArray()
-              .catch(() => []),
-          ]);
-          collections.push({ name: info.name, docCount, sizeMb: ((sizeDoc[0]?.storageStats?.size as number) ?? 0) / 1048576 });
-        }
-        return {
-          sizeMb: (dbStats.dataSize ?? 0) / 1048576,
-          numCollections: collections.length,
-          collections,
-          lastUsed: new Date(),
-          mongoURI: redactUri(this.options.mongoURI),
-          isInitialized: this.knownDbs.has(route.dbName),
-          config: route.poolKey.startsWith('dedicated:') ? (adapterHost(this.poly).dedicatedConfig(route.tenantId) ?? {}) : {},
-          poolStats: this.poolStats(route.poolKey),
-        };
-      },
-      listDatabases: async () => {
-        const result = await this.poly.client().db('admin').admin().listDatabases();
-        return result.databases.map((d) => ({ dbName: d.name, sizeInMB: Number(((d.sizeOnDisk ?? 0) / 1048576).toFixed(2)) }));
-      },
+      general: (): LegacyGeneralStats => actionSync('retrieve connection stats', () => this.generalStats()),
+      db: (name?: string): Promise<LegacyDbStats> => action('retrieve DB stats', () => this.dbStats(name)),
+      listDatabases: () =>
+        action('list databases', async () => {
+          const result = await this.poly.client().db('admin').admin().listDatabases();
+          return result.databases.map((d) => ({ dbName: d.name, sizeInMB: Number(((d.sizeOnDisk ?? 0) / 1048576).toFixed(2)) }));
+        }),
     },
   );
+
+  private generalStats(): LegacyGeneralStats {
+    const s = this.poly.stats();
+    const shared = s.pools.find((p) => p.kind === 'shared');
+    const dedicated = s.pools.filter((p) => p.kind === 'dedicated');
+    return {
+      totalActivePools: s.pools.length,
+      totalConnectionsAcrossPools: s.pools.reduce((n, p) => n + p.connections.open, 0),
+      primary: shared
+        ? {
+            readyState: shared.state === 'connected' ? 1 : 0,
+            poolStats: this.poolStats(shared.key),
+            sharedDatabases: [...this.knownDbs.keys()].filter((db) => this.poly.route(db).poolKey === shared.key),
+          }
+        : null,
+      separateDB: dedicated.map((p) => {
+        const config = p.tenant ? adapterHost(this.poly).dedicatedConfig(p.tenant) : undefined;
+        return {
+          dbName: p.tenant ?? p.key,
+          mongoURI: config?.uri ? redactUri(config.uri) : undefined,
+          readyState: p.state === 'connected' ? 1 : 0,
+          lastAccessed: Date.now(),
+          isInitialized: p.state === 'connected',
+          config: {
+            autoClose: config?.autoClose,
+            ttl: config?.ttlMS,
+            maxConnections: config?.maxConnections,
+            coldStart: config?.coldStart,
+          },
+          poolStats: this.poolStats(p.key),
+        };
+      }),
+    };
+  }
+
+  private async dbStats(name?: string): Promise<LegacyDbStats> {
+    const tenant = this.tenantFor(name);
+    const db = this.poly.db(tenant);
+    const route = this.poly.route(tenant);
+    const dbStats = await db.stats();
+    const collections = [];
+    for (const info of await db.listCollections({}, { nameOnly: true }).toArray()) {
+      if (info.type && info.type !== 'collection') continue;
+      const coll = db.collection(info.name);
+      const [docCount, sizeDoc] = await Promise.all([
+        coll.estimatedDocumentCount(),
+        coll
+          .aggregate([{ $collStats: { storageStats: {} } }])
+          .toArray()
+          .catch(() => []),
+      ]);
+      collections.push({ name: info.name, docCount, sizeMb: ((sizeDoc[0]?.storageStats?.size as number) ?? 0) / 1048576 });
+    }
+    return {
+      sizeMb: (dbStats.dataSize ?? 0) / 1048576,
+      numCollections: collections.length,
+      collections,
+      lastUsed: new Date(),
+      mongoURI: redactUri(this.options.mongoURI),
+      isInitialized: this.knownDbs.has(route.dbName),
+      config: route.poolKey.startsWith('dedicated:') ? (adapterHost(this.poly).dedicatedConfig(route.tenantId) ?? {}) : {},
+      poolStats: this.poolStats(route.poolKey),
+    };
+  }
 
   /** Watch streams and change streams open right now. */
   get openWatches(): number {
@@ -460,13 +476,13 @@ export class PolyMongoWrapper {
   async closeAll(): Promise<void> {
     this.removeSignalHandlers();
     await this.closeAllWatches();
-    await this.poly.close();
+    await action('close connections', () => this.poly.close());
   }
 
   async forceCloseAll(): Promise<void> {
     this.removeSignalHandlers();
     await this.closeAllWatches();
-    await this.poly.forceClose();
+    await action('force close connections', () => this.poly.forceClose());
   }
 
   /** Closes every watch stream of one database. */
@@ -482,10 +498,16 @@ export class PolyMongoWrapper {
   /** Drops a database and forgets its connections. */
   async dropDatabase(dbName: string): Promise<void> {
     const tenant = this.tenantFor(dbName);
-    if (tenant === undefined) throw new InvalidTenantError('empty', 'dropDatabase needs a database name.');
-    await this.closeDBstream(tenant);
-    await this.poly.dropTenant(tenant);
-    this.adapter.evict(tenant);
+    if (tenant === undefined)
+      throw withMessage(
+        new InvalidTenantError('empty', 'dropDatabase needs a database name.'),
+        failed('drop database', new Error('Database name is required to drop a database')).message,
+      );
+    await action('drop database', async () => {
+      await this.closeDBstream(tenant);
+      await this.poly.dropTenant(tenant);
+      this.adapter.evict(tenant);
+    });
   }
 
   /** The driver `Db` of a database, once its pool is connected (1.3 waits for the connection the same way). */
@@ -506,8 +528,12 @@ export class PolyMongoWrapper {
     exportDB: (dbName: string): Promise<DatabaseExport> =>
       action('export database', async () => exportDatabase(await this.dbReady(dbName), dbName)),
     /** Imports what `exportDB` returned. */
-    importDB: (dbName: string, data: DatabaseExport): Promise<DatabaseImportSummary> =>
-      action('import database', async () => importDatabase(await this.dbReady(dbName), dbName, data)),
+    importDB: async (dbName: string, data: DatabaseExport): Promise<DatabaseImportSummary> => {
+      const stream = importDataStream(data, dbName);
+      if (!stream) throw failed('import database', new Error('Invalid import data format'));
+      // 1.3 hands the stream to importDBStream outside its own try: its failures read "Failed to import stream: ...".
+      return this.actions.importDBStream(dbName, stream);
+    },
     /** The database as NDJSON (`polymongo.ndjson` v1), streamed collection by collection. */
     exportDBStream: (dbName: string): NodeJS.ReadableStream => {
       this.tenantFor(dbName);
@@ -519,8 +545,7 @@ export class PolyMongoWrapper {
     /** Copies every collection, its documents and indexes, from one database to another. */
     copyDatabase: (sourceDB: string, targetDB: string): Promise<DatabaseCopySummary> =>
       action('copy database', async () => {
-        const { database: _target, ...imported } = await importDatabaseStream(
-          await this.dbReady(targetDB),
+        const { database: _target, ...imported } = await this.actions.importDBStream(
           targetDB,
           exportDatabaseStream(() => this.dbReady(sourceDB), sourceDB),
         );
@@ -544,10 +569,13 @@ export class PolyMongoWrapper {
   /** Dedicated pools for chosen databases (1.x "scaling"). */
   readonly scale = {
     setDB: (names: string | string[], options: ScaleOptions = {}) => {
-      this.poly.setDedicated(names, toDedicated(parseScaleOptions(options)));
+      const dedicated = toDedicated(parseScaleOptions(options));
+      actionSync('set DB configuration', () => this.poly.setDedicated(names, dedicated));
     },
-    connectDB: (names: string | string[], options: ScaleOptions = {}) =>
-      this.poly.connectDedicated(names, toDedicated(parseScaleOptions(options))),
+    connectDB: (names: string | string[], options: ScaleOptions = {}) => {
+      const dedicated = toDedicated(parseScaleOptions(options));
+      return action('scale connections', () => this.poly.connectDedicated(names, dedicated));
+    },
   };
 
   readonly pool = {

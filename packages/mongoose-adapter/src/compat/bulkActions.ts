@@ -170,12 +170,21 @@ export async function importDatabaseStream(
   return summary;
 }
 
-/** 1.3 `importDB`: the `exportDB` object, imported through the NDJSON path. */
-export async function importDatabase(db: Db, dbName: string, data: DatabaseExport): Promise<DatabaseImportSummary> {
-  if (!data?.collections || typeof data.collections !== 'object') throw new Error('Invalid import data format');
+/**
+ * 1.3 `importDB` feeds the `exportDB` object to its NDJSON import: the same lines, as a stream. Returns undefined when
+ * the object is not an export (1.3: "Invalid import data format").
+ */
+export function importDataStream(data: DatabaseExport, dbName: string): Readable | undefined {
+  if (!data?.collections || typeof data.collections !== 'object') return undefined;
   const stream = new PassThrough();
   stream.write(
-    line({ type: 'meta', format: 'polymongo.ndjson', version: 1, database: data.database ?? dbName, exportedAt: data.exportDate ?? '' }),
+    line({
+      type: 'meta',
+      format: 'polymongo.ndjson',
+      version: 1,
+      database: data.database ?? dbName,
+      exportedAt: data.exportDate ?? new Date().toISOString(),
+    }),
   );
   for (const [collection, content] of Object.entries(data.collections)) {
     stream.write(line({ type: 'collection', collection }));
@@ -185,5 +194,5 @@ export async function importDatabase(db: Db, dbName: string, data: DatabaseExpor
     stream.write(line({ type: 'collectionEnd', collection }));
   }
   stream.end();
-  return importDatabaseStream(db, dbName, stream);
+  return stream;
 }

@@ -1,6 +1,7 @@
-import { ConfigError, configIssues, parseMongoUri } from '@polymongo/core';
+import { ConfigError, type ConfigIssue, configIssues, parseMongoUri } from '@polymongo/core';
 import type { NativeOptions } from '@polymongo/native';
 import { z } from 'zod';
+import { withMessage } from './errors.js';
 
 const scaleOptions = z
   .object({
@@ -10,7 +11,7 @@ const scaleOptions = z
     ttl: z.number().int().min(1).optional(),
     coldStart: z.boolean().optional(),
   })
-  .strict();
+  .strip();
 
 const debugOptions = z.union([
   z.boolean(),
@@ -20,7 +21,7 @@ const debugOptions = z.union([
       logPath: z.string().optional(),
       logHandler: z.custom<(line: string) => void>((v) => typeof v === 'function', 'must be a function').optional(),
     })
-    .strict(),
+    .strip(),
 ]);
 
 /** The PolyMongo 1.x `createWrapper` options. */
@@ -54,10 +55,11 @@ export const wrapperOptionsSchema = z
       ])
       .optional(),
     dbSpecific: z
-      .array(z.object({ dbName: z.string(), mongoURI: z.string().optional(), options: scaleOptions.optional() }).strict())
+      .array(z.object({ dbName: z.string(), mongoURI: z.string().optional(), options: scaleOptions.optional() }).strip())
       .optional(),
   })
-  .strict()
+  // 1.3 ignores options it does not know; so does the compat entry (with a process warning naming them).
+  .strip()
   .refine((o) => o.minFreeConnections === undefined || o.maxPoolSize === undefined || o.minFreeConnections <= o.maxPoolSize, {
     message: 'minFreeConnections cannot be greater than maxPoolSize',
     path: ['minFreeConnections'],
@@ -66,10 +68,53 @@ export const wrapperOptionsSchema = z
 export type WrapperOptions = z.input<typeof wrapperOptionsSchema>;
 export type ScaleOptions = z.input<typeof scaleOptions>;
 
+/**
+ * polymongo@1.3.0's own option checks, in its order and with its messages (it threw `Failed to initialize
+ * PolyMongoWrapper: <message>`). Returns the first failure, or undefined. A `retry` object is PolyMongo 2's form.
+ */
+function legacyOptionIssue(o: Record<string, unknown>): ConfigIssue | undefined {
+  const negative = (v: unknown, min: number) => v !== undefined && (typeof v !== 'number' || v < min);
+  if (!o.mongoURI) return { path: 'mongoURI', message: 'mongoURI is required' };
+  if (typeof o.mongoURI !== 'string') return { path: 'mongoURI', message: 'mongoURI must be a string' };
+  if (!o.mongoURI.startsWith('mongodb://') && !o.mongoURI.startsWith('mongodb+srv://'))
+    return { path: 'mongoURI', message: 'mongoURI must start with mongodb:// or mongodb+srv://' };
+  if (negative(o.maxPoolSize, 1)) return { path: 'maxPoolSize', message: 'maxPoolSize must be a positive number' };
+  if (negative(o.minFreeConnections, 0)) return { path: 'minFreeConnections', message: 'minFreeConnections must be a non-negative number' };
+  if (negative(o.idleTimeoutMS, 0)) return { path: 'idleTimeoutMS', message: 'idleTimeoutMS must be a non-negative number' };
+  if (typeof o.retry !== 'object' && negative(o.retry, 0)) return { path: 'retry', message: 'retry must be a non-negative number' };
+  if (typeof o.minFreeConnections === 'number' && typeof o.maxPoolSize === 'number' && o.minFreeConnections > o.maxPoolSize)
+    return { path: 'minFreeConnections', message: 'minFreeConnections cannot be greater than maxPoolSize' };
+  const debug = o.debug as Record<string, unknown> | null | undefined;
+  if (debug !== undefined && typeof debug !== 'boolean') {
+    if (typeof debug !== 'object' || debug === null) return { path: 'debug', message: 'debug must be a boolean or an object' };
+    if (debug.log !== undefined && typeof debug.log !== 'boolean') return { path: 'debug.log', message: 'debug.log must be a boolean' };
+    if (debug.logPath !== undefined && typeof debug.logPath !== 'string')
+      return { path: 'debug.logPath', message: 'debug.logPath must be a string' };
+    if (debug.logHandler !== undefined && typeof debug.logHandler !== 'function')
+      return { path: 'debug.logHandler', message: 'debug.logHandler must be a function' };
+  }
+  if (o.logPath !== undefined && typeof o.logPath !== 'string') return { path: 'logPath', message: 'logPath must be a string' };
+  return undefined;
+}
+
+/**
+ * Validates `createWrapper` options. What 1.3.0 rejected is rejected with its message (`Failed to initialize
+ * PolyMongoWrapper: ...`, as a ConfigError with `issues`); what it ignored (unknown names) is ignored with a process
+ * warning; the rest (PolyMongo 2's stricter checks: integers, URI syntax, dbSpecific shapes) keeps ConfigError's message.
+ */
 export function parseWrapperOptions(input: unknown): z.output<typeof wrapperOptionsSchema> {
-  const result = wrapperOptionsSchema.safeParse(input ?? {});
+  const raw = (input ?? {}) as Record<string, unknown>;
+  const legacy = legacyOptionIssue(raw);
+  if (legacy) throw withMessage(new ConfigError([legacy]), `Failed to initialize PolyMongoWrapper: ${legacy.message}`);
+  const result = wrapperOptionsSchema.safeParse(raw);
   if (!result.success) {
     throw new ConfigError(configIssues(result.error));
+  }
+  const unknown = Object.keys(raw).filter((key) => !(key in wrapperOptionsSchema.shape));
+  if (unknown.length > 0) {
+    process.emitWarning(`PolyMongo compat: unknown option(s) ${unknown.join(', ')} ignored (as polymongo 1.3.0 does); check for a typo.`, {
+      code: 'POLYMONGO_UNKNOWN_OPTION',
+    });
   }
   return result.data;
 }

@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import PolyMongo from '@polymongo/mongoose/compat';
 import mongoose, { Schema } from 'mongoose';
 import { describe, expect, test } from 'vitest';
+import { compatLogger } from '../../src/compat/logger.js';
 import { tenantId, useServer } from '../helpers.js';
 
 type PolyMongoWrapper = PolyMongo.Wrapper;
@@ -234,15 +235,45 @@ describe('PolyMongo 1.x compatibility: operations', () => {
     expect(w.isConnected()).toBe(false);
   });
 
-  test('debug logHandler and logPath receive the logs', async () => {
+  test("debug logHandler and logPath get 1.3.0's lines and files (polymongo-<time>.log, error.log)", async () => {
     const lines: string[] = [];
     const logPath = mkdtempSync(join(tmpdir(), 'pm-log-'));
     const url = new URL(env.mongo.uri);
-    const w = wrapper({ mongoURI: env.mongo.uri, debug: { log: false, logHandler: (l) => lines.push(l) }, logPath });
+    const w = wrapper({ mongoURI: env.mongo.uri, debug: { log: true, logHandler: (l) => lines.push(l) }, logPath });
     await w.connect();
     await w.closeAll();
-    expect(lines.some((l) => l.includes('connected'))).toBe(true);
-    await expect.poll(() => readFileSync(join(logPath, 'polymongo.log'), 'utf8')).toContain(url.host);
+    expect(lines[0]).toMatch(/^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\] \[INFO\] \[PolyMongo Debug\] Creating PolyMongoWrapper with options: \{/);
+    expect(lines.every((l) => /^\[[^\]]+\] \[(INFO|WARN|ERROR)\] /.test(l))).toBe(true);
+    const files = readdirSync(logPath).sort();
+    expect(files).toEqual(['error.log', expect.stringMatching(/^polymongo-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.log$/)]);
+    const main = readFileSync(join(logPath, files[1] as string), 'utf8').trimEnd().split('\n');
+    expect(main[0]).toMatch(/^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] \[INFO\] \[PolyMongo Debug\] Creating PolyMongoWrapper with options: /);
+    expect(main.every((l) => /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] \[(INFO|WARN|ERROR)\] /.test(l))).toBe(true);
+    expect(main.join('\n')).toContain(url.host);
+    expect(readFileSync(join(logPath, 'error.log'), 'utf8')).toBe('');
+  });
+
+  test('without debug, logPath gets the files but only warnings and errors; errors also go to error.log', () => {
+    const logPath = mkdtempSync(join(tmpdir(), 'pm-log-'));
+    const at = new Date('2026-01-02T03:04:05.678Z');
+    const logger = compatLogger(false, logPath, { now: () => at });
+    logger.info({}, 'not written');
+    logger.child({ pool: 'shared' }).error({ err: new Error('boom mongodb://u:pw@h:1/x') }, 'pool failed');
+    logger.warn({}, 'careful');
+    const main = readFileSync(join(logPath, 'polymongo-2026-01-02T03-04-05.log'), 'utf8');
+    const time = `${at.getFullYear()}-01-02 ${String(at.getHours()).padStart(2, '0')}:04:05`;
+    expect(main).toBe(`[${time}] [ERROR] pool failed {"pool":"shared","err":"boom mongodb://u:***@h:1/x"}\n[${time}] [WARN] careful\n`);
+    expect(readFileSync(join(logPath, 'error.log'), 'utf8')).toBe(`[${time}] [ERROR] pool failed {"pool":"shared","err":"boom mongodb://u:***@h:1/x"}\n`);
+  });
+
+  test('log files rotate as Winston maxsize/maxFiles do: <name>1.log, <name>2.log..., the newest 5 kept', () => {
+    const logPath = mkdtempSync(join(tmpdir(), 'pm-log-'));
+    const logger = compatLogger(true, logPath, { maxBytes: 100, now: () => new Date('2026-01-02T03:04:05.678Z') });
+    for (let i = 0; i < 14; i++) logger.info({}, `line ${i} ${'x'.repeat(40)}`);
+    const files = readdirSync(logPath).filter((f) => f.startsWith('polymongo-')).sort();
+    // ~95-byte lines: two a file (Winston starts a new file once one reached maxsize), 7 files, the oldest 2 deleted.
+    expect(files).toEqual(['2', '3', '4', '5', '6'].map((n) => `polymongo-2026-01-02T03-04-05${n}.log`));
+    expect(readFileSync(join(logPath, 'polymongo-2026-01-02T03-04-056.log'), 'utf8')).toMatch(/line 12 x+\n.*line 13 x+\n$/);
   });
 
   test('a password in mongoURI never reaches logHandler or the logPath file', async () => {
@@ -251,13 +282,14 @@ describe('PolyMongo 1.x compatibility: operations', () => {
     const url = new URL(env.mongo.uri);
     url.username = 'pmuser';
     url.password = 'S3cretPassw0rd';
-    const w = wrapper({ mongoURI: url.toString(), debug: { log: false, logHandler: (l) => lines.push(l) }, logPath });
+    const w = wrapper({ mongoURI: url.toString(), debug: { log: true, logHandler: (l) => lines.push(l) }, logPath });
     await w.connect().catch(() => undefined); // the embedded server may refuse the user; either way something is logged
     await w.forceCloseAll();
     await expect.poll(() => lines.length).toBeGreaterThan(0);
     expect(lines.join('\n')).toContain(url.host);
     expect(lines.join('\n')).not.toContain('S3cretPassw0rd');
-    await expect.poll(() => readFileSync(join(logPath, 'polymongo.log'), 'utf8')).toContain(url.host);
-    expect(readFileSync(join(logPath, 'polymongo.log'), 'utf8')).not.toContain('S3cretPassw0rd');
+    const file = join(logPath, readdirSync(logPath).find((f) => f.startsWith('polymongo-')) as string);
+    expect(readFileSync(file, 'utf8')).toContain(url.host);
+    expect(readFileSync(file, 'utf8')).not.toContain('S3cretPassw0rd');
   });
 });
