@@ -242,11 +242,15 @@ describe('PolyMongo 1.x compatibility: operations', () => {
     const w = wrapper({ mongoURI: env.mongo.uri, debug: { log: true, logHandler: (l) => lines.push(l) }, logPath });
     await w.connect();
     await w.closeAll();
-    expect(lines[0]).toMatch(/^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\] \[INFO\] \[PolyMongo Debug\] Creating PolyMongoWrapper with options: \{/);
+    expect(lines[0]).toMatch(
+      /^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\] \[INFO\] \[PolyMongo Debug\] Creating PolyMongoWrapper with options: \{/,
+    );
     expect(lines.every((l) => /^\[[^\]]+\] \[(INFO|WARN|ERROR)\] /.test(l))).toBe(true);
     const files = readdirSync(logPath).sort();
     expect(files).toEqual(['error.log', expect.stringMatching(/^polymongo-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.log$/)]);
-    const main = readFileSync(join(logPath, files[1] as string), 'utf8').trimEnd().split('\n');
+    const main = readFileSync(join(logPath, files[1] as string), 'utf8')
+      .trimEnd()
+      .split('\n');
     expect(main[0]).toMatch(/^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] \[INFO\] \[PolyMongo Debug\] Creating PolyMongoWrapper with options: /);
     expect(main.every((l) => /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] \[(INFO|WARN|ERROR)\] /.test(l))).toBe(true);
     expect(main.join('\n')).toContain(url.host);
@@ -263,14 +267,18 @@ describe('PolyMongo 1.x compatibility: operations', () => {
     const main = readFileSync(join(logPath, 'polymongo-2026-01-02T03-04-05.log'), 'utf8');
     const time = `${at.getFullYear()}-01-02 ${String(at.getHours()).padStart(2, '0')}:04:05`;
     expect(main).toBe(`[${time}] [ERROR] pool failed {"pool":"shared","err":"boom mongodb://u:***@h:1/x"}\n[${time}] [WARN] careful\n`);
-    expect(readFileSync(join(logPath, 'error.log'), 'utf8')).toBe(`[${time}] [ERROR] pool failed {"pool":"shared","err":"boom mongodb://u:***@h:1/x"}\n`);
+    expect(readFileSync(join(logPath, 'error.log'), 'utf8')).toBe(
+      `[${time}] [ERROR] pool failed {"pool":"shared","err":"boom mongodb://u:***@h:1/x"}\n`,
+    );
   });
 
   test('log files rotate as Winston maxsize/maxFiles do: <name>1.log, <name>2.log..., the newest 5 kept', () => {
     const logPath = mkdtempSync(join(tmpdir(), 'pm-log-'));
     const logger = compatLogger(true, logPath, { maxBytes: 100, now: () => new Date('2026-01-02T03:04:05.678Z') });
     for (let i = 0; i < 14; i++) logger.info({}, `line ${i} ${'x'.repeat(40)}`);
-    const files = readdirSync(logPath).filter((f) => f.startsWith('polymongo-')).sort();
+    const files = readdirSync(logPath)
+      .filter((f) => f.startsWith('polymongo-'))
+      .sort();
     // ~95-byte lines: two a file (Winston starts a new file once one reached maxsize), 7 files, the oldest 2 deleted.
     expect(files).toEqual(['2', '3', '4', '5', '6'].map((n) => `polymongo-2026-01-02T03-04-05${n}.log`));
     expect(readFileSync(join(logPath, 'polymongo-2026-01-02T03-04-056.log'), 'utf8')).toMatch(/line 12 x+\n.*line 13 x+\n$/);
