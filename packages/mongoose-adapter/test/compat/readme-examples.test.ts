@@ -86,11 +86,13 @@ await wrapper.closeAll();
     const port = Number((await child.line(/^HARNESS_LISTENING \d+$/)).split(' ')[1]);
     await child.line(/^Connection state: /);
     const base = `http://127.0.0.1:${port}`;
-    const get = async (path: string) => {
+    // biome-ignore lint/suspicious/noExplicitAny: JSON bodies of the example's routes
+    type Json = any;
+    const get = async (path: string): Promise<{ status: number; body: Json }> => {
       const res = await fetch(`${base}${path}`);
       return { status: res.status, body: await res.json() };
     };
-    const post = async (body: object) => {
+    const post = async (body: object): Promise<{ status: number; body: Json }> => {
       const res = await fetch(`${base}/users`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
