@@ -17,6 +17,14 @@ export interface FleetOptions {
   discover?: DiscoverOption;
 }
 
+/** Options of `copyTenant`: those of `importTenant`, plus which indexes to copy and where to. */
+export interface CopyOptions extends ImportOptions {
+  /** Copy index definitions too. Default true. */
+  indexes?: boolean;
+  /** Another PolyMongo client (another deployment) to copy to. Default: this fleet's client. */
+  target?: PolyMongo;
+}
+
 /** `forEach`'s result: tenants done, failures (each named), and tenants skipped (checkpoint, abort). */
 export type ForEachResult = RunResult;
 
@@ -77,14 +85,14 @@ export class Fleet implements FleetContext {
   }
 
   /**
-   * Copies a tenant's collections, documents and (unless `indexes: false`) indexes to another tenant, on this client's
-   * clusters or, with `target`, on another PolyMongo client (another deployment).
+   * Copies a tenant's collections (with their options, validators included), documents and (unless `indexes: false`)
+   * indexes to another tenant, on this client's clusters or, with `target`, on another PolyMongo client (another
+   * deployment). Documents a validator refuses fail the copy with VALIDATION_FAILED unless `bypassDocumentValidation`.
+   *
+   * @example
+   * await fleet.copyTenant('acme', 'acme-staging', { drop: true, bypassDocumentValidation: true });
    */
-  copyTenant(
-    from: string,
-    to: string,
-    options: { indexes?: boolean; drop?: boolean; batchSize?: number; target?: PolyMongo } = {},
-  ): Promise<ImportResult> {
+  copyTenant(from: string, to: string, options: CopyOptions = {}): Promise<ImportResult> {
     const { indexes = true, target = this.poly, ...importOptions } = options;
     const details = { from, indexes, drop: importOptions.drop === true, otherClient: target !== this.poly };
     return auditLog(this.poly).run({ action: 'fleet.copy', tenant: to, details }, async () => {

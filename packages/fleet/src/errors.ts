@@ -55,3 +55,14 @@ export class TenantNotEmptyError extends PolyMongoError {
     super('TENANT_NOT_EMPTY', `Tenant "${tenant}" already has data; import into an empty tenant, or pass drop: true to replace it.`);
   }
 }
+
+/** A collection's validator refused a document of an import or copy (server code 121); nothing after it was written. */
+export class ImportValidationError extends PolyMongoError {
+  constructor(tenant: string, collection: string, cause: unknown) {
+    super(
+      'VALIDATION_FAILED',
+      `The validator of ${collection} in tenant "${tenant}" refused a document of the import; pass bypassDocumentValidation: true (CLI: --bypass-document-validation) to copy the documents as they are, or fix them in the source first.`,
+      { cause },
+    );
+  }
+}

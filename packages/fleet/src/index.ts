@@ -2,12 +2,13 @@ export type { DiscoverOption, TenantSource } from './discovery/discoverTenants.j
 export {
   DuplicateMigrationError,
   FleetSpecError,
+  ImportValidationError,
   MigrationLockedError,
   MigrationNotReversibleError,
   TenantNotEmptyError,
   UnknownMigrationError,
 } from './errors.js';
-export { createFleet, Fleet, type FleetOptions, type ForEachResult } from './Fleet.js';
+export { type CopyOptions, createFleet, Fleet, type FleetOptions, type ForEachResult } from './Fleet.js';
 export type { IndexDifference, IndexDrift } from './indexes/compareIndexes.js';
 export type { IndexSyncOptions, IndexSyncResult, PlanResult, SyncSummary } from './indexes/IndexFleet.js';
 export type { CollectionIndexes, IndexShape, IndexSpec, MongooseModelLike } from './indexes/indexSpec.js';

@@ -112,4 +112,26 @@ describe('export, import, copy', () => {
     expect(names).toEqual(['_id_']);
     expect(await env.observer.db(`far_${far}`).collection('users').countDocuments()).toBe(2);
   });
+
+  test('a copy whose documents the target validator refuses fails with VALIDATION_FAILED, and succeeds with bypassDocumentValidation', async () => {
+    const [from, to] = [unique('cvs'), unique('cvt')];
+    // Old documents predate the validator the collection has now (moderate: existing invalid documents stay).
+    await env.observer
+      .db(from)
+      .collection('users')
+      .insertMany([{ email: 'a@x' }, { legacy: true }]);
+    const validator = { $jsonSchema: { bsonType: 'object', required: ['email'] } };
+    await env.observer.db(from).command({ collMod: 'users', validator, validationLevel: 'moderate' });
+    const fleet = createFleet(env.make());
+    // The copy creates the target collection with the source's validator; strict on insert, it refuses { legacy }.
+    await expect(fleet.copyTenant(from, to)).rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: /bypassDocumentValidation/ });
+    expect(await fleet.copyTenant(from, to, { drop: true, bypassDocumentValidation: true })).toEqual({
+      collections: 1,
+      documents: 2,
+      indexes: 0,
+    });
+    expect(await env.observer.db(to).collection('users').countDocuments({ legacy: true })).toBe(1);
+    const [info] = await env.observer.db(to).listCollections({ name: 'users' }).toArray();
+    expect((info as { options: { validator?: unknown } }).options.validator).toEqual(validator);
+  });
 });

@@ -27,11 +27,15 @@ export function registerTransfer(program: Command, action: ActionFactory): void 
     .description('read an export into a tenant (stdin unless --in); refuses a tenant with data unless --drop')
     .option('--in <file>', 'read from FILE')
     .option('--drop', "replace the tenant's data")
+    .option('--bypass-document-validation', 'insert documents even where a collection validator refuses them')
     .action(
-      action<{ in?: string; drop?: boolean }, [string]>(async (ctx, flags, tenant) => {
+      action<{ in?: string; drop?: boolean; bypassDocumentValidation?: boolean }, [string]>(async (ctx, flags, tenant) => {
         const fleet = await ctx.fleet();
         const input = flags.in !== undefined ? createReadStream(flags.in) : ctx.io.stdin;
-        const result = await fleet.importTenant(tenant, input as AsyncIterable<unknown>, { drop: flags.drop === true });
+        const result = await fleet.importTenant(tenant, input as AsyncIterable<unknown>, {
+          drop: flags.drop === true,
+          bypassDocumentValidation: flags.bypassDocumentValidation === true,
+        });
         ctx.out.document({ tenant, ...result });
         ctx.out.line(
           `${ctx.out.green('✓')} imported ${result.documents} documents in ${result.collections} collections (${result.indexes} indexes) into ${tenant}`,
@@ -44,9 +48,14 @@ export function registerTransfer(program: Command, action: ActionFactory): void 
     .description("copy a tenant's collections, documents and indexes to another tenant")
     .option('--drop', "replace the target tenant's data")
     .option('--no-indexes', 'copy data only')
+    .option('--bypass-document-validation', 'insert documents even where a collection validator refuses them')
     .action(
-      action<{ drop?: boolean; indexes?: boolean }, [string, string]>(async (ctx, flags, from, to) => {
-        const result = await (await ctx.fleet()).copyTenant(from, to, { drop: flags.drop === true, indexes: flags.indexes !== false });
+      action<{ drop?: boolean; indexes?: boolean; bypassDocumentValidation?: boolean }, [string, string]>(async (ctx, flags, from, to) => {
+        const result = await (await ctx.fleet()).copyTenant(from, to, {
+          drop: flags.drop === true,
+          indexes: flags.indexes !== false,
+          bypassDocumentValidation: flags.bypassDocumentValidation === true,
+        });
         ctx.out.document({ from, to, ...result });
         ctx.out.line(
           `${ctx.out.green('✓')} copied ${from} → ${to}: ${result.documents} documents, ${result.collections} collections, ${result.indexes} indexes`,

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { PolyMongo } from '@polymongo/native';
 import { BSON, type Document } from 'mongodb';
-import { FleetSpecError, TenantNotEmptyError } from '../errors.js';
+import { FleetSpecError, ImportValidationError, TenantNotEmptyError } from '../errors.js';
 import { STATE_ID } from '../migrations/TenantLease.js';
 
 const { EJSON } = BSON;
@@ -23,6 +23,12 @@ export interface ImportOptions {
   drop?: boolean;
   /** Documents per insertMany. Default 1,000. */
   batchSize?: number;
+  /**
+   * Insert documents even where the collection's validator refuses them (as `mongorestore --bypassDocumentValidation`):
+   * for data older than its validator, or a target whose validator the source violates. Needs the
+   * `bypassDocumentValidation` privilege. Default false: such a document fails the import with VALIDATION_FAILED.
+   */
+  bypassDocumentValidation?: boolean;
 }
 
 export interface ImportResult {
@@ -30,6 +36,8 @@ export interface ImportResult {
   documents: number;
   indexes: number;
 }
+
+const DOCUMENT_VALIDATION_FAILURE = 121;
 
 const line = (value: unknown) => `${EJSON.stringify(value, { relaxed: false })}\n`;
 
@@ -100,6 +108,7 @@ export async function importTenant(
   options: ImportOptions = {},
 ): Promise<ImportResult> {
   const batchSize = options.batchSize ?? 1000;
+  const bypassDocumentValidation = options.bypassDocumentValidation === true;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new FleetSpecError('batchSize must be a whole number of at least 1.');
   const db = poly.db(tenant);
   const existing = (await db.listCollections({}, { nameOnly: true }).toArray()).filter((c) => !c.name.startsWith('system.'));
@@ -112,7 +121,13 @@ export async function importTenant(
   let batch: Document[] = [];
   const flush = async () => {
     if (current && batch.length > 0) {
-      await db.collection(current.name).insertMany(batch, { ordered: true });
+      try {
+        await db.collection(current.name).insertMany(batch, { ordered: true, bypassDocumentValidation });
+      } catch (error) {
+        if ((error as { code?: unknown }).code === DOCUMENT_VALIDATION_FAILURE)
+          throw new ImportValidationError(tenant, current.name, error);
+        throw error;
+      }
       result.documents += batch.length;
     }
     batch = [];
