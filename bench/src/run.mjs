@@ -11,7 +11,7 @@ import { log } from './runner/cli.mjs';
 import { runFresh } from './runner/fresh.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const SCENARIOS = ['read', 'insert', 'acquire', 'coldstart', 'memory', 'connections', 'fairness'];
+const SCENARIOS = ['read', 'insert', 'acquire', 'coldstart', 'memory', 'connections', 'fairness', 'fairness-overhead'];
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
 const chosen = values.only ? values.only.split(',') : SCENARIOS;
 for (const s of chosen) if (!SCENARIOS.includes(s)) throw new Error(`--only takes ${SCENARIOS.join(', ')}; got "${s}"`);

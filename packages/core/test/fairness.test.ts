@@ -244,6 +244,26 @@ describe('transactions', () => {
   });
 });
 
+describe('gates kept by callers', () => {
+  test('a gate stays the same while it is in use, and is retired once the controller drops or replaces it', async () => {
+    const ctl = controller({ maxConcurrentPerTenant: 1 });
+    const gate = ctl.gate('a', POOL, 8);
+    const release = await admitted(ctl, gate);
+    // In use on POOL: asking for it on another pool returns it as is, not retired.
+    expect(ctl.gate('a', 'cluster:other', 8)).toBe(gate);
+    expect(gate.retired).toBe(false);
+    release();
+    // Idle now: moving to another pool replaces it, and the old one says so.
+    const moved = ctl.gate('a', 'cluster:other', 8);
+    expect(moved).not.toBe(gate);
+    expect(gate.retired).toBe(true);
+    // The sweep drops idle tenants once there are many of them: their gates are retired too.
+    for (let i = 0; i < 1100; i++) ctl.gate(`t${i}`, POOL, 8);
+    expect(moved.retired).toBe(true);
+    expect(ctl.gate('a', 'cluster:other', 8)).not.toBe(moved);
+  });
+});
+
 describe('core wiring', () => {
   test('without fairness or quotas there is no admission and stats carry no admission section', () => {
     const core = new PolyMongoCore({ uri: 'mongodb://127.0.0.1:1' }, new FakePort());

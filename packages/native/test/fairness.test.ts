@@ -1,5 +1,5 @@
 import { types } from 'node:util';
-import type { MongoClient } from 'mongodb';
+import { Collection, Db, type MongoClient } from 'mongodb';
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import { type AdmissionStats, defineRepository, type PolyMongo } from '../src/index.js';
@@ -31,15 +31,25 @@ async function slowAggregates(observer: MongoClient, ms: number): Promise<() => 
 describe('fairness on native handles', () => {
   test('without fairness or quotas, poly.db() is the driver Db itself (no wrapper)', () => {
     const poly = env.make();
-    expect(types.isProxy(poly.db(tenantId('plain')))).toBe(false);
+    const db = poly.db(tenantId('plain'));
+    expect(Object.getPrototypeOf(db)).toBe(Db.prototype);
+    expect(Object.getPrototypeOf(db.collection('c'))).toBe(Collection.prototype);
     expect(poly.stats().admission).toBeUndefined();
   });
 
-  test('with fairness configured, every handle is admitted, eager dedicated ones included', () => {
+  test('with fairness configured, every handle is admitted, eager dedicated ones included, and no Proxy is used', () => {
     const vip = tenantId('vip');
     const poly = env.make({ fairness: {}, dedicated: [{ tenants: vip, coldStart: false }] });
-    expect(types.isProxy(poly.db(vip))).toBe(true);
-    expect(types.isProxy(poly.db(tenantId('shared')))).toBe(true);
+    for (const db of [poly.db(vip), poly.db(tenantId('shared'))]) {
+      expect(Object.getPrototypeOf(db)).not.toBe(Db.prototype);
+      expect(db).toBeInstanceOf(Db);
+      expect(types.isProxy(db)).toBe(false);
+      const coll = db.collection('c');
+      expect(coll).toBeInstanceOf(Collection);
+      expect(Object.getPrototypeOf(coll)).not.toBe(Collection.prototype);
+      expect([coll.collectionName, coll.dbName, db.databaseName]).toEqual(['c', db.databaseName, db.databaseName]);
+      expect(db.collection('c')).toBe(coll);
+    }
   });
 
   test('a tenant never runs more than maxConcurrentPerTenant operations, and the others still run at once', async () => {

@@ -76,6 +76,8 @@ export class TenantGate implements Ready, TenantAdmissionNumbers {
   inFlight = 0;
   rejected = 0;
   throttled = 0;
+  /** Set once the controller no longer uses this gate (dropped when idle, or replaced): callers caching it ask again. */
+  retired = false;
   readonly queue: Waiter[] = [];
   /** Releases one `operation` slot of this gate: made once per gate, so releasing allocates nothing per operation. */
   readonly releaseOperation: () => void;
@@ -124,7 +126,10 @@ export class AdmissionController {
     this.now = options.now ?? (() => performance.now());
   }
 
-  /** The admission state of a tenant on a pool of `capacity` connections; cheap to call per operation. */
+  /**
+   * The admission state of a tenant on a pool of `capacity` connections; cheap to call per operation. A caller may
+   * keep the gate and use it again for as long as it is not `retired`.
+   */
   gate(tenantId: string, poolKey: string, capacity: number): TenantGate {
     const existing = this.gates.get(tenantId);
     if (existing !== undefined && (existing.lane.key === poolKey || !this.isIdle(existing))) return existing;
@@ -138,6 +143,7 @@ export class AdmissionController {
       this.releaseOne,
     );
     if (existing) {
+      existing.retired = true;
       created.rejected = existing.rejected;
       created.throttled = existing.throttled;
     }
@@ -340,7 +346,10 @@ export class AdmissionController {
   private sweep(): void {
     const now = this.now();
     for (const [tenantId, gate] of this.gates) {
-      if (this.isIdle(gate) && !gate.inHeap && (gate.bucket === undefined || gate.bucket.isFull(now))) this.gates.delete(tenantId);
+      if (this.isIdle(gate) && !gate.inHeap && (gate.bucket === undefined || gate.bucket.isFull(now))) {
+        gate.retired = true;
+        this.gates.delete(tenantId);
+      }
     }
     this.sweepAt = Math.max(SWEEP_FLOOR, this.gates.size * 2);
   }

@@ -10,20 +10,32 @@ export const CURSOR_IDLE_RELEASE_MS = 1_000;
 
 /** Sessions of PolyMongo transactions, which already hold their tenants' slots: their operations are not admitted twice. */
 const transactionSessions = new WeakSet<ClientSession>();
+/** Transactions running now: while there are none, no operation's options need looking at. */
+let runningTransactions = 0;
 
 export function markTransactionSession(session: ClientSession): () => void {
   transactionSessions.add(session);
-  return () => transactionSessions.delete(session);
+  runningTransactions += 1;
+  let marked = true;
+  return () => {
+    if (!marked) return;
+    marked = false;
+    runningTransactions -= 1;
+    transactionSessions.delete(session);
+  };
 }
 
 /** Whether the last argument is options naming a session of a PolyMongo transaction. */
 export function inTransaction(args: unknown[]): boolean {
+  if (runningTransactions === 0) return false;
   const options = args[args.length - 1] as { session?: unknown } | null | undefined;
   return typeof options === 'object' && options !== null && transactionSessions.has(options.session as ClientSession);
 }
 
 /** One tenant's admission on one pool, as the native handle applies it to every operation. */
 export class TenantAdmission {
+  private cached: TenantGate | undefined;
+
   constructor(
     readonly controller: AdmissionController,
     readonly tenantId: string,
@@ -31,8 +43,13 @@ export class TenantAdmission {
     private readonly capacity: number,
   ) {}
 
+  /** The tenant's gate, kept between operations until the controller retires it (no map lookup per operation). */
   gate(): TenantGate {
-    return this.controller.gate(this.tenantId, this.poolKey, this.capacity);
+    const cached = this.cached;
+    if (cached !== undefined && !cached.retired && cached.lane.key === this.poolKey) return cached;
+    const gate = this.controller.gate(this.tenantId, this.poolKey, this.capacity);
+    this.cached = gate;
+    return gate;
   }
 
   /**
