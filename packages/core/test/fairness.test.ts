@@ -151,7 +151,8 @@ describe('admission: overload', () => {
   });
 
   test('an operation waiting longer than queueTimeoutMS rejects with TENANT_OVERLOADED; running ones are untouched', async () => {
-    const ctl = controller({ maxConcurrentPerTenant: 1, queueTimeoutMS: 1_000 });
+    const events: TenantThrottledEvent[] = [];
+    const ctl = controller({ maxConcurrentPerTenant: 1, queueTimeoutMS: 1_000 }, undefined, events);
     const gate = ctl.gate('slow', POOL, 8);
     const release = await admitted(ctl, gate);
     const waiting = ctl.acquire(gate) as Promise<void>;
@@ -163,6 +164,7 @@ describe('admission: overload', () => {
     expect(ctl.stats().queued).toBe(1);
     await vi.advanceTimersByTimeAsync(1);
     expect(await outcome).toMatchObject({ code: 'TENANT_OVERLOADED', reason: 'queue_timeout' });
+    expect(events).toEqual([{ tenantId: 'slow', code: 'TENANT_OVERLOADED', reason: 'queue_timeout' }]);
     expect(ctl.stats()).toMatchObject({ inFlight: 1, queued: 0, rejected: 1 });
     release();
     expect(ctl.acquire(gate)).toBeUndefined();

@@ -81,6 +81,28 @@ describe('Prometheus metrics', () => {
     expect(text).toMatch(/polymongo_tenant_admission\{tenant="other",state="in_flight"\} 0/);
   });
 
+  test('admission series stay bounded however many tenants are refused: the busiest by name, the rest in other', async () => {
+    const poly = createPolyMongo({ uri: mongo.uri, logger: { level: 'silent' }, quotas: { opsPerSecond: 0.001, burst: 1 } });
+    cleanup.push(() => poly.forceClose());
+    const metrics = createMetrics(poly, { topTenants: 3 });
+    cleanup.push(async () => metrics.stop());
+    const url = await serve(metrics.handler);
+    const tenants = Array.from({ length: 25 }, (_, i) => `pmo_many_${i}`);
+    // Each tenant's only token is spent on the first operation; the next two are throttled.
+    for (const t of tenants) {
+      await poly.db(t).collection('c').findOne({});
+      for (let i = 0; i < 2; i++)
+        await expect(poly.db(t).collection('c').findOne({})).rejects.toMatchObject({ code: 'TENANT_QUOTA_EXCEEDED' });
+    }
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const throttled = [...text.matchAll(/polymongo_tenant_admission\{tenant="([^"]+)",state="throttled"\} (\d+)/g)];
+    const labels = new Set(throttled.map((m) => m[1]));
+    expect(labels.size).toBeLessThanOrEqual(4);
+    expect(labels.has('other')).toBe(true);
+    // Nothing is lost by the bound: the series add up to every refusal.
+    expect(throttled.reduce((n, m) => n + Number(m[2]), 0)).toBe(50);
+  });
+
   test('failed operations count as errors', async () => {
     const poly = client();
     const metrics = createMetrics(poly);
