@@ -195,6 +195,20 @@ describe('fairness on native handles', () => {
     expect(tenantRow(poly, t)).toMatchObject({ inFlight: 0, queued: 0, throttled: 1 });
   });
 
+  test("a cursor's count() runs in a slot of its own", async () => {
+    const poly = env.make({ fairness: { maxConcurrentPerTenant: 1 } });
+    const t = tenantId('cursorcount');
+    const coll = poly.db(t).collection('c');
+    await coll.insertMany(Array.from({ length: 5 }, (_, i) => ({ i })));
+    const cursor = coll.find({}).batchSize(2);
+    await cursor.next();
+    const counted = coll.find({ i: { $gte: 2 } }).count();
+    await expect.poll(() => tenantRow(poly, t).queued).toBe(1);
+    await cursor.close();
+    expect(await counted).toBe(3);
+    expect(tenantRow(poly, t)).toMatchObject({ inFlight: 0, queued: 0 });
+  });
+
   test('quotas reject at once with TENANT_QUOTA_EXCEEDED and retryAfterMS, through scopes and repositories too', async () => {
     const poly = env.make({ quotas: { opsPerSecond: 1, burst: 2 } });
     const t = tenantId('quota');
