@@ -44,6 +44,21 @@ describe('fairness and quotas on wrapped Mongoose models', () => {
     }
   });
 
+  test('a query cursor (Model.find().cursor()) holds the slot while it reads and gives it back when closed', async () => {
+    const poly = env.make({ fairness: { maxConcurrentPerTenant: 1 } });
+    const Items = createMongooseAdapter({ poly }).wrapModel(Item);
+    const t = tenantId('qcursor');
+    await Items.db(t).insertMany(Array.from({ length: 4 }, (_, n) => ({ name: `n${n}`, n })));
+    const cursor = Items.db(t).find({}).batchSize(1).cursor();
+    expect(await cursor.next()).toMatchObject({ n: 0 });
+    expect(row(poly, t).inFlight).toBe(1);
+    const count = Items.db(t).countDocuments({}).exec();
+    await expect.poll(() => row(poly, t).queued).toBe(1);
+    await cursor.close();
+    expect(await count).toBe(4);
+    expect(row(poly, t)).toMatchObject({ inFlight: 0, queued: 0 });
+  });
+
   test('over its quota a model operation is rejected with TENANT_QUOTA_EXCEEDED', async () => {
     const poly = env.make({ quotas: { perTenant: (id) => (id.includes('limited') ? { opsPerSecond: 0.001, burst: 3 } : undefined) } });
     const Items = createMongooseAdapter({ poly }).wrapModel(Item);
