@@ -2,10 +2,10 @@ import type { Document } from 'bson';
 import { find as mingoFind, Query } from 'mingo';
 import { type Collation, collationKey, keyStrings } from './collation.js';
 import { CommandError, ErrorCodes, WriteError } from './errors.js';
-import { type StringKey, sortBySpec } from './storage/bsonOrder.js';
+import { type StringKey, sortBySpec, typeRank } from './storage/bsonOrder.js';
 import { promote, promoted } from './storage/bsonValues.js';
 import type { CollectionView } from './storage/catalog.js';
-import { idKey } from './storage/documents.js';
+import { getPath, idKey } from './storage/documents.js';
 
 export function isOperatorObject(value: unknown): boolean {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
@@ -42,6 +42,11 @@ function usesRegex(condition: unknown): boolean {
  * Under a collation, strings compare through their collation keys, except in regular expressions.
  */
 export function matcher(filter: Document, variables?: Document, collation?: Collation): (doc: Document) => boolean {
+  const bounds = boundsAgainstExtremes(filter);
+  if (bounds) {
+    const rest = matcher(bounds.rest, variables, collation);
+    return (doc) => bounds.tests.every((test) => test(doc)) && rest(doc);
+  }
   if (!collation) {
     const options = variables ? { variables: promote(variables) as Document } : undefined;
     const query = withMingo(() => new Query(promote(filter) as Document, options));
@@ -57,6 +62,51 @@ export function matcher(filter: Document, variables?: Document, collation?: Coll
     const plain = promoted(doc);
     return withMingo(() => binaryQuery.test(plain) && collatedQuery.test(keyStrings(plain, collation) as Document));
   };
+}
+
+const RANGE_OPERATORS = new Set(['$gt', '$gte', '$lt', '$lte']);
+
+function extremeKind(value: unknown): 'MinKey' | 'MaxKey' | undefined {
+  const t = (value as { _bsontype?: string } | null)?._bsontype;
+  return t === 'MinKey' || t === 'MaxKey' ? t : undefined;
+}
+
+/** Whether one value satisfies `op` against MinKey or MaxKey: they compare with values of every BSON type. */
+function satisfiesBound(value: unknown, op: string, kind: 'MinKey' | 'MaxKey'): boolean {
+  const rank = typeRank(value);
+  const equal = rank === (kind === 'MinKey' ? 0 : 100);
+  if (op === '$gte' || op === '$lte') return equal || (kind === 'MinKey') === (op === '$gte');
+  return !equal && (kind === 'MinKey') === (op === '$gt');
+}
+
+/**
+ * Range conditions against MinKey or MaxKey (`{ v: { $gt: MinKey() } }`): mongod compares them across BSON types
+ * (everything is above MinKey and below MaxKey), where other ranges only compare values of one type. They are tested
+ * here; the rest of the filter goes to mingo. Undefined when the filter has none.
+ */
+function boundsAgainstExtremes(filter: Document): { tests: Array<(doc: Document) => boolean>; rest: Document } | undefined {
+  let tests: Array<(doc: Document) => boolean> | undefined;
+  const rest: Document = {};
+  for (const [path, condition] of Object.entries(filter)) {
+    const ops = condition !== null && typeof condition === 'object' && !Array.isArray(condition) ? Object.keys(condition) : [];
+    const extremes = ops.filter((op) => RANGE_OPERATORS.has(op) && extremeKind((condition as Document)[op]) !== undefined);
+    if (extremes.length === 0) {
+      rest[path] = condition;
+      continue;
+    }
+    tests ??= [];
+    for (const op of extremes) {
+      const kind = extremeKind((condition as Document)[op]) as 'MinKey' | 'MaxKey';
+      tests.push((doc) => {
+        const value = getPath(doc, path);
+        if (value === undefined) return false;
+        return satisfiesBound(value, op, kind) || (Array.isArray(value) && value.some((v) => satisfiesBound(v, op, kind)));
+      });
+    }
+    const others = Object.fromEntries(ops.filter((op) => !extremes.includes(op)).map((op) => [op, (condition as Document)[op]]));
+    if (Object.keys(others).length > 0) rest[path] = others;
+  }
+  return tests ? { tests, rest } : undefined;
 }
 
 /** Documents matching `filter`, in natural order; `_id` equality is a direct lookup. */
@@ -80,9 +130,18 @@ export function select(
   return matched;
 }
 
-/** A collation's string comparison key, for sorts and groupings; undefined compares code points. */
+/** A collation's string comparison key, for sorts and groupings (memoized per use); undefined compares code points. */
 export function stringKey(collation: Collation | undefined): StringKey | undefined {
-  return collation ? (s) => collationKey(s, collation) : undefined;
+  if (!collation) return undefined;
+  const keys = new Map<string, string>();
+  return (s) => {
+    let key = keys.get(s);
+    if (key === undefined) {
+      key = collationKey(s, collation);
+      keys.set(s, key);
+    }
+    return key;
+  };
 }
 
 /** Sorts stored documents as MongoDB does: BSON type order, numbers by value across types, strings by collation. */

@@ -175,3 +175,23 @@ describe('BSON type order', () => {
     expect([typeOf(doc.low), typeOf(doc.high), doc.text]).toEqual(['MinKey', 'MaxKey', 'a']);
   });
 });
+
+describe('comparisons with MinKey and MaxKey', () => {
+  test('every value is above MinKey and below MaxKey, whatever its type', async () => {
+    const coll = env.client.db(uniqueDbName('bson-extremes')).collection('c');
+    await coll.insertMany([
+      { _id: 'num' as never, v: 5 },
+      { _id: 'str' as never, v: 'a' },
+      { _id: 'date' as never, v: new Date(0) },
+      { _id: 'min' as never, v: new MinKey() },
+      { _id: 'max' as never, v: new MaxKey() },
+    ]);
+    const ids = async (filter: object) => (await coll.find(filter).toArray()).map((d) => d._id).sort();
+    expect(await ids({ v: { $gt: new MinKey() } })).toEqual(['date', 'max', 'num', 'str']);
+    expect(await ids({ v: { $gte: new MinKey() } })).toEqual(['date', 'max', 'min', 'num', 'str']);
+    expect(await ids({ v: { $lt: new MaxKey() } })).toEqual(['date', 'min', 'num', 'str']);
+    expect(await ids({ v: { $lt: new MinKey() } })).toEqual([]);
+    expect(await ids({ v: { $gt: new MinKey(), $lt: 10 } })).toEqual(['num']);
+    expect(await ids({ v: new MaxKey() })).toEqual(['max']);
+  });
+});
