@@ -51,7 +51,22 @@ describe('connecting', () => {
     expect(port.connectCalls).toBe(1);
     expect(states).toEqual(['connecting', 'auth_failed']);
     expect(errors).toHaveLength(1);
-    expect(() => core.acquire('x')).toThrow(/Authentication/);
+  });
+
+  test('an auth_failed pool is tried again: once the credentials work, new tenants and connect() succeed on the same pool', async () => {
+    const { port, core, states } = setup();
+    port.behaviour = async () => {
+      throw authError();
+    };
+    await expect(core.connect()).rejects.toMatchObject({ code: 'AUTH_FAILED' });
+    // Still wrong: a new tenant gets its handle (operations fail with the driver's own error), connect() says why.
+    expect(core.acquire('x').pool.state).toBe('auth_failed');
+    await expect(core.connect()).rejects.toMatchObject({ code: 'AUTH_FAILED' });
+    port.behaviour = async () => undefined;
+    await core.connect();
+    expect(core.acquire('y').pool.state).toBe('connected');
+    expect(port.created).toHaveLength(1);
+    expect(states).toEqual(['connecting', 'auth_failed', 'connecting', 'auth_failed', 'connecting', 'connected']);
   });
 
   test('gives up after retry.attempts with CONNECTION_FAILED, and a later use tries again', async () => {

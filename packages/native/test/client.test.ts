@@ -184,10 +184,11 @@ describe('pools', () => {
           .findOne({}),
       ),
     );
+    // PolyMongo's own connect check (a ping) may still hold a connection for a moment after the finds.
+    await expect.poll(() => poly.stats().pools[0]?.connections.inUse).toBe(0);
     const pool = poly.stats().pools[0];
     expect(pool?.connections.open).toBeGreaterThanOrEqual(1);
     expect(pool?.connections.open).toBeLessThanOrEqual(3);
-    expect(pool?.connections.inUse).toBe(0);
     expect(pool?.connections.available).toBe(pool?.connections.open);
   });
 

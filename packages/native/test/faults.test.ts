@@ -83,24 +83,42 @@ describe('state follows the server after the first connect', () => {
 });
 
 describe('cold-path errors name their cause; a kept handle keeps working', () => {
-  // Operations already waiting on the very connect attempt that fails still get the driver's "Topology is closed"
-  // (see README, Errors): the driver closes that topology under them. Every operation after it names the cause.
-  // Skipped: flaky, about 1 run in 3 (two of four runs in a row failed at 05:25 on 2026-11-23). The first operation
-  // names authentication, but a later sequential one can still get the driver's "Topology is closed": a race between
-  // the driver closing the failed topology and PolyMongo forgetting it (on `topologyClosed`). Issue #10 item 2 stays
-  // open for it; see the session's closing note.
-  test.skip('wrong credentials: operations after the failed connect fail naming authentication, not "Topology is closed"', async () => {
+  // Every operation names its cause: the ones queued on the very first connect attempt (issued at once, before
+  // anything answered) and the ones after it. PolyMongo opens the topology so that no failure closes it.
+  test('wrong credentials: operations issued together and one after another all fail naming authentication', async () => {
     const s = await server({ auth: { users: [{ user: 'app', password: 's3cret' }] } });
-    const poly = make(`mongodb://app:wrong@${s.host}/?authSource=admin`);
+    // Three clients in a row: each round races PolyMongo's own connect against the operations.
+    for (let round = 0; round < 3; round++) {
+      const poly = make(`mongodb://app:wrong@${s.host}/?authSource=admin`);
+      const coll = poly.db('acme').collection('c');
+      const together = await Promise.all(Array.from({ length: 5 }, () => coll.findOne({}).catch((e: unknown) => e)));
+      const sequential: unknown[] = [];
+      for (let i = 0; i < 3; i++) sequential.push(await coll.findOne({}).catch((e: unknown) => e));
+      for (const error of [...together, ...sequential]) {
+        expect(error).toBeInstanceOf(Error);
+        expect((error as Error).message).not.toMatch(/Topology is closed/);
+        expect(classifyError(error)).toBe('auth');
+      }
+    }
+  });
+
+  test('an unreachable server: operations queued on the first connect fail naming it, not "Topology is closed"', {
+    timeout: 20_000,
+  }, async () => {
+    const s = await server();
+    const { host } = s;
+    await s.stop();
+    const poly = make(`mongodb://${host}`, { retry: { attempts: 1 }, driverOptions: { serverSelectionTimeoutMS: 500 } });
     const coll = poly.db('acme').collection('c');
-    const first = await coll.findOne({}).catch((e: unknown) => e);
-    expect(classifyError(first)).toBe('auth');
-    const sequential = [await coll.findOne({}).catch((e: unknown) => e), await coll.findOne({}).catch((e: unknown) => e)];
-    for (const error of sequential) {
+    const queued = await Promise.all(Array.from({ length: 5 }, (_, n) => coll.insertOne({ n }).catch((e: unknown) => e)));
+    for (const error of queued) {
       expect(error).toBeInstanceOf(Error);
       expect((error as Error).message).not.toMatch(/Topology is closed/);
-      expect(classifyError(error)).toBe('auth');
+      expect(classifyError(error)).toBe('retryable');
     }
+    await s.start();
+    await coll.insertOne({ n: 9 });
+    expect(await coll.countDocuments({})).toBe(1);
   });
 
   test('an unreachable server: operations fail naming it; once it is up the same Db handle works', { timeout: 20_000 }, async () => {
@@ -132,6 +150,37 @@ describe('cold-path errors name their cause; a kept handle keeps working', () =>
     await db.collection('c').insertOne({ n: 1 });
     expect(await db.collection('c').countDocuments({ n: 1 })).toBe(1);
   });
+  // On mongod the operator would run updateUser; the embedded server takes its users at start, so it is restarted on
+  // the same port with the password the application uses.
+  test('credentials fixed after auth_failed: new tenants and kept handles succeed on the same pool', { timeout: 20_000 }, async () => {
+    const s = await server({ auth: { users: [{ user: 'app', password: 's3cret' }] } });
+    const poly = make(`mongodb://app:wrong@${s.host}/?authSource=admin`);
+    const created: string[] = [];
+    poly.on('poolCreated', (e) => created.push(e.poolKey));
+    const kept = poly.db('acme').collection('c');
+    expect(classifyError(await kept.findOne({}).catch((e: unknown) => e))).toBe('auth');
+    await expect.poll(() => poly.state).toBe('auth_failed');
+    // Still wrong: a new tenant gets a handle, and its operations name authentication.
+    expect(
+      classifyError(
+        await poly
+          .db('beta')
+          .collection('c')
+          .findOne({})
+          .catch((e: unknown) => e),
+      ),
+    ).toBe('auth');
+
+    const port = Number(new URL(s.uri).port);
+    await s.stop();
+    await server({ port, auth: { users: [{ user: 'app', password: 'wrong' }] } });
+    await poly.db('gamma').collection('c').insertOne({ fixed: true });
+    await kept.insertOne({ fixed: true });
+    expect(await kept.countDocuments({})).toBe(1);
+    await expect.poll(async () => (await poly.health()).ok).toBe(true);
+    expect(poly.state).toBe('connected');
+    expect(created).toEqual(['cluster:default']);
+  });
 });
 
 describe('close()', () => {
@@ -144,6 +193,25 @@ describe('close()', () => {
     const results = await Promise.allSettled(inserts);
     expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
     expect(await (await observer(s.uri)).db('acme').collection('cold').countDocuments()).toBe(10);
+  });
+
+  test('close() during an outage waits for an operation still in server selection; it completes once the server is back', {
+    timeout: 20_000,
+  }, async () => {
+    const s = await server();
+    const poly = make(s.uri, { driverOptions: { serverSelectionTimeoutMS: 15_000 } });
+    await poly.connect();
+    const coll = poly.db('acme').collection('outage');
+    await s.stop();
+    await expect.poll(() => poly.state, { timeout: 10_000 }).toBe('retrying');
+    const insert = coll.insertOne({ during: true });
+    // It holds no connection, yet it is in flight: stats count it as waiting.
+    await expect.poll(() => poly.stats().pools[0]?.connections.waiting).toBe(1);
+    const closing = poly.close({ timeoutMS: 15_000 });
+    await s.start();
+    await insert;
+    await closing;
+    expect(await (await observer(s.uri)).db('acme').collection('outage').countDocuments({ during: true })).toBe(1);
   });
 
   test('a close that hits its timeout with work still running rejects with CLOSE_TIMEOUT', async () => {
@@ -183,6 +251,29 @@ describe('dedicated pools with autoClose under traffic', () => {
     expect(closed).toEqual([]);
     await expect.poll(() => closed, { timeout: 5000 }).toEqual(['dedicated:busy:idle']);
     expect(await poly.db('busy').collection('ticks').countDocuments()).toBe(24);
+  });
+
+  test('a cursor paused between batches for longer than the TTL keeps the pool open and reads on', async () => {
+    const s = await server();
+    const poly = make(s.uri, {
+      dedicated: [
+        { tenants: 'reader', autoClose: true, ttlMS: 300 },
+        { tenants: 'clock', autoClose: true, ttlMS: 300 },
+      ],
+    });
+    const closed: string[] = [];
+    poly.on('poolClosed', (e) => closed.push(e.poolKey));
+    const coll = poly.db('reader').collection('c');
+    await coll.insertMany([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    const cursor = coll.find({}, { batchSize: 1, projection: { _id: 0 } });
+    expect(await cursor.next()).toEqual({ n: 1 });
+    // The clock pool is used after the reader's last batch: once it closes as idle, the reader has been paused longer.
+    await poly.db('clock').collection('c').insertOne({ tick: 1 });
+    await expect.poll(() => closed, { timeout: 5000 }).toContain('dedicated:clock');
+    expect(closed).not.toContain('dedicated:reader');
+    expect(await cursor.toArray()).toEqual([{ n: 2 }, { n: 3 }]);
+    // Exhausted: nothing holds the reader's pool any more.
+    await expect.poll(() => closed, { timeout: 5000 }).toContain('dedicated:reader');
   });
 
   test('a find that runs longer than the TTL is not cut off', async () => {

@@ -59,5 +59,8 @@ export interface DriverPort<Pool, Handle> {
   suspend?(pool: Pool): Promise<void>;
   /** One round trip to the pool's server (`{ ping: 1 }`); rejects with the driver's error. */
   ping(pool: Pool): Promise<void>;
+  /** Connection numbers; `waiting` includes operations still waiting for a server (server selection). */
   numbers(pool: Pool): PoolNumbers;
+  /** Server-side cursors open on the pool (first batch read, not exhausted or closed): they keep an autoClose pool open. */
+  openCursors?(pool: Pool): number;
 }

@@ -34,6 +34,8 @@ export interface PoolEntry<Pool> {
   readonly transitions: { disconnects: number; reconnects: number };
   /** When the server was lost (performance.now()), while it is. */
   downSince: number | undefined;
+  /** When the last connect attempt settled (performance.now()): an `auth_failed` pool is checked again after a while. */
+  lastAttempt: number;
 }
 
 export interface PoolRegistryOptions {
@@ -51,6 +53,8 @@ export interface PoolRegistryOptions {
 }
 
 const BUSY_STATES = new Set<ConnectionState>(['connecting', 'retrying']);
+// How often new tenants on an `auth_failed` pool may trigger a new check of the credentials (one ping).
+const AUTH_RECHECK_MS = 1000;
 
 /**
  * Owns every pool: one shared pool per cluster, dedicated pools for chosen tenants. Creates pools lazily (no I/O),
@@ -86,7 +90,10 @@ export class PoolRegistry<Pool, Handle> {
   entryFor(route: Route): PoolEntry<Pool> {
     const existing = this.entries.get(route.poolKey);
     if (existing) {
-      if (existing.state === 'auth_failed' && existing.lastError) throw existing.lastError;
+      // Credentials may have been fixed server-side: the tenant gets its handle (whose operations fail with the
+      // driver's authentication error until then) and the pool is checked again, at most once a second.
+      if (existing.state === 'auth_failed' && performance.now() - existing.lastAttempt >= AUTH_RECHECK_MS)
+        this.connectInBackground(existing);
       if (existing.state === 'failed' || existing.state === 'idle') this.connectInBackground(existing);
       return existing;
     }
@@ -143,6 +150,7 @@ export class PoolRegistry<Pool, Handle> {
       idleTimer: undefined,
       transitions: { disconnects: 0, reconnects: 0 },
       downSince: undefined,
+      lastAttempt: Number.NEGATIVE_INFINITY,
       logger: this.options.logger.child({ cluster: spec.clusterId, pool: spec.key, ...(spec.tenant ? { tenant: spec.tenant } : {}) }),
     };
     this.entries.set(spec.key, entry);
@@ -162,13 +170,16 @@ export class PoolRegistry<Pool, Handle> {
     this.connect(entry).catch(() => undefined);
   }
 
-  /** Connects a pool, with retries; concurrent callers share one attempt. */
+  /**
+   * Connects a pool, with retries; concurrent callers share one attempt. A pool in `auth_failed` or `failed` is
+   * tried again (once for an authentication failure): the cause may be gone.
+   */
   connect(entry: PoolEntry<Pool>): Promise<void> {
     if (entry.state === 'connected') return Promise.resolve();
-    if (entry.state === 'auth_failed' && entry.lastError) return Promise.reject(entry.lastError);
     if (this.closed) return Promise.reject(new ClientClosedError());
     entry.connecting ??= this.connectWithRetry(entry).finally(() => {
       entry.connecting = undefined;
+      entry.lastAttempt = performance.now();
     });
     return entry.connecting;
   }
@@ -236,7 +247,10 @@ export class PoolRegistry<Pool, Handle> {
   reportHealth(entry: PoolEntry<Pool>, health: PoolHealth): void {
     if (this.closed || entry.connecting !== undefined || this.entries.get(entry.spec.key) !== entry) return;
     const { events } = this.options;
-    if (!health.reachable && entry.state === 'connected') {
+    // The driver kept probing after PolyMongo's connect gave up, and found the server.
+    if (health.reachable && entry.state === 'failed') {
+      this.connectInBackground(entry);
+    } else if (!health.reachable && entry.state === 'connected') {
       entry.downSince = performance.now();
       entry.transitions.disconnects += 1;
       entry.lastError = undefined;
@@ -287,8 +301,10 @@ export class PoolRegistry<Pool, Handle> {
         const idleFor = performance.now() - entry.lastUsed;
         const ttl = entry.autoCloseTTL as number;
         // Idle means no operation started and none in flight for ttl: a long command or a waiting one keeps it open.
+        // An open server-side cursor counts too: its consumer may be between batches, holding no connection.
         const numbers = this.numbers(entry);
-        if (entry.pins > 0 || BUSY_STATES.has(entry.state) || numbers.inUse + numbers.waiting > 0)
+        const cursors = this.port.openCursors?.(entry.pool) ?? 0;
+        if (entry.pins > 0 || BUSY_STATES.has(entry.state) || numbers.inUse + numbers.waiting + cursors > 0)
           return this.scheduleIdleCheck(entry, ttl);
         if (idleFor < ttl) return this.scheduleIdleCheck(entry, ttl - idleFor);
         if (entry.state !== 'connected') return;

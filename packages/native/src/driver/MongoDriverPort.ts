@@ -1,8 +1,16 @@
 import type { AdmissionController, DriverPort, PoolMonitor, PoolNumbers, PoolSpec } from '@polymongo/core';
-import { type Db, MongoClient, type MongoClientOptions, type TopologyDescription } from 'mongodb';
+import {
+  type CommandStartedEvent,
+  type Db,
+  MongoClient,
+  type MongoClientOptions,
+  MongoServerSelectionError,
+  type TopologyDescription,
+} from 'mongodb';
 import { admittedDb } from '../fairness/admittedDb.js';
 import { TenantAdmission } from '../fairness/TenantAdmission.js';
 import { type CommandTracer, traceCommands } from '../tracing/commandSpans.js';
+import { ownTopology, type SelectionErrorClass, type TopologyOpener } from './openTopology.js';
 
 /** A MongoClient plus the connection numbers counted from its CMAP events, where its pools cannot be read. */
 export interface NativePool {
@@ -19,6 +27,11 @@ export interface NativePool {
  */
 export interface MongoDriverModule {
   MongoClient: new (url: string, options?: never) => unknown;
+  /** The driver's server selection error, for connects that time out (its own class, so `instanceof` holds). */
+  MongoServerSelectionError?: new (
+    message: string,
+    reason: never,
+  ) => Error;
 }
 
 export interface NativePortOptions {
@@ -38,6 +51,12 @@ export interface NativePortOptions {
 // Server types an operation that needs a primary (every write) can select.
 const WRITABLE = new Set(['Standalone', 'Mongos', 'RSPrimary', 'LoadBalancer']);
 
+// How each pool's topology is opened (see openTopology.ts); kept out of NativePool, which adapters see.
+const openers = new WeakMap<MongoClient, TopologyOpener>();
+// PolyMongo's own connect checks, by request id while they run: not application operations, so never reported.
+const ownRequests = new WeakMap<MongoClient, Set<number>>();
+const CONNECT_CHECK = 'polymongo connect check';
+
 /** Binds core to the official driver: one MongoClient per pool, `client.db(name)` per tenant. */
 export class MongoDriverPort implements DriverPort<NativePool, Db> {
   private readonly Client: typeof MongoClient;
@@ -55,6 +74,8 @@ export class MongoDriverPort implements DriverPort<NativePool, Db> {
       maxIdleTimeMS: spec.maxIdleTimeMS,
       monitorCommands: this.options.monitorOperations || this.options.tracer !== undefined,
     });
+    const SelectionError = (this.options.mongodb?.MongoServerSelectionError ?? MongoServerSelectionError) as SelectionErrorClass;
+    openers.set(client, ownTopology(client, SelectionError));
     const pool: NativePool = { spec, client, numbers: { open: 0, inUse: 0, available: 0, waiting: 0 }, tenantsByDb: new Map() };
     countConnections(client, pool.numbers);
     followTopology(client, monitor);
@@ -63,7 +84,10 @@ export class MongoDriverPort implements DriverPort<NativePool, Db> {
       client.on('connectionCheckOutStarted', () => monitor.activity());
       client.on('connectionCheckedIn', () => monitor.activity());
     }
-    if (this.options.monitorOperations) forwardOperations(pool, monitor);
+    if (this.options.monitorOperations) {
+      ownRequests.set(client, new Set());
+      forwardOperations(pool, monitor);
+    }
     const tracer = this.options.tracer;
     if (tracer) {
       const byNaming = this.options.tenantForDatabase;
@@ -73,12 +97,25 @@ export class MongoDriverPort implements DriverPort<NativePool, Db> {
     return pool;
   }
 
+  /**
+   * Opens the topology (never closed by a failure, see openTopology.ts); the driver's ping in that open checks
+   * reachability and credentials, first in line ahead of the operations issued meanwhile. A wrong password fails
+   * with the server's code 18 and the topology stays open for the operations that follow. When the topology is
+   * already there (a later attempt), a ping of PolyMongo's own checks it again.
+   */
   async connect(pool: NativePool): Promise<void> {
+    const { client } = pool;
+    const opener = openers.get(client);
+    if (opener && (await opener.open())) return;
+    const own = ownRequests.get(client);
+    const mark = (e: CommandStartedEvent) => {
+      if (e.commandName === 'ping' && (e.command as { comment?: unknown }).comment === CONNECT_CHECK) own?.add(e.requestId);
+    };
+    if (own) client.on('commandStarted', mark);
     try {
-      await pool.client.connect();
-    } catch (error) {
-      forgetFailedTopology(pool.client);
-      throw error;
+      await client.db('admin').command({ ping: 1, comment: CONNECT_CHECK });
+    } finally {
+      if (own) client.off('commandStarted', mark);
     }
   }
 
@@ -119,8 +156,29 @@ export class MongoDriverPort implements DriverPort<NativePool, Db> {
   }
 
   numbers(pool: NativePool): PoolNumbers {
-    return readNumbers(pool);
+    const numbers = readNumbers(pool);
+    // Operations still in server selection (e.g. during an outage) hold no connection yet but are in flight.
+    const selecting = openers.get(pool.client)?.selecting() ?? 0;
+    return selecting > 0 ? { ...numbers, waiting: numbers.waiting + selecting } : numbers;
   }
+
+  openCursors(pool: NativePool): number {
+    return openServerCursors(pool.client);
+  }
+}
+
+/**
+ * Cursors with a server-side cursor open (a first batch received, not exhausted or closed): a consumer pausing
+ * between batches holds no connection, but closing the pool's connections would cut its next getMore.
+ * `s.activeCursors` is the driver's own set (6.x and 7.x), kept for `MongoClient.close()`.
+ */
+function openServerCursors(client: MongoClient): number {
+  const cursors = (client as unknown as { s?: { activeCursors?: Set<{ id?: { isZero?(): boolean }; closed?: boolean }> } }).s
+    ?.activeCursors;
+  if (!(cursors instanceof Set)) return 0;
+  let n = 0;
+  for (const cursor of cursors) if (!cursor.closed && cursor.id !== undefined && cursor.id.isZero?.() === false) n += 1;
+  return n;
 }
 
 /**
@@ -135,7 +193,7 @@ function followTopology(client: MongoClient, monitor: PoolMonitor): void {
   client.on('serverHeartbeatSucceeded', () => {
     lastFailure = undefined;
   });
-  // A failed connect (PolyMongo's or the driver's own auto-connect) closes its topology but leaves it on the client.
+  // A topology closed while the client stays open must not stay on it.
   client.on('topologyClosed', () => forgetFailedTopology(client));
   client.on('topologyDescriptionChanged', (e) => {
     const reachable = isWritable(e.newDescription);
@@ -145,7 +203,9 @@ function followTopology(client: MongoClient, monitor: PoolMonitor): void {
 
 /** Command monitoring: every finished command, with its tenant, to core. */
 function forwardOperations(pool: NativePool, monitor: PoolMonitor): void {
-  const record = (e: { databaseName: string; commandName: string; duration: number }, failure?: Error) => {
+  const own = ownRequests.get(pool.client);
+  const record = (e: { requestId: number; databaseName: string; commandName: string; duration: number }, failure?: Error) => {
+    if (own?.delete(e.requestId)) return;
     monitor.operation({
       tenantId: pool.tenantsByDb.get(e.databaseName),
       dbName: e.databaseName,
@@ -174,10 +234,10 @@ function isWritable(description: TopologyDescription): boolean {
 }
 
 /**
- * A failed `connect()` closes the topology it created but leaves it on the client, so every later operation
- * would fail with "Topology is closed". Forgetting it lets the next operation (or connect) start afresh on the
- * same MongoClient, so Db handles the application kept stay valid. `topology` is a driver-internal field; the
- * native client tests pin this behaviour.
+ * The topology PolyMongo opens is not closed by a failed selection or ping (openTopology.ts), but a connect can still
+ * fail before that (an SRV lookup, a TLS file) and close it while leaving it on the client, so every later operation
+ * would fail with "Topology is closed". Forgetting it lets the next operation (or connect) start afresh on the same
+ * MongoClient. `topology` is a driver-internal field; the native tests pin this behaviour.
  */
 function forgetFailedTopology(client: MongoClient): void {
   const internal = client as unknown as { topology?: { isConnected(): boolean } };
