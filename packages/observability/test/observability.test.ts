@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createPolyMongo, type PolyMongo } from '@polymongo/native';
-import { type RunningMongo, startMongo } from '@polymongo/testkit';
+import { EmbeddedMongo, type RunningMongo, startMongo } from '@polymongo/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { createMetrics, dashboardHandler, type Handler, healthHandler, readyHandler } from '../src/index.js';
 
@@ -156,6 +156,38 @@ describe('health and readiness', () => {
     expect(down.status).toBe(503);
     expect(await down.json()).toMatchObject({ status: 'unavailable', state: 'closed' });
     expect((await fetch(ready)).status).toBe(503);
+  });
+
+  test('/health and /ready answer 503 within their timeout while the server is stopped, and 200 once it is back', async () => {
+    // A server of its own to stop and start on the same port (the embedded server's control surface).
+    const s = await new EmbeddedMongo().start();
+    cleanup.push(() => s.stop());
+    // Server selection would wait 30 s; the handlers' 300 ms timeout must answer first.
+    const poly = createPolyMongo({
+      uri: s.uri,
+      logger: { level: 'silent' },
+      driverOptions: { heartbeatFrequencyMS: 200, serverSelectionTimeoutMS: 30_000 },
+    });
+    cleanup.unshift(() => poly.forceClose());
+    const health = await serve(healthHandler(poly, { timeoutMS: 300 }));
+    const ready = await serve(readyHandler(poly, { timeoutMS: 300 }));
+    expect((await fetch(health)).status).toBe(200);
+    expect((await fetch(ready)).status).toBe(200);
+
+    await s.stop();
+    const down = await fetch(health);
+    expect(down.status).toBe(503);
+    const body = (await down.json()) as { status: string; state: string; error?: { message: string } };
+    expect(body.status).toBe('unavailable');
+    expect(body.state).not.toBe('connected');
+    expect(body.error?.message).toBeTruthy();
+    const notReady = await fetch(ready);
+    expect(notReady.status).toBe(503);
+    expect(((await notReady.json()) as { state: string }).state).not.toBe('connected');
+
+    await s.start();
+    await expect.poll(async () => (await fetch(health)).status, { timeout: 10_000 }).toBe(200);
+    expect((await fetch(ready)).status).toBe(200);
   });
 
   test('503 when the server cannot be reached', async () => {
