@@ -16,6 +16,8 @@ export interface ExportOptions {
   collections?: string[];
   /** Include index definitions. Default true. */
   indexes?: boolean;
+  /** Documents per cursor batch: what the export holds in memory at most (with the stream's 64 KiB buffer). Default 1,000. */
+  batchSize?: number;
 }
 
 export interface ImportOptions {
@@ -42,6 +44,8 @@ const DOCUMENT_VALIDATION_FAILURE = 121;
 const line = (value: unknown) => `${EJSON.stringify(value, { relaxed: false })}\n`;
 
 async function* exportLines(poly: PolyMongo, tenant: string, options: ExportOptions): AsyncGenerator<string> {
+  const batchSize = options.batchSize ?? 1000;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new FleetSpecError('batchSize must be a whole number of at least 1.');
   const db = poly.db(tenant); // INVALID_TENANT arrives as the stream's error, before any network call
   yield line({ format: FORMAT, version: VERSION, tenant, exportedAt: new Date() });
   const wanted = options.collections ? new Set(options.collections) : undefined;
@@ -58,7 +62,8 @@ async function* exportLines(poly: PolyMongo, tenant: string, options: ExportOpti
             .map(({ v: _v, ns: _ns, ...ix }) => ix);
     yield line({ collection: info.name, type: isView ? 'view' : 'collection', options: (info as Document).options ?? {}, indexes });
     if (isView) continue;
-    const cursor = db.collection(info.name).find({}, { promoteValues: false, promoteBuffers: false, promoteLongs: false });
+    // A fixed batch size bounds what one getMore brings into memory (a server's default is up to 16 MiB a batch).
+    const cursor = db.collection(info.name).find({}, { promoteValues: false, promoteBuffers: false, promoteLongs: false, batchSize });
     try {
       for await (const doc of cursor) {
         // Migration state travels with the data; a runner's lease on the source does not.
