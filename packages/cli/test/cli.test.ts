@@ -1,53 +1,14 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { type RunningMongo, startMongo } from '@polymongo/testkit';
-import { MongoClient } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { run } from '../src/index.js';
+import { describe, expect, test } from 'vitest';
+import { cli, configDir, seed as seedTenants, unique, useServer } from './helpers.js';
 
-let mongo: RunningMongo;
-let observer: MongoClient;
-beforeAll(async () => {
-  mongo = await startMongo({ replSet: true, quiet: true });
-  observer = await new MongoClient(mongo.uri).connect();
-});
-afterAll(async () => {
-  await observer?.close();
-  await mongo?.stop();
-});
-
-const unique = (label: string) => `${label}${randomBytes(3).toString('hex')}`;
-
-/** Runs the CLI in-process; returns exit code and what it printed. */
-async function cli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(args, {
-    stdout: { write: (t: string) => (stdout += t) },
-    stderr: { write: (t: string) => (stderr += t) },
-    stdin: process.stdin,
-    env: { ...options.env },
-    cwd: options.cwd ?? mkdtempSync(join(tmpdir(), 'pm-cli-')),
-  });
-  return { code, stdout, stderr };
-}
-
-function configDir(name: string, text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pm-cli-'));
-  writeFileSync(join(dir, name), text);
-  return dir;
-}
-
-async function seed(prefix: string, count: number): Promise<string[]> {
-  const ids = Array.from({ length: count }, (_, i) => `${prefix}${i}`);
-  await Promise.all(ids.map((id) => observer.db(id).collection('orders').insertOne({ total: 1 })));
-  return ids;
-}
+const env = useServer();
+const seed = (prefix: string, count: number) => seedTenants(env.observer, prefix, count);
 
 const INDEX_CONFIG = `export default {
   indexes: [{ collection: 'orders', indexes: [{ key: { total: 1 } }] }],
@@ -77,29 +38,29 @@ describe('polymongo CLI', () => {
     expect(noUri.code).toBe(2);
     expect(noUri.stderr).toContain('no MongoDB URI');
     expect(noUri.stderr).not.toMatch(/\n\s+at /);
-    const noSpec = await cli(['--uri', mongo.uri, 'indexes', 'plan']);
+    const noSpec = await cli(['--uri', env.mongo.uri, 'indexes', 'plan']);
     expect(noSpec.code).toBe(2);
     expect(noSpec.stderr).toContain('indexes');
   });
 
   test('tenants drop without --yes exits 2 and touches nothing', async () => {
     const [t] = (await seed(unique('keep'), 1)) as [string];
-    const result = await cli(['--uri', mongo.uri, 'tenants', 'drop', t]);
+    const result = await cli(['--uri', env.mongo.uri, 'tenants', 'drop', t]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--yes');
-    expect(await observer.db(t).collection('orders').countDocuments()).toBe(1);
-    const dropped = await cli(['--uri', mongo.uri, '--json', 'tenants', 'drop', t, '--yes']);
+    expect(await env.observer.db(t).collection('orders').countDocuments()).toBe(1);
+    const dropped = await cli(['--uri', env.mongo.uri, '--json', 'tenants', 'drop', t, '--yes']);
     expect(dropped.code).toBe(0);
     expect(JSON.parse(dropped.stdout)).toEqual({ dropped: t });
-    expect((await observer.db('admin').admin().listDatabases({ nameOnly: true })).databases.map((d) => d.name)).not.toContain(t);
+    expect((await env.observer.db('admin').admin().listDatabases({ nameOnly: true })).databases.map((d) => d.name)).not.toContain(t);
   });
 
   test('tenants drop is audited with the CLI user as actor, into the sink the config names', async () => {
     const [t] = (await seed(unique('aud'), 1)) as [string];
     const sink = unique('ops');
     const cwd = configDir('polymongo.config.mjs', `export default { client: { audit: { sink: { tenant: '${sink}' } } } };`);
-    expect((await cli(['--uri', mongo.uri, 'tenants', 'drop', t, '--yes'], { cwd })).code).toBe(0);
-    const events = await observer.db(sink).collection('audit').find().toArray();
+    expect((await cli(['--uri', env.mongo.uri, 'tenants', 'drop', t, '--yes'], { cwd })).code).toBe(0);
+    const events = await env.observer.db(sink).collection('audit').find().toArray();
     expect(events).toMatchObject([{ action: 'tenant.drop', tenant: t, outcome: 'success', actor: expect.stringMatching(/^cli/) }]);
   });
 
@@ -107,17 +68,17 @@ describe('polymongo CLI', () => {
     const ids = await seed(unique('cix'), 3);
     const cwd = configDir('polymongo.config.mjs', INDEX_CONFIG);
     const subset = ['--tenant', ids[0] as string, '--tenant', ids[1] as string];
-    const plan = await cli(['--uri', mongo.uri, '--json', 'indexes', 'plan', ...subset], { cwd });
+    const plan = await cli(['--uri', env.mongo.uri, '--json', 'indexes', 'plan', ...subset], { cwd });
     expect(plan.code).toBe(0);
     const parsed = JSON.parse(plan.stdout);
     expect(parsed.tenants).toBe(2);
     expect(parsed.drift.map((d: { tenant: string }) => d.tenant)).toEqual([ids[0], ids[1]]);
-    expect((await cli(['--uri', mongo.uri, 'indexes', 'plan', '--exit-code', ...subset], { cwd })).code).toBe(1);
-    const dry = await cli(['--uri', mongo.uri, 'indexes', 'sync', '--dry-run', ...subset], { cwd });
+    expect((await cli(['--uri', env.mongo.uri, 'indexes', 'plan', '--exit-code', ...subset], { cwd })).code).toBe(1);
+    const dry = await cli(['--uri', env.mongo.uri, 'indexes', 'sync', '--dry-run', ...subset], { cwd });
     expect(dry.stdout).toContain('dry run');
     expect(
       (
-        await observer
+        await env.observer
           .db(ids[0] as string)
           .collection('orders')
           .listIndexes()
@@ -126,9 +87,9 @@ describe('polymongo CLI', () => {
     ).toEqual(['_id_']);
     const file = join(cwd, 'tenants.txt');
     writeFileSync(file, `${ids.join('\n')}\n`);
-    const sync = await cli(['--uri', mongo.uri, '--json', 'indexes', 'sync', '--tenants-from', file], { cwd });
+    const sync = await cli(['--uri', env.mongo.uri, '--json', 'indexes', 'sync', '--tenants-from', file], { cwd });
     expect(JSON.parse(sync.stdout)).toMatchObject({ tenants: 3, created: 3, dryRun: false, failed: [] });
-    expect((await cli(['--uri', mongo.uri, 'indexes', 'plan', '--exit-code', '--tenants-from', file], { cwd })).code).toBe(0);
+    expect((await cli(['--uri', env.mongo.uri, 'indexes', 'plan', '--exit-code', '--tenants-from', file], { cwd })).code).toBe(0);
   });
 
   test('migrate up, status and down from a TypeScript config, with MONGODB_URI', async () => {
@@ -137,28 +98,28 @@ describe('polymongo CLI', () => {
       'polymongo.config.ts',
       INDEX_CONFIG.replace('export default {', 'const config: Record<string, unknown> = {') + 'export default config;\n',
     );
-    const env = { MONGODB_URI: mongo.uri };
+    const uriEnv = { MONGODB_URI: env.mongo.uri };
     const tenants = ids.flatMap((id) => ['--tenant', id]);
-    const dry = await cli(['--json', 'migrate', 'up', '--dry-run', ...tenants], { cwd, env });
+    const dry = await cli(['--json', 'migrate', 'up', '--dry-run', ...tenants], { cwd, env: uriEnv });
     expect(JSON.parse(dry.stdout)).toEqual({
       applied: ids.map((tenant) => ({ tenant, id: '2026-01-a' })),
       failed: [],
       skipped: 0,
       dryRun: true,
     });
-    const up = await cli(['--json', 'migrate', 'up', ...tenants], { cwd, env });
+    const up = await cli(['--json', 'migrate', 'up', ...tenants], { cwd, env: uriEnv });
     expect(up.code).toBe(0);
     expect(JSON.parse(up.stdout).applied).toHaveLength(2);
-    const status = await cli(['--json', 'migrate', 'status', ...tenants], { cwd, env });
+    const status = await cli(['--json', 'migrate', 'status', ...tenants], { cwd, env: uriEnv });
     expect(JSON.parse(status.stdout)).toEqual(ids.map((tenant) => ({ tenant, applied: ['2026-01-a'], pending: [] })));
-    const unknown = await cli(['migrate', 'down', '--to', 'nope', ...tenants], { cwd, env });
+    const unknown = await cli(['migrate', 'down', '--to', 'nope', ...tenants], { cwd, env: uriEnv });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('UNKNOWN_MIGRATION');
-    const down = await cli(['migrate', 'down', ...tenants], { cwd, env });
+    const down = await cli(['migrate', 'down', ...tenants], { cwd, env: uriEnv });
     expect(down.code).toBe(0);
     expect(
       (
-        await observer
+        await env.observer
           .db(ids[0] as string)
           .collection('counters')
           .findOne({ _id: 'a' as never })
@@ -172,13 +133,13 @@ describe('polymongo CLI', () => {
       'polymongo.config.mjs',
       `export default { migrations: [{ id: 'boom', up: async ({ tenant }) => { throw new Error('cannot migrate ' + tenant); } }] };`,
     );
-    const result = await cli(['--uri', mongo.uri, 'migrate', 'up', '--tenant', t], { cwd });
+    const result = await cli(['--uri', env.mongo.uri, 'migrate', 'up', '--tenant', t], { cwd });
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(`${t} (boom): cannot migrate ${t}`);
   });
 
   test('an invalid tenant id is a usage error', async () => {
-    const result = await cli(['--uri', mongo.uri, 'export', 'bad.tenant']);
+    const result = await cli(['--uri', env.mongo.uri, 'export', 'bad.tenant']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('INVALID_TENANT');
   });
@@ -196,13 +157,13 @@ describe('polymongo CLI', () => {
     const to = unique('cimp');
     const dir = mkdtempSync(join(tmpdir(), 'pm-cli-'));
     const file = join(dir, 'dump.ejson');
-    expect((await cli(['--uri', mongo.uri, 'export', from, '--out', file])).code).toBe(0);
-    const imported = await cli(['--uri', mongo.uri, '--json', 'import', to, '--in', file]);
+    expect((await cli(['--uri', env.mongo.uri, 'export', from, '--out', file])).code).toBe(0);
+    const imported = await cli(['--uri', env.mongo.uri, '--json', 'import', to, '--in', file]);
     expect(JSON.parse(imported.stdout)).toEqual({ tenant: to, collections: 1, documents: 1, indexes: 0 });
-    const again = await cli(['--uri', mongo.uri, 'import', to, '--in', file]);
+    const again = await cli(['--uri', env.mongo.uri, 'import', to, '--in', file]);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('TENANT_NOT_EMPTY');
-    const copied = await cli(['--uri', mongo.uri, '--json', 'copy', from, unique('ccopy')]);
+    const copied = await cli(['--uri', env.mongo.uri, '--json', 'copy', from, unique('ccopy')]);
     expect(JSON.parse(copied.stdout)).toMatchObject({ documents: 1 });
   });
 
@@ -213,7 +174,7 @@ describe('polymongo CLI', () => {
     const ids = await seed(unique('cbin'), 2);
     // Asynchronous: the embedded server may live in this very process.
     const result = await promisify(execFile)(process.execPath, [bin, '--json', 'tenants', 'list'], {
-      env: { ...process.env, MONGODB_URI: mongo.uri },
+      env: { ...process.env, MONGODB_URI: env.mongo.uri },
       encoding: 'utf8',
       timeout: 20_000,
     });

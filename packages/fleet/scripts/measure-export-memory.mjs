@@ -2,6 +2,7 @@
 // not grow with the tenant. Each export runs in a fresh child process (clean heap); the server is another process
 // (the embedded one unless MONGODB_URI is set).
 //   pnpm turbo run build --filter=@polymongo/fleet... && node packages/fleet/scripts/measure-export-memory.mjs 20000 200000
+// With `--heap-limit MB` each export runs under --max-old-space-size=MB: an export that held the tenant would crash.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { Writable } from 'node:stream';
@@ -46,7 +47,10 @@ if (process.argv[2] === '--worker') {
   process.exit(0);
 }
 
-const sizes = process.argv.slice(2).map(Number);
+const args = process.argv.slice(2);
+const limitAt = args.indexOf('--heap-limit');
+const heapLimit = limitAt >= 0 ? Number(args.splice(limitAt, 2)[1]) : undefined;
+const sizes = args.map(Number);
 if (sizes.length === 0) sizes.push(20_000, 200_000);
 let uri = process.env.MONGODB_URI;
 let server;
@@ -76,13 +80,14 @@ for (const n of sizes) {
     await orders.insertMany(batch, { ordered: false });
   }
   await orders.createIndex({ customer: 1 });
-  const child = spawn(process.execPath, ['--expose-gc', HERE, '--worker', uri, tenant], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const flags = ['--expose-gc', ...(heapLimit ? [`--max-old-space-size=${heapLimit}`] : [])];
+  const child = spawn(process.execPath, [...flags, HERE, '--worker', uri, tenant], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => {
     out += d;
   });
-  await once(child, 'exit');
-  const row = { documents: n, ...JSON.parse(out) };
+  const [exitCode, signal] = await once(child, 'exit');
+  const row = { documents: n, heapLimitMB: heapLimit ?? null, ...(exitCode === 0 ? JSON.parse(out) : { crashed: signal ?? exitCode }) };
   rows.push(row);
   process.stderr.write(`${JSON.stringify(row)}\n`);
   await client.db(tenant).dropDatabase();
