@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 
 /**
  * Per-tenant admission on shared pools: a tenant runs at most `maxConcurrentPerTenant` operations at once, the rest
@@ -42,31 +42,36 @@ export interface QuotaOptions extends TenantQuota {
   perTenant?: (tenant: string) => TenantQuota | undefined;
 }
 
+type Zod = typeof z;
 const isFunction = (v: unknown) => typeof v === 'function';
 
-export const fairnessSchema = z
-  .object({
-    maxConcurrentPerTenant: z.number().int().min(1).max(100_000).default(10),
-    maxQueuedPerTenant: z.number().int().min(0).max(1_000_000).default(100),
-    queueTimeoutMS: z.number().int().min(1).max(3_600_000).default(5_000),
-    weight: z.custom<(tenant: string) => number>(isFunction, 'must be a function (tenant) => number').optional(),
-  })
-  .strict() satisfies z.ZodType<unknown, FairnessOptions>;
+/** The fairness and quota schemas, built from the zod the options schema is built from (loaded on first use). */
+export function fairnessSchemas(z: Zod) {
+  const fairness = z
+    .object({
+      maxConcurrentPerTenant: z.number().int().min(1).max(100_000).default(10),
+      maxQueuedPerTenant: z.number().int().min(0).max(1_000_000).default(100),
+      queueTimeoutMS: z.number().int().min(1).max(3_600_000).default(5_000),
+      weight: z.custom<(tenant: string) => number>(isFunction, 'must be a function (tenant) => number').optional(),
+    })
+    .strict() satisfies z.ZodType<unknown, FairnessOptions>;
 
-export const quotasSchema = z
-  .object({
-    opsPerSecond: z.number().positive().max(10_000_000).optional(),
-    burst: z.number().int().min(1).max(10_000_000).optional(),
-    perTenant: z
-      .custom<(tenant: string) => TenantQuota | undefined>(
-        isFunction,
-        'must be a function (tenant) => { opsPerSecond?, burst? } | undefined',
-      )
-      .optional(),
-  })
-  .strict() satisfies z.ZodType<unknown, QuotaOptions>;
+  const quotas = z
+    .object({
+      opsPerSecond: z.number().positive().max(10_000_000).optional(),
+      burst: z.number().int().min(1).max(10_000_000).optional(),
+      perTenant: z
+        .custom<(tenant: string) => TenantQuota | undefined>(
+          isFunction,
+          'must be a function (tenant) => { opsPerSecond?, burst? } | undefined',
+        )
+        .optional(),
+    })
+    .strict() satisfies z.ZodType<unknown, QuotaOptions>;
+  return { fairness, quotas };
+}
 
 /** Fairness options with every default applied. */
-export type ResolvedFairness = z.output<typeof fairnessSchema>;
+export type ResolvedFairness = z.output<ReturnType<typeof fairnessSchemas>['fairness']>;
 /** Quota options as validated. */
-export type ResolvedQuotas = z.output<typeof quotasSchema>;
+export type ResolvedQuotas = z.output<ReturnType<typeof fairnessSchemas>['quotas']>;

@@ -1,4 +1,5 @@
-import { pino } from 'pino';
+import type { pino as Pino } from 'pino';
+import { requireLazily } from '../config/lazyRequire.js';
 import type { LoggerLike } from '../config/schema.js';
 
 // Even if a caller logs an options object, these paths never reach the output.
@@ -65,7 +66,8 @@ export function createLogger(option: LoggerLike | { level: string } | undefined)
   const level = (option as { level?: string } | undefined)?.level ?? 'warn';
   const threshold = LEVELS[level] ?? 0;
   return new LazyLogger(
-    () => pino({ level, name: 'polymongo', redact: { paths: REDACT_PATHS, censor: '***' } }),
+    // pino itself is loaded here too: a process that never logs never imports it.
+    () => requireLazily<{ pino: typeof Pino }>('pino').pino({ level, name: 'polymongo', redact: { paths: REDACT_PATHS, censor: '***' } }),
     () => threshold,
   );
 }
