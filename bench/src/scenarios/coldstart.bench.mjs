@@ -31,7 +31,7 @@ await runScenario('coldstart', async ({ uri, quick }) => {
   const rounds = await pairedRounds(
     entries.map(([name]) => name),
     config.rounds,
-    (name) => runFresh(child, ['--contender', name, '--uri', uri]),
+    (name) => runFresh(child, ['--contender', name, '--uri', uri], { nodeArgs: ['--expose-gc'] }),
     log,
   );
   return {
