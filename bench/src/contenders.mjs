@@ -53,8 +53,12 @@ function rawDriver(uri, { cache }) {
   };
 }
 
+// tracing: false on the PolyMongo contenders. @opentelemetry/api resolves from @polymongo/native in this monorepo only
+// because native lists it as a devDependency (for its tests); an application without the package gets what
+// tracing: false gives (nothing loaded, no command monitoring). With the package, tracing is on by default: that is
+// the labelled extra row 'polymongo native, tracing on', with no tracer provider registered (the API's no-op tracer).
 function polymongoNative(uri, opts = {}) {
-  const poly = createPolyMongo({ uri, pool: { maxPoolSize: POOL_SIZE }, ...opts });
+  const poly = createPolyMongo({ uri, pool: { maxPoolSize: POOL_SIZE }, tracing: false, ...opts });
   return {
     handle: (t) => poly.db(t),
     findById: (t, i) => poly.db(t).collection(COLLECTION).findOne({ _id: SEED_IDS[i] }),
@@ -82,7 +86,7 @@ function plainMongoose(uri) {
 function polymongoMongoose(uri, opts = {}) {
   const m = new mongoose.Mongoose();
   const Base = m.model('Item', new m.Schema(itemFields, schemaOptions));
-  const adapter = createMongooseAdapter({ uri, mongoose: m, pool: { maxPoolSize: POOL_SIZE }, ...opts });
+  const adapter = createMongooseAdapter({ uri, mongoose: m, pool: { maxPoolSize: POOL_SIZE }, tracing: false, ...opts });
   const Item = adapter.wrapModel(Base);
   return {
     handle: (t) => Item.db(t),
@@ -122,6 +126,7 @@ export const RAW_TWIN = 'raw driver (Db cached in a Map), twin';
 export const PLAIN = 'plain Mongoose (useDb useCache, model cached)';
 export const PLAIN_TWIN = 'plain Mongoose (useDb useCache, model cached), twin';
 export const NATIVE = 'polymongo native';
+export const NATIVE_TRACED = 'polymongo native, tracing on (OTel API, no provider)';
 export const ADAPTER = 'polymongo mongoose';
 export const V1 = 'polymongo 1.3.0';
 
@@ -140,6 +145,7 @@ export const contenders = {
     extra: true,
   },
   [NATIVE]: { make: polymongoNative, group: 'driver', baseline: RAW },
+  [NATIVE_TRACED]: { make: (uri) => polymongoNative(uri, { tracing: true }), group: 'driver', baseline: RAW, extra: true },
   [PLAIN]: { make: plainMongoose, group: 'mongoose' },
   [PLAIN_TWIN]: { make: plainMongoose, group: 'mongoose', baseline: PLAIN, twinOf: PLAIN },
   [ADAPTER]: { make: polymongoMongoose, group: 'mongoose', baseline: PLAIN, alsoVs: [V1] },

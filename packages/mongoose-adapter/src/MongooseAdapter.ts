@@ -4,8 +4,6 @@ import defaultMongoose, { type Connection, type Mongoose } from 'mongoose';
 import { TenantConnections } from './TenantConnections.js';
 import { type AnyModel, tenantModel, type WrappedModel } from './WrappedModel.js';
 
-const modelTenant = Symbol('polymongo.tenant');
-
 export interface MongooseAdapterOptions {
   /** Share an existing native client (one MongoClient per cluster for both). */
   poly?: PolyMongo;
@@ -21,7 +19,7 @@ export class MongooseAdapter {
   readonly mongoose: Mongoose;
   private readonly connections: TenantConnections;
   private readonly ownsPoly: boolean;
-  /** `watch` of every tenant model: one function for all, the tenant read from the model (see model()). */
+  /** `watch` of every tenant model: one function for all, the tenant found from the model's connection. */
   private readonly trackedWatch: (this: AnyModel, ...args: unknown[]) => unknown;
   private readonly wrappedStatics = new WeakSet<object>();
   private readonly trackStream: (tenant: string, stream: ClosableStream) => void;
@@ -32,17 +30,19 @@ export class MongooseAdapter {
     this.ownsPoly = ownsPoly;
     const host = adapterHost(poly);
     assertOneDriver(host.binding.driver.MongoClient, mongoose);
-    this.connections = new TenantConnections(host, mongoose);
+    const connections = new TenantConnections(host, mongoose);
+    this.connections = connections;
     const { trackStream } = host.binding;
     this.trackStream = trackStream;
     this.trackedWatch = function trackedWatch(this: AnyModel, ...args: unknown[]) {
-      const model = this as AnyModel & { [modelTenant]: string };
+      const model = this;
       // Mongoose's own watch: up the chain past tenant models (a discriminator's parent is one).
       let proto = Object.getPrototypeOf(model) as { watch: (...a: unknown[]) => unknown };
       while (proto.watch === trackedWatch) proto = Object.getPrototypeOf(proto);
       const inherited = proto.watch;
       const stream = inherited.apply(model, args) as ClosableStream;
-      trackStream(model[modelTenant], stream);
+      const tenant = connections.tenantOf(model.db);
+      if (tenant !== undefined) trackStream(tenant, stream);
       return stream;
     };
   }
@@ -63,11 +63,12 @@ export class MongooseAdapter {
 
   /** The base model bound to one tenant's database, compiled on first use and cached. */
   model<M extends AnyModel>(base: M, tenant?: string | null): M {
-    const { conn, route } = this.connections.connectionFor(tenant);
+    const { conn, handle } = this.connections.connectionFor(tenant);
+    const route = handle.route;
     const model = tenantModel(base, conn);
     // Model.db(t).watch() is tracked as poly.watch(t) is: it pins the tenant until closed and closes with close().
-    // Two plain fields on the model, not a closure and a defined property per tenant: memory per tenant counts.
-    const tracked = model as unknown as { [modelTenant]?: string; watch: unknown };
+    // One plain field on the model, not a closure and a defined property per tenant: memory per tenant counts.
+    const tracked = model as unknown as { watch: unknown };
     if (tracked.watch !== this.trackedWatch && !this.wrappedStatics.has(tracked.watch as object)) {
       if (Object.hasOwn(tracked, 'watch')) {
         // A schema static named watch: wrap that one.
@@ -81,7 +82,6 @@ export class MongooseAdapter {
         this.wrappedStatics.add(wrapped);
         tracked.watch = wrapped;
       } else {
-        tracked[modelTenant] = route.tenantId;
         tracked.watch = this.trackedWatch;
       }
     }

@@ -1,27 +1,26 @@
-import { type AdapterHost, type PoolView, type Route, redactText, type TenantHandle } from '@polymongo/core';
+import { type AdapterHost, type PoolView, redactText, type TenantHandle } from '@polymongo/core';
 import type { NativePool } from '@polymongo/native';
 import type { Db } from 'mongodb';
 import type { Connection, Mongoose } from 'mongoose';
 
 interface TenantConnection {
-  route: Route;
+  /** The core's cached handle of the tenant: its route, and the Db the connection uses (see shareDb). */
+  handle: TenantHandle<NativePool, Db>;
   conn: Connection;
   base: Connection;
-  /** The core's cached Db of the tenant, which the connection uses (see shareDb). */
-  db: Db;
 }
 
 /**
  * Mongoose connections for tenants: one base Connection per PolyMongo pool, bound to that pool's MongoClient
  * with `setClient` (so Mongoose and native access share sockets), and one `useDb` connection per tenant.
  *
- * A tenant's connection lives exactly as long as the core's cached handle of that tenant: it hangs off the handle
- * (one LRU for both, so a lookup relinks one list node, not two), and when the core evicts the tenant, for any
+ * A tenant's connection lives exactly as long as the core's cached handle of that tenant: its entry names that
+ * handle (one LRU for both, so a lookup relinks one list node, not two), and when the core evicts the tenant, for any
  * reason, the connection is removed from Mongoose's own caches too.
  */
 export class TenantConnections {
   private readonly bases = new WeakMap<NativePool, Connection>();
-  private readonly byHandle = new WeakMap<TenantHandle<NativePool, Db>, TenantConnection>();
+  /** Valid while its `handle` is the core's cached one: a new handle means the tenant was evicted meanwhile. */
   private readonly byTenant = new Map<string, TenantConnection>();
 
   constructor(
@@ -34,16 +33,15 @@ export class TenantConnections {
   /** The tenant's Mongoose connection (a `useDb` child of its pool's base connection). */
   connectionFor(tenant?: string | null): TenantConnection {
     const handle = this.host.acquire(tenant);
-    const cached = this.byHandle.get(handle);
-    if (cached) return cached;
+    const cached = this.byTenant.get(handle.route.tenantId);
+    if (cached?.handle === handle) return cached;
     const base = this.baseOf(handle.pool);
     // Mongoose 9 dropped `noListener` (useDb registers no listeners any more); useCache shares one child per name.
     const conn = base.useDb(handle.route.dbName, { useCache: true });
-    const entry: TenantConnection = { route: handle.route, conn, base, db: handle.handle };
+    const entry: TenantConnection = { handle, conn, base };
     if (this.host.admission) useAdmittedDb(conn, handle.handle);
     else shareDb(conn, handle.handle);
     this.release(handle.route.tenantId);
-    this.byHandle.set(handle, entry);
     this.byTenant.set(handle.route.tenantId, entry);
     return entry;
   }
@@ -68,13 +66,22 @@ export class TenantConnections {
           created.setClient(pool.client);
           // setClient has just wired the tenant connections made before it, each with a Db of its own.
           if (this.host.admission) return;
-          for (const t of this.byTenant.values()) if (t.base === created) shareDb(t.conn, t.db);
+          for (const t of this.byTenant.values()) if (t.base === created) shareDb(t.conn, t.handle.handle);
         })
         .catch((error: unknown) =>
           this.host.logger.warn({ pool: pool.spec.key, err: redactText(String(error)) }, 'mongoose base connection not bound'),
         );
     }
     return base;
+  }
+
+  /**
+   * The tenant a connection of this class serves (what `Model.db(t).watch()` tracks its stream under): looked up
+   * rather than stored on each tenant model, since a field per model is memory per tenant and watch() is rare.
+   */
+  tenantOf(conn: Connection): string | undefined {
+    for (const [tenantId, entry] of this.byTenant) if (entry.conn === conn) return tenantId;
+    return this.host.tenantForDatabase(conn.name);
   }
 
   /** Drops a tenant's connection from every Mongoose cache that would keep it (and its models) alive. */

@@ -126,6 +126,14 @@ export class TenantRouter {
 // Never tenant databases, whatever the naming: MongoDB's own.
 const SYSTEM_DATABASES = new Set(['admin', 'local', 'config']);
 
+// One key string per cluster, not one per route: a route is kept for every cached tenant.
+const sharedKeys = new Map<string, string>();
+
 export function sharedPoolKey(clusterId: string): string {
-  return `cluster:${clusterId}`;
+  let key = sharedKeys.get(clusterId);
+  if (key === undefined) {
+    key = `cluster:${clusterId}`;
+    if (sharedKeys.size < 1_000) sharedKeys.set(clusterId, key);
+  }
+  return key;
 }
