@@ -175,6 +175,33 @@ ${table(
 `;
 }
 
+function fairnessOverheadSection(f) {
+  const c = f.config;
+  const floor = f.overhead.noiseFloor.fairness ?? {};
+  const rows = f.overhead.rows.map((r) => {
+    const ops = ratioVs(r, 'opsPerSec');
+    const cpu = ratioVs(r, 'cpuUsPerOp');
+    const added = f.summary?.[r.contender]?.addedNsPerOpHeld;
+    return [
+      label(r),
+      fmt(r.opsPerSec, 0),
+      r.baseline ? `${x(ops)} ${ops?.verdict ?? ''}` : r.twin ? 'sets the noise floor' : '*baseline*',
+      fmt(r.cpuUsPerOp, 1),
+      r.baseline ? `${x(cpu)} ${cpu?.verdict ?? ''}` : r.twin ? 'sets the noise floor' : '*baseline*',
+      added ? fmt(added.median, 0) : '–',
+    ];
+  });
+  return `### Fairness overhead without contention (issue #15)
+
+What configuring fairness (and quotas) costs when no tenant reaches its limits: ${c.workers} closed-loop workers on
+${c.tenants} tenants (at most one operation per tenant in flight, pool ${c.poolSize}), findOne by \`_id\` on held
+Collections, ${f.overhead.rounds} paired rounds of ${c.roundSeconds} s; "added ns/op" is PolyMongo's own path with the
+driver call stubbed (${c.microRounds} rounds of ${fmt(c.microOps, 0)} operations). Noise floor: ops/s ${pct(floor.opsPerSec ?? 0)}, CPU/op ${pct(floor.cpuUsPerOp ?? 0)}.
+
+${table(['contender', 'ops/s (median)', '× fairness off (median, min–max), verdict', 'client CPU µs/op', '× off by CPU/op', 'added ns/op (stubbed driver)'], rows)}
+`;
+}
+
 /** The goals of issue #12, each as a ratio from this run. */
 export function goals(res) {
   const s = res.scenarios;
@@ -209,6 +236,17 @@ export function goals(res) {
       ratioVs(find(s.fairness.overhead.rows, 'fairness { maxConcurrentPerTenant: 2 }'), 'opsPerSec'),
       { min: 0.97 },
     );
+  }
+  const fo = s['fairness-overhead'];
+  if (fo) {
+    for (const name of ['fairness { maxConcurrentPerTenant: 2 }', 'fairness + quotas { opsPerSecond: 1e6 }'])
+      add(
+        `${name} without contention: ops/s ≥ 0.97× fairness off (fairness-overhead)`,
+        ratioVs(find(fo.overhead.rows, name), 'opsPerSec'),
+        {
+          min: 0.97,
+        },
+      );
   }
   add('native read ops/s ≥ 0.98× raw driver (cached Db)', speed('read', 'polymongo native', 'opsPerSec', RAW), { min: 0.98 });
   add('native insert ops/s ≥ 0.98× raw driver (cached Db)', speed('insert', 'polymongo native', 'opsPerSec', RAW), { min: 0.98 });
@@ -283,6 +321,7 @@ export function benchmarksMarkdown(res, file) {
     s.memory && memorySection(s.memory),
     s.connections && connectionsSection(s.connections),
     s.fairness && fairnessSection(s.fairness),
+    s['fairness-overhead'] && fairnessOverheadSection(s['fairness-overhead']),
   ]
     .filter(Boolean)
     .join('\n');
