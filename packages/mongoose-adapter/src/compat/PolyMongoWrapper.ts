@@ -1,4 +1,6 @@
 import {
+  AuthFailedError,
+  ConnectionFailedError,
   type ConnectionState,
   InvalidTenantError,
   type LoggerLike,
@@ -74,7 +76,7 @@ export interface LegacyGeneralStats {
     readyState: number;
     lastAccessed: number;
     isInitialized: boolean;
-    config: { autoClose?: boolean; ttl?: number; maxConnections?: number; coldStart?: boolean };
+    config: { autoClose?: boolean; ttl?: number; maxConnections?: number; coldStart?: boolean; mongoURI?: string };
     poolStats: LegacyPoolStats | null;
   }>;
 }
@@ -108,6 +110,37 @@ function legacyCollection<M extends AnyModel>(model: M): M {
     (model.schema.get('collection') as string | undefined) ?? (pluralize ? pluralize(model.modelName) : model.modelName);
   if (collectionName === model.collection?.collectionName) return model;
   return Object.create(model, { collection: { value: { collectionName } } }) as M;
+}
+
+/** 1.3 `cleanURI`: a dedicated pool's URI with its path reduced to `/` (the database comes from the name). */
+function cleanUri(uri: string): string {
+  try {
+    const url = new URL(uri);
+    url.pathname = '/';
+    return url.toString().replace(/\/$/, '');
+  } catch {
+    return uri;
+  }
+}
+
+/** Mongoose's readyState for a pool state, as 1.3 read it from its connections. */
+function readyStateOf(state: ConnectionState): number {
+  if (state === 'connected') return 1;
+  if (state === 'connecting' || state === 'retrying') return 2;
+  if (state === 'disconnecting') return 3;
+  return 0;
+}
+
+/**
+ * 1.3 let the driver's own error through when a connection failed (`connect ECONNREFUSED ...`, `Authentication
+ * failed.`): keep that message on PolyMongo's AuthFailedError / ConnectionFailedError (class and code unchanged).
+ */
+function legacyConnectError(error: Error): Error {
+  if ((error instanceof AuthFailedError || error instanceof ConnectionFailedError) && error.cause instanceof Error) {
+    const message = redactText(error.cause.message);
+    if (error.message !== message) withMessage(error, message);
+  }
+  return error;
 }
 
 /** The tenant of a dedicated pool key (`dedicated:<tenant>`), else undefined. */
@@ -146,6 +179,12 @@ export class PolyMongoWrapper {
   private readonly knownDbs = new Map<string, Connection>();
   private readonly hooks: TypedEmitter<WrapperEvents>;
   private readonly dedicatedConnections = new Map<string, Connection>();
+  /** 1.3 `dbConfigs`: what setDB / dbSpecific saved per database (reported by `stats.db().config`). */
+  private readonly dbConfigs = new Map<string, Record<string, unknown>>();
+  /** 1.3's config of each separate connection when it was made (reported by `stats.general().separateDB`). */
+  private readonly separateConfigs = new Map<string, Record<string, unknown>>();
+  /** 1.3 `connections`: databases reached through its connection manager (ping, stats.db, actions), not models. */
+  private readonly managedDbs = new Set<string>();
   private readonly signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
   private everConnected = false;
   private unsubscribe: Array<() => void> = [];
@@ -164,6 +203,9 @@ export class PolyMongoWrapper {
     this.hooks = new TypedEmitter<WrapperEvents>((event, error) =>
       this.logger.error({ event, err: redactText(String(error)) }, 'wrapper listener threw'),
     );
+    for (const d of this.options.dbSpecific ?? []) {
+      this.dbConfigs.set(d.dbName, { ...(d.options ?? {}), mongoURI: d.mongoURI ? cleanUri(d.mongoURI) : undefined });
+    }
     this.adapter = this.createAdapter();
     this.installSignalHandlers();
     this.uriDatabase = adapterHost(this.adapter.poly).settings.uriDatabase;
@@ -199,9 +241,15 @@ export class PolyMongoWrapper {
         }
         for (const [dbName, connection] of this.knownDbs) this.fire('disconnect', dbName, connection, 0);
       }),
+      // A pool's connect failed. 1.3 printed the driver's message, then its Mongoose connection (which never opened, so
+      // had no name yet) fired disconnect and error.
       poly.on('error', (e) => {
-        const [dbName, connection] = this.knownDbs.entries().next().value ?? [this.primaryDbName(), undefined];
-        this.fire('error', dbName, connection as Connection, 0, e.error);
+        const error = legacyConnectError(e.error);
+        console.error(`MongoDB connection error: ${error.message}`);
+        const tenant = e.poolKey ? dedicatedTenant(e.poolKey) : undefined;
+        const connection = tenant !== undefined ? this.dedicatedConnections.get(this.poly.route(tenant).dbName) : undefined;
+        this.fire('disconnect', undefined, connection as Connection, 0);
+        this.fire('error', undefined, connection as Connection, 0, error);
       }),
       // An evicted database gets a new connection (and a new connect event) when it is used again.
       poly.on('tenantEvicted', (e) => this.knownDbs.delete(this.poly.route(e.tenantId).dbName)),
@@ -210,10 +258,16 @@ export class PolyMongoWrapper {
   }
 
   /** Emits a 1.3 event object to the event and its alias. */
-  private fire(name: WrapperEventPayload['name'], dbName: string, connection: Connection, readyState: number, error?: Error): void {
+  private fire(
+    name: WrapperEventPayload['name'],
+    dbName: string | undefined,
+    connection: Connection,
+    readyState: number,
+    error?: Error,
+  ): void {
     const payload: WrapperEventPayload = {
       name,
-      dbName,
+      dbName: dbName as string,
       readyState,
       state: READY_STATES[readyState] ?? 'unknown',
       connection,
@@ -235,10 +289,16 @@ export class PolyMongoWrapper {
     if (this.options.gracefulShutdown === false || this.signalHandlers.length > 0) return;
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGUSR2'] as const) {
       const handler = () => {
-        this.logger.info({ signal }, `${signal} received, closing MongoDB connections gracefully...`);
+        this.logger.info({}, `${signal} received, closing MongoDB connections gracefully...`);
         this.forceCloseAll().then(
-          () => process.exit(0),
-          () => process.exit(1),
+          () => {
+            this.logger.info({}, 'MongoDB connections closed successfully');
+            process.exit(0);
+          },
+          (error: unknown) => {
+            this.logger.info({}, `Error during graceful shutdown: ${error instanceof Error ? error.message : 'Unknown error'}`);
+            process.exit(1);
+          },
         );
       };
       process.once(signal, handler);
@@ -267,6 +327,12 @@ export class PolyMongoWrapper {
     if (dbName === null || dbName === undefined || dbName === '') return undefined;
     if (typeof dbName !== 'string') throw new InvalidTenantError('type', `A database name must be a string, got ${typeof dbName}.`);
     return dbName;
+  }
+
+  /** 1.3 lists a shared database in `sharedDatabases` once its connection manager served it (not for models). */
+  private noteManaged(tenant: string | undefined): void {
+    const route = this.poly.route(tenant);
+    if (!route.poolKey.startsWith('dedicated:')) this.managedDbs.add(route.dbName);
   }
 
   private noteDb(tenant: string | undefined): void {
@@ -366,29 +432,24 @@ export class PolyMongoWrapper {
       totalActivePools: s.pools.length,
       totalConnectionsAcrossPools: s.pools.reduce((n, p) => n + p.connections.open, 0),
       primary: shared
-        ? {
-            readyState: shared.state === 'connected' ? 1 : 0,
-            poolStats: this.poolStats(shared.key),
-            sharedDatabases: [...this.knownDbs.keys()].filter((db) => this.poly.route(db).poolKey === shared.key),
-          }
+        ? { readyState: readyStateOf(shared.state), poolStats: this.poolStats(shared.key), sharedDatabases: [...this.managedDbs] }
         : null,
-      separateDB: dedicated.map((p) => {
-        const config = p.tenant ? adapterHost(this.poly).dedicatedConfig(p.tenant) : undefined;
-        return {
-          dbName: p.tenant ?? p.key,
-          mongoURI: config?.uri ? redactUri(config.uri) : undefined,
-          readyState: p.state === 'connected' ? 1 : 0,
-          lastAccessed: Date.now(),
-          isInitialized: p.state === 'connected',
-          config: {
-            autoClose: config?.autoClose,
-            ttl: config?.ttlMS,
-            maxConnections: config?.maxConnections,
-            coldStart: config?.coldStart,
-          },
-          poolStats: this.poolStats(p.key),
-        };
-      }),
+      // 1.3 lists a separate connection from its creation until it is closed (idle auto-close, closeAll).
+      separateDB: dedicated
+        .filter((p) => p.state !== 'idle' && p.state !== 'closed')
+        .map((p) => {
+          const dbName = p.tenant ?? p.key;
+          const config = this.separateConfigs.get(dbName) ?? this.dbConfigs.get(dbName) ?? {};
+          return {
+            dbName,
+            mongoURI: typeof config.mongoURI === 'string' ? redactUri(config.mongoURI) : undefined,
+            readyState: readyStateOf(p.state),
+            lastAccessed: Date.now(),
+            isInitialized: true,
+            config,
+            poolStats: this.poolStats(p.key),
+          };
+        }),
     };
   }
 
@@ -396,6 +457,7 @@ export class PolyMongoWrapper {
     const tenant = this.tenantFor(name);
     const db = this.poly.db(tenant);
     const route = this.poly.route(tenant);
+    this.noteManaged(tenant);
     const dbStats = await db.stats();
     const collections = [];
     for (const info of await db.listCollections({}, { nameOnly: true }).toArray()) {
@@ -415,9 +477,9 @@ export class PolyMongoWrapper {
       numCollections: collections.length,
       collections,
       lastUsed: new Date(),
-      mongoURI: redactUri(this.options.mongoURI),
-      isInitialized: this.knownDbs.has(route.dbName),
-      config: route.poolKey.startsWith('dedicated:') ? (adapterHost(this.poly).dedicatedConfig(route.tenantId) ?? {}) : {},
+      mongoURI: redactUri((this.separateConfigs.get(route.dbName)?.mongoURI as string | undefined) ?? this.options.mongoURI),
+      isInitialized: true,
+      config: this.dbConfigs.get(route.dbName) ?? {},
       poolStats: this.poolStats(route.poolKey),
     };
   }
@@ -445,7 +507,9 @@ export class PolyMongoWrapper {
       this.installSignalHandlers();
     }
     const alreadyConnected = this.isConnected();
-    const connection = await this.adv.getOrCreatePrimaryConnection();
+    const connection = await this.adv.getOrCreatePrimaryConnection().catch((error: Error) => {
+      throw legacyConnectError(error);
+    });
     return { success: true, alreadyConnected, defaultDB: this.primaryDbName(), connection, state: 'connected' };
   }
 
@@ -458,6 +522,7 @@ export class PolyMongoWrapper {
   /** Pings through the pool of `dbName` (default database if omitted); rejects when the server does not answer. */
   async ping(dbName?: string): Promise<{ ok: true; dbName: string; latency: number; timestamp: string }> {
     const tenant = this.tenantFor(dbName);
+    this.noteManaged(tenant);
     const started = Date.now();
     await this.poly.db(tenant).command({ ping: 1 });
     return { ok: true, dbName: this.poly.route(tenant).dbName, latency: Date.now() - started, timestamp: new Date().toISOString() };
@@ -474,15 +539,28 @@ export class PolyMongoWrapper {
   }
 
   async closeAll(): Promise<void> {
+    this.logger.info({}, 'Closing all non-essential connections');
     this.removeSignalHandlers();
+    this.forgetConnections();
     await this.closeAllWatches();
     await action('close connections', () => this.poly.close());
+    this.logger.info({}, 'All connections closed gracefully');
   }
 
   async forceCloseAll(): Promise<void> {
+    this.logger.info({}, 'Force closing all connections');
+    const hadPrimary = this.poly.state !== 'idle' && this.poly.state !== 'closed';
     this.removeSignalHandlers();
+    this.forgetConnections();
     await this.closeAllWatches();
     await action('force close connections', () => this.poly.forceClose());
+    if (hadPrimary) this.logger.info({}, 'All connections force closed successfully');
+  }
+
+  /** 1.3 clears its connection lists on closeAll/forceCloseAll; saved configurations (setDB, dbSpecific) stay. */
+  private forgetConnections(): void {
+    this.managedDbs.clear();
+    this.separateConfigs.clear();
   }
 
   /** Closes every watch stream of one database. */
@@ -503,6 +581,7 @@ export class PolyMongoWrapper {
         new InvalidTenantError('empty', 'dropDatabase needs a database name.'),
         failed('drop database', new Error('Database name is required to drop a database')).message,
       );
+    this.noteManaged(tenant);
     await action('drop database', async () => {
       await this.closeDBstream(tenant);
       await this.poly.dropTenant(tenant);
@@ -514,6 +593,7 @@ export class PolyMongoWrapper {
   private async dbReady(dbName: string): Promise<import('mongodb').Db> {
     const tenant = this.tenantFor(dbName);
     const db = this.poly.db(tenant);
+    this.noteManaged(tenant);
     await this.poly.connect();
     return db;
   }
@@ -529,6 +609,9 @@ export class PolyMongoWrapper {
       action('export database', async () => exportDatabase(await this.dbReady(dbName), dbName)),
     /** Imports what `exportDB` returned. */
     importDB: async (dbName: string, data: DatabaseExport): Promise<DatabaseImportSummary> => {
+      // 1.3 read data.collections first: null or undefined failed with the TypeError that makes.
+      if (data === null || data === undefined)
+        throw failed('import database', new Error(`Cannot read properties of ${data} (reading 'collections')`));
       const stream = importDataStream(data, dbName);
       if (!stream) throw failed('import database', new Error('Invalid import data format'));
       // 1.3 hands the stream to importDBStream outside its own try: its failures read "Failed to import stream: ...".
@@ -570,11 +653,27 @@ export class PolyMongoWrapper {
   readonly scale = {
     setDB: (names: string | string[], options: ScaleOptions = {}) => {
       const dedicated = toDedicated(parseScaleOptions(options));
+      const list = Array.isArray(names) ? names : [names];
+      for (const name of list) {
+        const { autoClose, ttl, maxConnections, coldStart, mongoURI } = options;
+        const config = {
+          autoClose,
+          ttl,
+          maxConnections,
+          coldStart: coldStart ?? true,
+          mongoURI: mongoURI ? cleanUri(mongoURI) : undefined,
+        };
+        this.dbConfigs.set(name, config);
+        if (config.coldStart === false) this.separateConfigs.set(name, { ...config, ...options });
+      }
       actionSync('set DB configuration', () => this.poly.setDedicated(names, dedicated));
     },
-    connectDB: (names: string | string[], options: ScaleOptions = {}) => {
+    /** Creates the pools and returns without waiting for them to open, as 1.3 did; a failure arrives as an `error` event. */
+    connectDB: async (names: string | string[], options: ScaleOptions = {}): Promise<void> => {
       const dedicated = toDedicated(parseScaleOptions(options));
-      return action('scale connections', () => this.poly.connectDedicated(names, dedicated));
+      const list = Array.isArray(names) ? names : [names];
+      for (const name of list) this.separateConfigs.set(name, { ...(this.dbConfigs.get(name) ?? {}), ...options });
+      actionSync('scale connections', () => this.poly.setDedicated(names, { ...dedicated, coldStart: false }));
     },
   };
 
@@ -593,7 +692,11 @@ export class PolyMongoWrapper {
       if (conn.readyState !== 1) await conn.asPromise();
       return conn;
     },
-    getConnection: (dbName?: string | null): Connection => this.adapter.connection(this.tenantFor(dbName)),
+    getConnection: (dbName?: string | null): Connection => {
+      const tenant = this.tenantFor(dbName);
+      this.noteManaged(tenant);
+      return this.adapter.connection(tenant);
+    },
     getSharedConnection: (dbName?: string | null): Connection => this.adapter.connection(this.tenantFor(dbName)),
   };
 }

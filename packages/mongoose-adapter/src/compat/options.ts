@@ -152,7 +152,10 @@ export function toNativeOptions(o: z.output<typeof wrapperOptionsSchema>): Nativ
       ...(o.idleTimeoutMS !== undefined ? { maxIdleTimeMS: o.idleTimeoutMS } : {}),
     },
     ...(o.coldStart !== undefined ? { coldStart: o.coldStart } : {}),
-    ...(retry ? { retry } : {}),
+    // Without `retry` 1.3 did not reconnect: one connect attempt.
+    retry: retry ?? { attempts: 1 },
+    // 1.3's fixed driver timeouts (its constants SERVER_SELECTION_TIMEOUT, CONNECT_TIMEOUT, SOCKET_TIMEOUT).
+    driverOptions: { serverSelectionTimeoutMS: 10_000, connectTimeoutMS: 10_000, socketTimeoutMS: 45_000 },
     dedicated: (o.dbSpecific ?? []).map((d) => ({
       tenants: d.dbName,
       ...toDedicated({ ...(d.options ?? {}), ...(d.mongoURI ? { mongoURI: d.mongoURI } : {}) }),

@@ -15,7 +15,9 @@ export const mongooseMajor = Number(mongoose.version.split('.')[0]) as 8 | 9;
  * lock, so the default and mongoose8 projects running at once never copy a dist the other is rebuilding.
  */
 export function ensureBuilt(): void {
-  const script = '[ -f dist/compat/index.cjs ] && [ -z "$(find src -newer dist/compat/index.cjs -type f | head -1)" ] || pnpm run build';
+  // turbo builds the workspace packages it depends on too (cached when they are fresh).
+  const script =
+    '[ -f dist/compat/index.cjs ] && [ -z "$(find src -newer dist/compat/index.cjs -type f | head -1)" ] || pnpm turbo run build --filter=@polymongo/mongoose';
   execFileSync('flock', [join(tmpdir(), 'polymongo-mongoose-build.lock'), 'sh', '-c', script], { cwd: pkgDir, stdio: 'ignore' });
 }
 

@@ -40,7 +40,7 @@ http.Server.prototype.listen = function (...args) {
 };
 `;
 
-beforeAll(() => ensureBuilt(), 180_000);
+beforeAll(() => ensureBuilt(), 300_000);
 
 describe(`the 1.x README examples, unchanged, on Mongoose ${mongooseMajor}`, () => {
   test('Quick start: reads each tenant database and the default one', async () => {

@@ -1,4 +1,5 @@
 import type { MongoClient } from 'mongodb';
+import type { Child } from '../compat/installed.js';
 import type { Subject } from './subjects.js';
 
 type Wrapper = ReturnType<Subject['PolyMongo']['createWrapper']>;
@@ -11,6 +12,10 @@ export interface Context {
   observer: MongoClient;
   /** Creates a wrapper that the harness closes after the scenario. */
   wrapper(options?: Record<string, unknown>): Wrapper;
+  /** Every error a scenario observed (the harness checks the compat entry's are PolyMongoErrors with a code). */
+  errors: unknown[];
+  /** Runs the subject's entry as a CommonJS app in a child process (see runApp in sidebyside.test.ts). */
+  runApp(source: string): Child;
 }
 
 export type Scenario = (ctx: Context) => Promise<unknown>;
@@ -43,13 +48,36 @@ function model(ctx: Context, name: string) {
   return m.models[modelName] ?? m.model(modelName, new m.Schema({ name: String, n: Number }), name.toLowerCase());
 }
 
-async function outcome(run: () => unknown): Promise<string> {
+/** 'ok', or the rejection's message (compared as is: the compat entry keeps 1.3.0's messages). */
+async function outcome(ctx: Context, run: () => unknown): Promise<string> {
   try {
     await run();
     return 'ok';
   } catch (error) {
-    return `rejected: ${(error as Error).message.match(/mongoURI|minFreeConnections|maxPoolSize|retry|debug|idleTimeoutMS/)?.[0] ?? 'other'}`;
+    ctx.errors.push(error);
+    return `rejected: ${(error as Error).message}`;
   }
+}
+
+/** Waits (bounded) until `check` holds; returns whether it did. */
+async function until(check: () => boolean, timeoutMS = 5_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMS;
+  while (!check()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return true;
+}
+
+/** Records the 1.3 events a wrapper fires, as comparable strings (the prefix is replaced by the harness). */
+function record(w: Wrapper, events: Array<'connect' | 'disconnect' | 'error' | 'onDbConnect' | 'onDbDisconnect'>): string[] {
+  const seen: string[] = [];
+  for (const event of events) {
+    w.on(event, (p) => {
+      seen.push(`${event} ${p.name} ${p.dbName} ${p.readyState} ${p.state}${p.error ? ` error: ${p.error.message}` : ''}`);
+    });
+  }
+  return seen;
 }
 
 async function counts(ctx: Context, dbName: string) {
@@ -83,11 +111,16 @@ export const scenarios: Record<string, Scenario> = {
       'idleTimeoutMS: -1': { ...base, idleTimeoutMS: -1 },
       'debug: "yes"': { ...base, debug: 'yes' },
       'mongoURI http://': { mongoURI: 'http://example.com' },
+      'mongoURI: 5': { mongoURI: 5 },
+      'maxPoolSize: "5"': { ...base, maxPoolSize: '5' },
+      'debug.log: "yes"': { ...base, debug: { log: 'yes' } },
+      'logPath: 5': { ...base, logPath: 5 },
+      'an option 1.3.0 does not know': { ...base, useNewUrlParser: true },
       'no mongoURI': {},
     };
     const out: Record<string, string> = {};
     for (const [name, options] of Object.entries(cases)) {
-      out[name] = await outcome(async () => {
+      out[name] = await outcome(ctx, async () => {
         const w = PolyMongo.createWrapper(options as never);
         await w.actions.forceCloseAll();
       });
@@ -117,7 +150,7 @@ export const scenarios: Record<string, Scenario> = {
     const w = ctx.wrapper();
     const out: Record<string, string> = {};
     for (const [name, input] of Object.entries({ empty: {}, noSchema: { modelName: 'X' }, noName: { schema: {} }, null: null })) {
-      out[name] = await outcome(() => w.wrapModel(input as never));
+      out[name] = await outcome(ctx, () => w.wrapModel(input as never));
     }
     return out;
   },
@@ -269,7 +302,7 @@ export const scenarios: Record<string, Scenario> = {
         str: await counts(ctx, `${ctx.prefix}_str`),
         indexes: [await indexNames(`${ctx.prefix}_imp`), await indexNames(`${ctx.prefix}_copy`), await indexNames(`${ctx.prefix}_str`)],
       },
-      badImport: await outcome(() => w.actions.importDB(`${ctx.prefix}_bad`, {} as never)),
+      badImport: await outcome(ctx, () => w.actions.importDB(`${ctx.prefix}_bad`, {} as never)),
     };
   },
 
@@ -297,7 +330,7 @@ export const scenarios: Record<string, Scenario> = {
       closed: closed ?? 'undefined',
       forced: forced ?? 'undefined',
       states: [a.getConnectionState(), b.getConnectionState()],
-      twice: await outcome(() => a.actions.closeAll()),
+      twice: await outcome(ctx, () => a.actions.closeAll()),
     };
   },
 
@@ -313,13 +346,187 @@ export const scenarios: Record<string, Scenario> = {
     const w = ctx.wrapper();
     const User = w.wrapModel(model(ctx, 'SbsUnsafeUser'));
     const out: Record<string, string> = {};
-    for (const name of ['admin', '$admin', 'a.b']) out[name] = await outcome(() => User.db(name).db.name);
+    for (const name of ['admin', '$admin', 'a.b']) out[name] = await outcome(ctx, () => User.db(name).db.name);
     return out;
   },
 
   async 'PolyMongo.Types and the module shape'(ctx) {
     const { PolyMongo } = ctx.subject;
     return { createWrapper: typeof PolyMongo.createWrapper, Types: shape(PolyMongo.Types), instance: ctx.wrapper() instanceof PolyMongo };
+  },
+
+  async 'error events: a server that refuses connections'(ctx) {
+    const w = ctx.wrapper({ mongoURI: 'mongodb://127.0.0.1:1', defaultDB: `${ctx.prefix}_err` });
+    const events = record(w, ['connect', 'disconnect', 'error']);
+    const connect = await outcome(ctx, () => w.connect());
+    await until(() => events.some((e) => e.startsWith('error')));
+    await ticks();
+    return { connect, events, state: [w.isConnected(), w.getConnectionState()] };
+  },
+
+  async 'dbSpecific with coldStart: false connects its pool at once'(ctx) {
+    const w = ctx.wrapper({
+      defaultDB: `${ctx.prefix}_def`,
+      dbSpecific: [
+        { dbName: `${ctx.prefix}_eager`, options: { coldStart: false, maxConnections: 3 } },
+        { dbName: `${ctx.prefix}_lazy`, options: { maxConnections: 2, autoClose: true, ttl: 60_000 } },
+      ],
+    });
+    const events = record(w, ['connect', 'onDbConnect']);
+    const connected = await until(() => events.some((e) => e.includes('_eager')));
+    await ticks();
+    const general = w.stats.general();
+    return {
+      connected,
+      events,
+      totalActivePools: general.totalActivePools,
+      primary: general.primary,
+      separateDB: general.separateDB.map((d) => ({
+        dbName: d.dbName,
+        mongoURI: d.mongoURI ?? 'undefined',
+        readyState: d.readyState,
+        isInitialized: d.isInitialized,
+        config: d.config,
+      })),
+    };
+  },
+
+  async 'pool.connect with autoClose: the idle pool closes and fires disconnect'(ctx) {
+    const w = ctx.wrapper();
+    const events = record(w, ['connect', 'disconnect', 'onDbConnect', 'onDbDisconnect']);
+    await w.pool.connect([`${ctx.prefix}_idle`], { autoClose: true, ttl: 300 });
+    const opened = await until(() => events.some((e) => e.startsWith('connect') && e.includes('_idle')));
+    const before = w.stats.general().separateDB.map((d) => [d.dbName, d.readyState]);
+    const closed = await until(() => events.some((e) => e.startsWith('disconnect') && e.includes('_idle')));
+    await ticks();
+    return { opened, before, closed, events, after: w.stats.general().separateDB.map((d) => [d.dbName, d.readyState]) };
+  },
+
+  async 'importDBStream: failures recorded, stopOnError, bad streams'(ctx) {
+    const w = ctx.wrapper();
+    const { Readable } = await import('node:stream');
+    const ndjson = (records: object[]) => Readable.from(records.map((r) => `${JSON.stringify(r)}\n`));
+    const meta = { type: 'meta', format: 'polymongo.ndjson', version: 1, database: 'x', exportedAt: 'now' };
+    const twoCollections = () =>
+      ndjson([
+        meta,
+        { type: 'collection', collection: 'dups' },
+        { type: 'document', collection: 'dups', document: { _id: 1, v: 'a' } },
+        { type: 'document', collection: 'dups', document: { _id: 1, v: 'b' } },
+        { type: 'collectionEnd', collection: 'dups' },
+        { type: 'collection', collection: 'fine' },
+        { type: 'index', collection: 'fine', index: { v: 2, key: { v: 1 }, name: 'v_1' } },
+        { type: 'document', collection: 'fine', document: { _id: 2, v: 'c' } },
+        { type: 'collectionEnd', collection: 'fine' },
+      ]);
+    const summary = await w.actions.importDBStream(`${ctx.prefix}_go`, twoCollections());
+    const stopped = await outcome(ctx, () => w.actions.importDBStream(`${ctx.prefix}_stop`, twoCollections(), { stopOnError: true }));
+    const badFormat = await outcome(ctx, () => w.actions.importDBStream(`${ctx.prefix}_bad`, ndjson([{ ...meta, version: 2 }])));
+    const outOfOrder = await outcome(ctx, () =>
+      w.actions.importDBStream(`${ctx.prefix}_bad`, ndjson([meta, { type: 'document', collection: 'x', document: { _id: 1 } }])),
+    );
+    const importCollectionsNotObject = await outcome(ctx, () => w.actions.importDB(`${ctx.prefix}_bad`, { collections: 5 } as never));
+    return {
+      summary: { ...summary, importedAt: typeof summary.importedAt },
+      stopped,
+      badFormat,
+      outOfOrder,
+      importCollectionsNotObject,
+      server: { go: await counts(ctx, `${ctx.prefix}_go`), stop: await counts(ctx, `${ctx.prefix}_stop`) },
+    };
+  },
+
+  async 'errors of actions: the messages 1.3.0 gives'(ctx) {
+    const w = ctx.wrapper();
+    return {
+      dropWithoutName: await outcome(ctx, () => w.actions.dropDatabase('')),
+      importNotAnExport: await outcome(ctx, () => w.actions.importDB(`${ctx.prefix}_x`, null as never)),
+      wrapModel: await outcome(ctx, () => w.wrapModel({ modelName: 'X' } as never)),
+      options: await outcome(ctx, () => ctx.subject.PolyMongo.createWrapper({ mongoURI: ctx.uri, logPath: 5 } as never)),
+    };
+  },
+
+  async 'poolStats: real driver numbers'(ctx) {
+    const w = ctx.wrapper({ maxPoolSize: 7 });
+    await w.connect();
+    await w.ping();
+    const general = w.stats.general();
+    return { primary: general.primary?.poolStats ?? null, total: general.totalConnectionsAcrossPools > 0 };
+  },
+
+  async 'stats values: general, db, listDatabases'(ctx) {
+    const w = ctx.wrapper({ defaultDB: `${ctx.prefix}_def`, maxPoolSize: 7, minFreeConnections: 1, idleTimeoutMS: 5000 });
+    const User = w.wrapModel(model(ctx, 'SbsValUser'));
+    await User.db(`${ctx.prefix}_a`).create([
+      { name: 'a', n: 1 },
+      { name: 'b', n: 2 },
+    ]);
+    await User.db(`${ctx.prefix}_b`).create({ name: 'c', n: 3 });
+    await w.pool.connect([`${ctx.prefix}_ded`], { maxConnections: 3 });
+    const general = w.stats.general();
+    const db = await w.stats.db(`${ctx.prefix}_a`);
+    const list = await w.stats.listDatabases();
+    return {
+      // poolStats and the connection total are compared in 'poolStats: real driver numbers' (a listed difference).
+      general: {
+        totalActivePools: general.totalActivePools,
+        totalConnectionsAcrossPools: typeof general.totalConnectionsAcrossPools,
+        primary: general.primary && { ...general.primary, poolStats: 'compared apart' },
+        separateDB: general.separateDB.map((d) => ({ ...d, lastAccessed: typeof d.lastAccessed, poolStats: 'compared apart' })),
+      },
+      db: { ...db, lastUsed: db.lastUsed instanceof Date, poolStats: 'compared apart' },
+      list: list.filter((d) => d.dbName.startsWith(ctx.prefix)).sort((x, y) => x.dbName.localeCompare(y.dbName)),
+    };
+  },
+
+  async 'logPath: the files and line format 1.3.0 writes'(ctx) {
+    const { mkdtempSync, readdirSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const logPath = mkdtempSync(join(tmpdir(), 'pm-sbs-log-'));
+    const handled: string[] = [];
+    const w = ctx.wrapper({ debug: { log: true, logHandler: (l: string) => handled.push(l) }, logPath });
+    await w.connect();
+    await w.ping();
+    const files = () => readdirSync(logPath).sort();
+    const main = () => files().find((f) => f.startsWith('polymongo-'));
+    const read = (f: string | undefined) => (f ? readFileSync(join(logPath, f), 'utf8') : '');
+    // Winston writes asynchronously: wait (bounded) for the first lines.
+    await until(() => read(main()).includes('Cold start enabled'));
+    const lines = read(main()).trimEnd().split('\n');
+    const winstonLine = /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] \[(INFO|WARN|ERROR)\] /;
+    const handlerLine = /^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\] \[(INFO|WARN|ERROR)\] /;
+    return {
+      files: files().map((f) => f.replace(/^polymongo-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.log$/, 'polymongo-<time>.log')),
+      firstLines: lines.slice(0, 2).map((l) => l.replace(winstonLine, '[<time>] [$1] ').replace(/options: .*/, 'options: <json>')),
+      everyLine: lines.every((l) => winstonLine.test(l)),
+      handler: {
+        first: handled[0]?.replace(handlerLine, '[<iso>] [$1] ').replace(/options: .*/, 'options: <json>'),
+        everyLine: handled.every((l) => handlerLine.test(l)),
+      },
+      errorLog: read('error.log'),
+    };
+  },
+
+  async 'SIGTERM and SIGINT: close and exit (a child process)'(ctx) {
+    const out: Record<string, unknown> = {};
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      const child = ctx.runApp(`
+const { writeSync } = require("node:fs");
+const wrapper = PolyMongo.createWrapper({
+  mongoURI: ${JSON.stringify(ctx.uri)},
+  defaultDB: ${JSON.stringify(`${ctx.prefix}_sig`)},
+  debug: { log: true, logHandler: (line) => { if (/received|closed successfully/.test(line)) writeSync(1, "LOG " + line.slice(line.indexOf("] ") + 2) + String.fromCharCode(10)); } },
+});
+wrapper.on("disconnect", (e) => writeSync(1, "EVENT disconnect " + e.dbName + String.fromCharCode(10)));
+wrapper.connect().then(() => wrapper.ping()).then(() => console.log("READY"));
+`);
+      await child.line(/^READY$/);
+      child.process.kill(signal);
+      const exit = await child.exited;
+      out[signal] = { exit, stdout: child.stdout.filter(Boolean), stderr: child.stderr.filter(Boolean) };
+    }
+    return out;
   },
 };
 
@@ -331,4 +538,6 @@ export const knownDifferences: Record<string, string> = {
   'unsafe database names':
     "1.3.0 passes 'admin', '$admin' and dotted names to the server; PolyMongo 2 refuses them with INVALID_TENANT before any network call.",
   transaction: 'PolyMongo 2 adds wrapper.transaction(fn) and actions.transaction(fn) (from the 1.x README); 1.3.0 has neither.',
+  'poolStats: real driver numbers':
+    "1.3.0 reads the pool from a driver field that no longer exists (client.s.pool) and reports poolStats: null and 0 connections on driver 6+; the compat entry reports the pool's real numbers (an object where 1.3.0 gave null).",
 };
