@@ -84,6 +84,7 @@ describe('the public entry', () => {
       new esm.TenantRequiredError(),
       new esm.AuthFailedError('mongodb://h'),
       new esm.ConnectionFailedError('mongodb://h', 1, 'down'),
+      new esm.ActionFailedError('Failed to export database: down'),
     ];
     expect(samples.map((e) => [e.name, e.code])).toEqual([
       ['ClientClosedError', 'CLIENT_CLOSED'],
@@ -93,6 +94,7 @@ describe('the public entry', () => {
       ['TenantRequiredError', 'TENANT_REQUIRED'],
       ['AuthFailedError', 'AUTH_FAILED'],
       ['ConnectionFailedError', 'CONNECTION_FAILED'],
+      ['ActionFailedError', 'ACTION_FAILED'],
     ]);
   });
 });
