@@ -36,7 +36,8 @@ function storedFieldValue(doc: Document, path: string): unknown {
  */
 function evaluate(docs: Document[], expressions: unknown[], variables: Document | undefined): unknown[][] {
   const isFieldPath = (e: unknown) => typeof e === 'string' && e.startsWith('$') && !e.startsWith('$$');
-  const computed = expressions.every(isFieldPath)
+  const isStored = (e: unknown) => isFieldPath(e) || e === '$$ROOT' || e === '$$CURRENT';
+  const computed = expressions.every(isStored)
     ? []
     : withMingo(() =>
         new Aggregator([{ $replaceWith: Object.fromEntries(expressions.map((e, i) => [`v${i}`, e])) }], {
@@ -45,6 +46,7 @@ function evaluate(docs: Document[], expressions: unknown[], variables: Document 
       );
   return docs.map((doc, d) =>
     expressions.map((e, i) => {
+      if (e === '$$ROOT' || e === '$$CURRENT') return doc;
       if (isFieldPath(e)) {
         const stored = storedFieldValue(doc, (e as string).slice(1));
         if (stored !== MISSING) return stored;

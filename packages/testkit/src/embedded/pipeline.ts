@@ -12,8 +12,8 @@ import { cloneDocument, getPath } from './storage/documents.js';
 const ONE_TO_ONE = new Set(['$addFields', '$set', '$project', '$unset', '$lookup']);
 
 /**
- * Runs a pipeline over stored documents. Stages that compare or group (`$match`, `$sort`, `$group`, `$sortByCount`)
- * and `$unwind`, `$skip`, `$limit`, `$count` run here on the documents as stored, so values keep their BSON types,
+ * Runs a pipeline over stored documents. Stages that compare or group (`$match`, `$sort`, `$group`, `$sortByCount`,
+ * equality `$lookup`) and `$unwind`, `$skip`, `$limit`, `$count` run here on the documents as stored, so values keep their BSON types,
  * the collation applies and BSON types order as in mongod; other stages run on mingo, which computes on numbers.
  * `$lookup` and `$unionWith` read other collections of the same database.
  */
@@ -34,7 +34,7 @@ export function runPipeline(
   for (const stage of pipeline) {
     const name = Object.keys(stage)[0] as string;
     const arg = stage[name];
-    if (name === '$group' && !isTypedGroup(arg)) {
+    if ((name === '$group' && !isTypedGroup(arg)) || (name === '$lookup' && !isEqualityLookup(arg))) {
       pending.push(stage);
       continue;
     }
@@ -63,6 +63,9 @@ export function runPipeline(
         docs = typedGroup(docs, { _id: arg, count: { $sum: 1 } }, variables, collation, stringKey(collation));
         docs = sortDocuments(docs, { count: -1 });
         break;
+      case '$lookup':
+        docs = lookup(ctx, docs, arg, collation);
+        break;
       case '$count':
         docs = docs.length > 0 ? [{ [arg]: new Int32(docs.length) }] : [];
         break;
@@ -74,7 +77,34 @@ export function runPipeline(
   return docs;
 }
 
-const HERE = new Set(['$match', '$sort', '$skip', '$limit', '$group', '$sortByCount', '$count', '$unwind']);
+const HERE = new Set(['$match', '$sort', '$skip', '$limit', '$group', '$sortByCount', '$count', '$unwind', '$lookup']);
+
+/** A `$lookup` by `localField`/`foreignField` alone (no `pipeline`, `let`, or dotted `as`). */
+function isEqualityLookup(spec: Document): boolean {
+  return (
+    typeof spec.from === 'string' &&
+    typeof spec.localField === 'string' &&
+    typeof spec.foreignField === 'string' &&
+    typeof spec.as === 'string' &&
+    !spec.as.includes('.') &&
+    spec.pipeline === undefined &&
+    spec.let === undefined
+  );
+}
+
+/**
+ * An equality `$lookup`: each document gets the documents of `from` (stored, with their types) whose `foreignField`
+ * equals its `localField` (any element of an array; a missing value matches null or missing), under the collation.
+ */
+function lookup(ctx: CommandContext, docs: Document[], spec: Document, collation: Collation | undefined): Document[] {
+  const foreign = [...(viewOf(ctx, spec.from, false)?.values() ?? [])];
+  return docs.map((doc) => {
+    const local = getPath(doc, spec.localField);
+    const condition = Array.isArray(local) ? { $in: local } : (local ?? null);
+    const matches = matcher({ [spec.foreignField]: condition }, undefined, collation);
+    return { ...doc, [spec.as]: foreign.filter(matches) };
+  });
+}
 
 function runOnMingo(ctx: CommandContext, docs: Document[], stages: Document[], variables: Document | undefined): Document[] {
   const resolver = (name: string) => {

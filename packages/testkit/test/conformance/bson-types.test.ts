@@ -195,3 +195,22 @@ describe('comparisons with MinKey and MaxKey', () => {
     expect(await ids({ v: new MaxKey() })).toEqual(['max']);
   });
 });
+
+describe('aggregation carries stored documents through joins and groups', () => {
+  test('$lookup joins documents with their types, and $push of $$ROOT keeps them', async () => {
+    const db = env.client.db(uniqueDbName('bson-lookup'));
+    await db.collection('orders').insertOne({ _id: 1 as never, item: 'a', qty: new Double(2) });
+    await db.collection('items').insertOne({ _id: 'a' as never, price: Long.fromNumber(7) });
+    const [joined] = (await db
+      .collection('orders')
+      .aggregate([{ $lookup: { from: 'items', localField: 'item', foreignField: '_id', as: 'items' } }], raw)
+      .toArray()) as Array<Record<string, unknown>>;
+    expect(typeOf(joined?.qty)).toBe('Double');
+    expect(typeOf((joined?.items as Array<Record<string, unknown>> | undefined)?.[0]?.price)).toBe('Long');
+    const [grouped] = (await db
+      .collection('orders')
+      .aggregate([{ $group: { _id: null, all: { $push: '$$ROOT' } } }], raw)
+      .toArray()) as Array<Record<string, unknown>>;
+    expect(typeOf((grouped?.all as Array<Record<string, unknown>> | undefined)?.[0]?.qty)).toBe('Double');
+  });
+});

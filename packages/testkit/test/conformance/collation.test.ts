@@ -113,3 +113,22 @@ describe('collation in comparisons and options', () => {
     expect(sorted.map((d) => d.name)).toEqual(['cafe', 'Cafe', 'café', 'tea']);
   });
 });
+
+describe('collation in joins', () => {
+  test('$lookup matches localField and foreignField under the aggregate collation', async () => {
+    const db = env.client.db(uniqueDbName('coll-lookup'));
+    await db.collection('orders').insertOne({ _id: 1 as never, item: 'CAFE' });
+    await db.collection('items').insertMany([
+      { _id: 1 as never, name: 'cafe' },
+      { _id: 2 as never, name: 'tea' },
+    ]);
+    const pipeline = [{ $lookup: { from: 'items', localField: 'item', foreignField: 'name', as: 'found' } }];
+    const [binary] = await db.collection('orders').aggregate(pipeline).toArray();
+    expect(binary?.found).toEqual([]);
+    const [collated] = await db
+      .collection('orders')
+      .aggregate(pipeline, { collation: { locale: 'en', strength: 2 } })
+      .toArray();
+    expect(collated?.found).toEqual([{ _id: 1, name: 'cafe' }]);
+  });
+});
