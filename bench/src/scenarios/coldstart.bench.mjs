@@ -13,6 +13,7 @@ const entries = [
   ['raw driver', { group: 'driver' }],
   ['raw driver, twin', { group: 'driver', baseline: 'raw driver', twinOf: 'raw driver' }],
   ['polymongo native', { group: 'driver', baseline: 'raw driver' }],
+  ['polymongo native, tracing on', { group: 'driver', baseline: 'raw driver', extra: true }],
   ['plain Mongoose', { group: 'mongoose' }],
   ['plain Mongoose, twin', { group: 'mongoose', baseline: 'plain Mongoose', twinOf: 'plain Mongoose' }],
   ['polymongo mongoose', { group: 'mongoose', baseline: 'plain Mongoose', alsoVs: ['polymongo 1.3.0'] }],
@@ -27,7 +28,8 @@ await runScenario('coldstart', async ({ uri, quick }) => {
     .collection(COLLECTION)
     .insertMany(SEED_IDS.map((_id, n) => ({ _id, name: `item-${n}`, n, tags: ['a'] })));
   await seeder.close();
-  const config = { rounds: quick ? 3 : 11 };
+  // CPU time of a ~40 ms span is coarse (it includes V8's helper threads): many rounds, medians of paired ratios.
+  const config = { rounds: quick ? 3 : 21 };
   const rounds = await pairedRounds(
     entries.map(([name]) => name),
     config.rounds,
