@@ -353,6 +353,18 @@ export function headlineMarkdown(res, file) {
       '`@polymongo/mongoose` cold start vs plain Mongoose (speed)',
       ratioVs(find(s.coldstart?.rows, 'polymongo mongoose'), 'firstAnswerMs', 'plain Mongoose'),
     ),
+    row(
+      'native cold start vs raw driver, by CPU time of the same span (speed)',
+      ratioVs(find(s.coldstart?.rows, 'polymongo native'), 'firstAnswerCpuMs', 'raw driver'),
+    ),
+    row(
+      '`@polymongo/mongoose` cold start vs plain Mongoose, by CPU time (speed)',
+      ratioVs(find(s.coldstart?.rows, 'polymongo mongoose'), 'firstAnswerCpuMs', 'plain Mongoose'),
+    ),
+    row(
+      'import time, `@polymongo/native` vs `mongodb` (speed)',
+      ratioVs(find(s.coldstart?.rows, 'polymongo native'), 'importMs', 'raw driver'),
+    ),
   ];
   const mem = s.memory?.rows ?? [];
   const bigMem = Math.max(...mem.map((r) => r.tenants));
