@@ -214,6 +214,18 @@ describe('close()', () => {
     expect(await (await observer(s.uri)).db('acme').collection('outage').countDocuments({ during: true })).toBe(1);
   });
 
+  test('close() of a cold client whose server is down, with nothing issued, resolves: no operation was in flight', async () => {
+    const s = await server();
+    const { host } = s;
+    await s.stop();
+    const poly = make(`mongodb://${host}`, { retry: { attempts: 1 }, driverOptions: { serverSelectionTimeoutMS: 30_000 } });
+    poly.db('acme');
+    await expect.poll(() => poly.state).toBe('connecting');
+    expect(poly.stats().pools[0]?.connections.waiting).toBe(0);
+    await poly.close({ timeoutMS: 300 });
+    expect(poly.state).toBe('closed');
+  });
+
   test('a close that hits its timeout with work still running rejects with CLOSE_TIMEOUT', async () => {
     const s = await server();
     const poly = make(s.uri, { driverOptions: { appName: 'pmn-close-timeout' } });

@@ -31,7 +31,7 @@ export interface TopologyOpener {
    * already there, or the driver's auto-connect opened it without a ping).
    */
   open(): Promise<boolean>;
-  /** Server selections waiting on the topology (operations not yet holding or waiting for a connection). */
+  /** Operations waiting on the topology for a server (not yet holding or waiting for a connection). */
   selecting(): number;
 }
 
@@ -46,7 +46,7 @@ interface InternalTopology {
   close(): void;
   description: TopologyDescription;
   s?: { state?: unknown };
-  waitQueue?: { length?: unknown };
+  waitQueue?: Iterable<{ operationName?: string; cancelled?: boolean }> & { length?: unknown };
 }
 
 export type SelectionErrorClass = new (message: string, reason: TopologyDescription) => Error;
@@ -141,8 +141,12 @@ export function ownTopology(client: MongoClient, SelectionError: SelectionErrorC
   return {
     open,
     selecting: () => {
-      const length = internal.topology?.waitQueue?.length;
-      return typeof length === 'number' ? length : 0;
+      const queue = internal.topology?.waitQueue;
+      if (queue === undefined || queue.length === 0) return 0;
+      let n = 0;
+      // The topology's own first selection ('handshake') is no operation of the application's.
+      for (const request of queue) if (!request.cancelled && request.operationName !== 'handshake') n += 1;
+      return n;
     },
   };
 }
