@@ -35,13 +35,12 @@ export class MongooseAdapter {
     const { trackStream } = host.binding;
     this.trackStream = trackStream;
     this.trackedWatch = function trackedWatch(this: AnyModel, ...args: unknown[]) {
-      const model = this;
       // Mongoose's own watch: up the chain past tenant models (a discriminator's parent is one).
-      let proto = Object.getPrototypeOf(model) as { watch: (...a: unknown[]) => unknown };
+      let proto = Object.getPrototypeOf(this) as { watch: (...a: unknown[]) => unknown };
       while (proto.watch === trackedWatch) proto = Object.getPrototypeOf(proto);
       const inherited = proto.watch;
-      const stream = inherited.apply(model, args) as ClosableStream;
-      const tenant = connections.tenantOf(model.db);
+      const stream = inherited.apply(this, args) as ClosableStream;
+      const tenant = connections.tenantOf(this.db);
       if (tenant !== undefined) trackStream(tenant, stream);
       return stream;
     };

@@ -187,6 +187,8 @@ export class PolyMongoWrapper {
   private readonly managedDbs = new Set<string>();
   private readonly signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
   private everConnected = false;
+  /** The Mongoose connection 1.3's primary events carry (the default database's), once the shared pool connected. */
+  private primaryConnection: Connection | undefined;
   private unsubscribe: Array<() => void> = [];
 
   constructor(input: WrapperOptions) {
@@ -225,11 +227,14 @@ export class PolyMongoWrapper {
           return;
         }
         this.everConnected = true;
+        // 1.3 fires per Mongoose connection: the useDb connections of databases used before the pool was up (Mongoose
+        // tells them first), then its primary connection, named after the default database. A model used on the
+        // default database has a useDb connection of its own, so that name gets two events, as in 1.3.
+        for (const [dbName, connection] of this.knownDbs) this.fire('connect', dbName, connection, 1);
         const primary = this.primaryDbName();
-        this.knownDbs.delete(primary);
-        this.noteDb(undefined);
-        // Databases used before the pool was up get their connect now, as 1.3 fires it once the primary connects.
-        for (const [dbName, connection] of this.knownDbs) if (dbName !== primary) this.fire('connect', dbName, connection, 1);
+        const primaryConnection = this.adapter.connection(undefined);
+        this.primaryConnection = primaryConnection;
+        queueMicrotask(() => this.fire('connect', primary, primaryConnection, 1));
       }),
       poly.on('disconnect', (e) => {
         const tenant = dedicatedTenant(e.poolKey);
@@ -239,7 +244,9 @@ export class PolyMongoWrapper {
           this.dedicatedConnections.delete(dbName);
           return;
         }
+        // Mongoose closes the useDb connections first, then the primary connection itself (1.3's event order).
         for (const [dbName, connection] of this.knownDbs) this.fire('disconnect', dbName, connection, 0);
+        if (this.primaryConnection) this.fire('disconnect', this.primaryDbName(), this.primaryConnection, 0);
       }),
       // A pool's connect failed. 1.3 printed the driver's message, then its Mongoose connection (which never opened, so
       // had no name yet) fired disconnect and error.
@@ -503,6 +510,7 @@ export class PolyMongoWrapper {
       for (const off of this.unsubscribe) off();
       this.knownDbs.clear();
       this.everConnected = false;
+      this.primaryConnection = undefined;
       this.adapter = this.createAdapter();
       this.installSignalHandlers();
     }

@@ -355,6 +355,21 @@ export const scenarios: Record<string, Scenario> = {
     return { createWrapper: typeof PolyMongo.createWrapper, Types: shape(PolyMongo.Types), instance: ctx.wrapper() instanceof PolyMongo };
   },
 
+  async 'events in order, duplicates counted'(ctx) {
+    const w = ctx.wrapper({ defaultDB: `${ctx.prefix}_def` });
+    const events = record(w, ['connect', 'disconnect']);
+    const User = w.wrapModel(model(ctx, 'SbsSeqUser'));
+    await User.db(`${ctx.prefix}_a`).create({ name: 'a' });
+    await User.db(`${ctx.prefix}_b`).find();
+    await User.db().find();
+    await User.db(`${ctx.prefix}_a`).find();
+    await ticks();
+    const afterUse = [...events];
+    await w.actions.closeAll();
+    await ticks();
+    return { afterUse, afterClose: events.slice(afterUse.length) };
+  },
+
   async 'error events: a server that refuses connections'(ctx) {
     const w = ctx.wrapper({ mongoURI: 'mongodb://127.0.0.1:1', defaultDB: `${ctx.prefix}_err` });
     const events = record(w, ['connect', 'disconnect', 'error']);
