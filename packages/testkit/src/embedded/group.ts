@@ -36,7 +36,9 @@ function storedFieldValue(doc: Document, path: string): unknown {
  */
 function evaluate(docs: Document[], expressions: unknown[], variables: Document | undefined): unknown[][] {
   const isFieldPath = (e: unknown) => typeof e === 'string' && e.startsWith('$') && !e.startsWith('$$');
-  const isStored = (e: unknown) => isFieldPath(e) || e === '$$ROOT' || e === '$$CURRENT';
+  // Constants (`_id: null`, `$sum: 1`) need no evaluation.
+  const isConstant = (e: unknown) => e === null || (typeof e !== 'object' && !(typeof e === 'string' && e.startsWith('$'))) || isNumeric(e);
+  const isStored = (e: unknown) => isFieldPath(e) || e === '$$ROOT' || e === '$$CURRENT' || isConstant(e);
   const computed = expressions.every(isStored)
     ? []
     : withMingo(() =>
@@ -47,6 +49,7 @@ function evaluate(docs: Document[], expressions: unknown[], variables: Document 
   return docs.map((doc, d) =>
     expressions.map((e, i) => {
       if (e === '$$ROOT' || e === '$$CURRENT') return doc;
+      if (isConstant(e)) return e;
       if (isFieldPath(e)) {
         const stored = storedFieldValue(doc, (e as string).slice(1));
         if (stored !== MISSING) return stored;

@@ -11,11 +11,20 @@ import { cloneDocument, getPath } from './storage/documents.js';
 /** Stages whose output document i is input document i reshaped: fields they leave as they were keep their types. */
 const ONE_TO_ONE = new Set(['$addFields', '$set', '$project', '$unset', '$lookup']);
 
+const STAGES_RUN_HERE = new Set(['$match', '$sort', '$skip', '$limit', '$group', '$sortByCount', '$count', '$unwind', '$lookup']);
+
+/** Whether a stage runs here on stored documents rather than on mingo. */
+function runsHere(name: string, arg: Document): boolean {
+  if (name === '$group') return isTypedGroup(arg);
+  if (name === '$lookup') return isEqualityLookup(arg);
+  return STAGES_RUN_HERE.has(name);
+}
+
 /**
  * Runs a pipeline over stored documents. Stages that compare or group (`$match`, `$sort`, `$group`, `$sortByCount`,
- * equality `$lookup`) and `$unwind`, `$skip`, `$limit`, `$count` run here on the documents as stored, so values keep their BSON types,
- * the collation applies and BSON types order as in mongod; other stages run on mingo, which computes on numbers.
- * `$lookup` and `$unionWith` read other collections of the same database.
+ * equality `$lookup`) and `$unwind`, `$skip`, `$limit`, `$count` run here on the documents as stored, so values keep
+ * their BSON types, the collation applies and BSON types order as in mongod; other stages run on mingo, which computes
+ * on numbers. `$lookup` and `$unionWith` read other collections of the same database.
  */
 export function runPipeline(
   ctx: CommandContext,
@@ -34,11 +43,7 @@ export function runPipeline(
   for (const stage of pipeline) {
     const name = Object.keys(stage)[0] as string;
     const arg = stage[name];
-    if ((name === '$group' && !isTypedGroup(arg)) || (name === '$lookup' && !isEqualityLookup(arg))) {
-      pending.push(stage);
-      continue;
-    }
-    if (!HERE.has(name)) {
+    if (!runsHere(name, arg)) {
       pending.push(stage);
       continue;
     }
@@ -69,15 +74,14 @@ export function runPipeline(
       case '$count':
         docs = docs.length > 0 ? [{ [arg]: new Int32(docs.length) }] : [];
         break;
-      default:
+      case '$unwind':
         docs = unwind(docs, arg);
+        break;
     }
   }
   flush();
   return docs;
 }
-
-const HERE = new Set(['$match', '$sort', '$skip', '$limit', '$group', '$sortByCount', '$count', '$unwind', '$lookup']);
 
 /** A `$lookup` by `localField`/`foreignField` alone (no `pipeline`, `let`, or dotted `as`). */
 function isEqualityLookup(spec: Document): boolean {
