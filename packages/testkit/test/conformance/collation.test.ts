@@ -57,6 +57,13 @@ describe('collation of indexes and collections', () => {
     expect(await coll.countDocuments({ name: 'cafe' }, { collation: { locale: 'en', strength: 1 } })).toBe(2);
   });
 
+  test('indexes on the same key with different collations are different indexes', async () => {
+    const coll = env.client.db(uniqueDbName('coll-two-indexes')).collection('c');
+    await coll.createIndex({ name: 1 }, { name: 'name_ci', collation: { locale: 'en', strength: 2 } });
+    await coll.createIndex({ name: 1 }, { name: 'name_binary' });
+    expect((await coll.listIndexes().toArray()).map((ix) => ix.name).sort()).toEqual(['_id_', 'name_binary', 'name_ci']);
+  });
+
   test("a collection's default collation applies to queries and indexes that name none; 'simple' overrides it", async () => {
     const db = env.client.db(uniqueDbName('coll-default'));
     await db.createCollection('c', { collation: { locale: 'en', strength: 2 } });
