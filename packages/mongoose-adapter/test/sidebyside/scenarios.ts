@@ -10,6 +10,9 @@ export interface Context {
   /** A database-name prefix unique to this subject and scenario; observations show it as `<p>`. */
   prefix: string;
   observer: MongoClient;
+  /** A second server (for dedicated pools with their own mongoURI) and a client on it. */
+  otherUri: string;
+  otherObserver: MongoClient;
   /** Creates a wrapper that the harness closes after the scenario. */
   wrapper(options?: Record<string, unknown>): Wrapper;
   /** Every error a scenario observed (the harness checks the compat entry's are PolyMongoErrors with a code). */
@@ -80,11 +83,11 @@ function record(w: Wrapper, events: Array<'connect' | 'disconnect' | 'error' | '
   return seen;
 }
 
-async function counts(ctx: Context, dbName: string) {
-  const cols = await ctx.observer.db(dbName).listCollections().toArray();
+async function counts(ctx: Context, dbName: string, client = ctx.observer) {
+  const cols = await client.db(dbName).listCollections().toArray();
   const out: Record<string, number> = {};
   for (const c of cols.sort((a, b) => a.name.localeCompare(b.name)))
-    out[c.name] = await ctx.observer.db(dbName).collection(c.name).countDocuments();
+    out[c.name] = await client.db(dbName).collection(c.name).countDocuments();
   return out;
 }
 
@@ -370,6 +373,52 @@ export const scenarios: Record<string, Scenario> = {
     return { afterUse, afterClose: events.slice(afterUse.length) };
   },
 
+  async 'a dedicated pool on another server: where model data lands'(ctx) {
+    const w = ctx.wrapper();
+    const User = w.wrapModel(model(ctx, 'SbsFarUser'));
+    await w.pool.connect([`${ctx.prefix}_far`], { mongoURI: ctx.otherUri });
+    await User.db(`${ctx.prefix}_far`).create({ name: 'far' });
+    return { main: await counts(ctx, `${ctx.prefix}_far`), other: await counts(ctx, `${ctx.prefix}_far`, ctx.otherObserver) };
+  },
+
+  async 'stats() as the 1.x README calls it'(ctx) {
+    const w = ctx.wrapper();
+    await w.connect();
+    let result: unknown;
+    const called = await outcome(ctx, () => {
+      result = (w as unknown as { stats: () => unknown }).stats();
+    });
+    return { called, keys: result && typeof result === 'object' ? Object.keys(result).sort() : null };
+  },
+
+  async 'options 1.3.0 does not check'(ctx) {
+    const { PolyMongo } = ctx.subject;
+    const base = { mongoURI: ctx.uri };
+    const out: Record<string, string> = {};
+    const cases: Record<string, () => unknown> = {
+      'maxPoolSize: 1.5': () => PolyMongo.createWrapper({ ...base, maxPoolSize: 1.5 }),
+      'dbSpecific entry without dbName': () => PolyMongo.createWrapper({ ...base, dbSpecific: [{ options: {} }] } as never),
+      'pool.configure maxConnections: -1': () => ctx.wrapper().pool.configure([`${ctx.prefix}_neg`], { maxConnections: -1 }),
+    };
+    for (const [name, run] of Object.entries(cases))
+      out[name] = await outcome(ctx, async () => {
+        const w = (await run()) as { actions?: { forceCloseAll(): Promise<void> } } | undefined;
+        await w?.actions?.forceCloseAll();
+      });
+    return out;
+  },
+
+  async 'a password in mongoURI: logged or not'(ctx) {
+    const url = new URL(ctx.uri);
+    url.username = 'sbsuser';
+    url.password = 'Sbs-S3cret';
+    const handled: string[] = [];
+    // Created only (cold start): 1.3.0 logs its options, URI included, at once.
+    ctx.wrapper({ mongoURI: url.toString(), debug: { log: true, logHandler: (l: string) => handled.push(l) } });
+    await ticks();
+    return { lines: handled.length > 0, passwordLogged: handled.some((l) => l.includes('Sbs-S3cret')) };
+  },
+
   async 'error events: a server that refuses connections'(ctx) {
     const w = ctx.wrapper({ mongoURI: 'mongodb://127.0.0.1:1', defaultDB: `${ctx.prefix}_err` });
     const events = record(w, ['connect', 'disconnect', 'error']);
@@ -553,6 +602,14 @@ export const knownDifferences: Record<string, string> = {
   'unsafe database names':
     "1.3.0 passes 'admin', '$admin' and dotted names to the server; PolyMongo 2 refuses them with INVALID_TENANT before any network call.",
   transaction: 'PolyMongo 2 adds wrapper.transaction(fn) and actions.transaction(fn) (from the 1.x README); 1.3.0 has neither.',
+  'a dedicated pool on another server: where model data lands':
+    '1.3.0 opens the pool on the other server but keeps running models on the shared pool, so the data lands on the main server; the compat entry writes it where the pool was configured (a data-placement refusal).',
+  'stats() as the 1.x README calls it':
+    "The 1.x README's `wrapper.stats()` (its Express example's /stats route) is not a function in 1.3.0; the compat entry keeps it ({ activeConnections, databases, poolStats }).",
+  'options 1.3.0 does not check':
+    '1.3.0 accepts a fractional maxPoolSize, a dbSpecific entry without dbName and negative scale options, and fails later or never; the compat entry refuses them at the call with CONFIG_INVALID naming the field.',
+  'a password in mongoURI: logged or not':
+    "1.3.0 logs its options, the URI's password included; the compat entry redacts credentials in every line (a safety refusal).",
   'poolStats: real driver numbers':
     "1.3.0 reads the pool from a driver field that no longer exists (client.s.pool) and reports poolStats: null and 0 connections on driver 6+; the compat entry reports the pool's real numbers (an object where 1.3.0 gave null).",
 };
