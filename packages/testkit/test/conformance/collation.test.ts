@@ -57,6 +57,15 @@ describe('collation of indexes and collections', () => {
     expect(await coll.countDocuments({ name: 'cafe' }, { collation: { locale: 'en', strength: 1 } })).toBe(2);
   });
 
+  test("the _id index takes the collection's default collation: _id strings equal under it are duplicates", async () => {
+    const db = env.client.db(uniqueDbName('coll-id'));
+    await db.createCollection('c', { collation: { locale: 'en', strength: 2 } });
+    const coll = db.collection<{ _id: string; n: number }>('c');
+    await coll.insertOne({ _id: 'abc', n: 1 });
+    await expect(coll.insertOne({ _id: 'ABC', n: 2 })).rejects.toMatchObject({ code: 11000 });
+    expect(await coll.findOne({ _id: 'Abc' })).toEqual({ _id: 'abc', n: 1 });
+  });
+
   test('indexes on the same key with different collations are different indexes', async () => {
     const coll = env.client.db(uniqueDbName('coll-two-indexes')).collection('c');
     await coll.createIndex({ name: 1 }, { name: 'name_ci', collation: { locale: 'en', strength: 2 } });

@@ -63,7 +63,10 @@ const create: CommandHandler = (ctx) => {
   const options = commandOptions(ctx.body);
   checkValidationOptions(options);
   const coll = ctx.catalog.collectionIn(ctx.db, name, true, ctx.txn);
-  if (coll) coll.options = options;
+  if (coll) {
+    coll.options = options;
+    coll.collateIdIndex();
+  }
   return { ok: 1 };
 };
 

@@ -139,6 +139,7 @@ export class Catalog {
     for (const [k, d] of from.docs) moved.put(k, d, ++this.version);
     for (const ix of from.indexes) if (ix.name !== '_id_') moved.addIndex(ix);
     moved.options = from.options;
+    moved.collateIdIndex();
     this.changes.record({
       operationType: 'rename',
       db: from.db,

@@ -134,6 +134,20 @@ export class Collection {
     this.indexes.push(spec);
   }
 
+  /**
+   * A collection created with a default collation gives it to its `_id` index too, as mongod does: `_id` strings
+   * equal under the collation are duplicates.
+   */
+  collateIdIndex(): void {
+    const collation = parseCollation(this.options.collation);
+    if (!collation) return;
+    const idIndex = this.indexes[0] as IndexSpec;
+    idIndex.collation = this.options.collation;
+    const index: UniqueIndex = { spec: idIndex, fields: ['_id'], entries: new Map(), collation };
+    for (const [key, doc] of this.docs) for (const k of this.uniqueKeysOf(index, doc)) index.entries.set(k, key);
+    this.uniques.push(index);
+  }
+
   dropIndex(name: string): void {
     const i = this.indexes.findIndex((ix) => ix.name === name);
     if (i >= 0) this.indexes.splice(i, 1);
