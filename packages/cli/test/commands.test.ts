@@ -253,6 +253,15 @@ describe('configuration and usage errors exit 2', () => {
     expect(missingArgument.code).toBe(2);
   });
 
+  test('a malformed URI with a password is a usage error that never prints the password, with or without --json', async () => {
+    for (const json of [[], ['--json']]) {
+      const result = await cli(['--uri', 'mongodb://ops:pa55-w0rd@127.0.0.1:notaport/', ...json, 'tenants', 'list']);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('CONFIG_INVALID');
+      expect(result.stdout + result.stderr).not.toContain('pa55-w0rd');
+    }
+  });
+
   test('--tenants-from skips blank lines and # comments', async () => {
     const ids = await seed(env.observer, unique('tf'), 2);
     const dir = mkdtempSync(join(tmpdir(), 'pm-cli-'));

@@ -94,6 +94,22 @@ describe('indexes', () => {
     ]);
   });
 
+  test('sync sends one listIndexes, one dropIndexes and one createIndexes per drifted collection', async () => {
+    const [t] = (await seedTenants(env.observer, unique('ixtrip'), 1)) as [string];
+    const users = env.observer.db(t).collection('users');
+    await users.createIndexes([{ key: { nickname: 1 } }, { key: { legacy: 1 } }, { key: { email: 1 } }]); // 2 extra, 1 different
+    const poly = env.make({ monitorOperations: true } as never);
+    const commands: string[] = [];
+    poly.client().on('commandStarted', (e) => {
+      if (e.databaseName === t) commands.push(e.commandName);
+    });
+    const result = await createFleet(poly).indexes.sync([Users], { tenants: [t], dropExtra: true, replaceDifferent: true });
+    expect(result).toMatchObject({ created: 1, dropped: 2, replaced: 1, failed: [] });
+    expect(commands).toEqual(['listIndexes', 'dropIndexes', 'createIndexes']);
+    expect(await indexNames(t, 'users')).toEqual(['_id_', 'email_1', 'org_1_createdAt_-1']);
+    expect((await users.listIndexes().toArray()).find((ix) => ix.name === 'email_1')?.unique).toBe(true);
+  });
+
   test('reads indexes from Mongoose models without a connection', async () => {
     const [t] = (await seedTenants(env.observer, unique('ixmg'), 1)) as [string];
     const schema = new mongoose.Schema({ handle: { type: String, index: true }, team: String });

@@ -104,12 +104,11 @@ export class IndexFleet {
         }
         const coll = db.collection(collection);
         const describe = (name: string) => descriptions.find((d) => d.name === name) as IndexDescription;
-        if (drift.missing.length > 0) await coll.createIndexes(drift.missing.map((m) => describe(m.name)));
-        for (const diff of replace) {
-          await coll.dropIndex(diff.actual.name);
-          await coll.createIndexes([describe(diff.expected.name)]);
-        }
-        for (const extra of drop) await coll.dropIndex(extra.name);
+        // One dropIndexes (a list of names) and one createIndexes per collection, whatever the number of indexes.
+        const dropNames = [...replace.map((d) => d.actual.name), ...drop.map((e) => e.name)];
+        if (dropNames.length > 0) await db.command({ dropIndexes: collection, index: dropNames });
+        const create = [...drift.missing.map((m) => describe(m.name)), ...replace.map((d) => describe(d.expected.name))];
+        if (create.length > 0) await coll.createIndexes(create);
         count();
       }
       result.tenants++;
