@@ -78,6 +78,8 @@ export function codeName(code: number): string {
 
 /** An assertion code without a registered name (mongod reports it as `Location40324`). */
 export const UNRECOGNIZED_PIPELINE_STAGE = 40324;
+/** `$merge` on fields without a unique index (`Location51183`). */
+export const MERGE_JOIN_FIELDS_NOT_UNIQUE = 51183;
 
 /** Codes in mongod's RetriableError category. */
 const RETRIABLE_CODES: ReadonlySet<number> = new Set([

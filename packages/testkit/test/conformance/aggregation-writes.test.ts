@@ -70,3 +70,39 @@ describe('$merge', () => {
     expect(await db.collection('made').find({}).toArray()).toEqual([{ _id: 1, v: 'x' }]);
   });
 });
+
+describe('$merge with a pipeline and join fields', () => {
+  test('whenMatched as a pipeline updates the existing document with $$new or the let variables', async () => {
+    const db = env.client.db(uniqueDbName('merge-pipeline'));
+    await db.collection('totals').insertOne({ _id: 'a' as never, total: 1, runs: 1 });
+    await db.collection('src').insertOne({ _id: 'a' as never, total: 10 });
+    const bump = { $set: { total: { $add: ['$total', '$$new.total'] }, runs: { $add: ['$runs', 1] } } };
+    await db
+      .collection('src')
+      .aggregate([{ $merge: { into: 'totals', whenMatched: [bump] } }])
+      .toArray();
+    expect(await db.collection('totals').findOne({ _id: 'a' as never })).toEqual({ _id: 'a', total: 11, runs: 2 });
+    const withLet = { $set: { total: { $add: ['$total', '$$added'] } } };
+    await db
+      .collection('src')
+      .aggregate([{ $merge: { into: 'totals', let: { added: '$total' }, whenMatched: [withLet] } }])
+      .toArray();
+    expect(await db.collection('totals').findOne({ _id: 'a' as never })).toEqual({ _id: 'a', total: 21, runs: 2 });
+  });
+
+  test('on fields other than _id need a unique index on exactly them (51183)', async () => {
+    const db = env.client.db(uniqueDbName('merge-on'));
+    await db.collection('target').insertOne({ sku: 'x', qty: 1 });
+    await db.collection('src').insertOne({ sku: 'x', qty: 5 });
+    const pipeline = [{ $project: { _id: 0, sku: 1, qty: 1 } }, { $merge: { into: 'target', on: 'sku' } }];
+    await expect(db.collection('src').aggregate(pipeline).toArray()).rejects.toMatchObject({ code: 51183 });
+    await db.collection('target').createIndex({ sku: 1 }, { unique: true });
+    await db.collection('src').aggregate(pipeline).toArray();
+    expect(
+      await db
+        .collection('target')
+        .find({}, { projection: { _id: 0 } })
+        .toArray(),
+    ).toEqual([{ sku: 'x', qty: 5 }]);
+  });
+});

@@ -1,10 +1,12 @@
 import { type Document, Long } from 'bson';
+import { Aggregator } from 'mingo';
 import { effectiveCollation } from '../collation.js';
 import type { CommandContext, CommandHandler } from '../context.js';
 import { firstBatchReply } from '../cursors.js';
-import { CommandError, ErrorCodes } from '../errors.js';
+import { CommandError, ErrorCodes, MERGE_JOIN_FIELDS_NOT_UNIQUE } from '../errors.js';
 import { runPipeline } from '../pipeline.js';
-import { select } from '../query.js';
+import { select, withMingo } from '../query.js';
+import { keepStoredTypes, promoted } from '../storage/bsonValues.js';
 import type { CollectionView } from '../storage/catalog.js';
 import { type Collection, collectionStats, duplicateIdError } from '../storage/collection.js';
 import { getPath, idKey } from '../storage/documents.js';
@@ -36,6 +38,27 @@ function writeOut(ctx: CommandContext, spec: unknown, results: Document[]): void
   }
 }
 
+function sameFields(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((f) => b.includes(f));
+}
+
+/** mongod requires a unique, non-partial index on exactly the `on` fields of a `$merge`. */
+function hasUniqueIndexOn(coll: Collection | undefined, on: string[]): boolean {
+  return (coll?.indexes ?? []).some((ix) => ix.unique === true && !ix.partialFilterExpression && sameFields(Object.keys(ix.key), on));
+}
+
+/**
+ * `whenMatched` as a pipeline: it runs on the existing document, with `$$new` (or the `let` variables, evaluated
+ * on the incoming document) naming the incoming one; fields it leaves as they were keep their types.
+ */
+function mergeByPipeline(existing: Document, incoming: Document, pipeline: Document[], letSpec: Document | undefined): Document {
+  const variables = withMingo(() =>
+    letSpec ? (new Aggregator([{ $replaceWith: letSpec }]).run([promoted(incoming)])[0] as Document) : { new: promoted(incoming) },
+  );
+  const [out] = withMingo(() => new Aggregator(pipeline, { variables }).run([promoted(existing)]));
+  return keepStoredTypes({ ...(out as Document), _id: existing._id }, existing) as Document;
+}
+
 /** `$merge`: matches output documents to the target on `on` fields and merges, replaces, keeps, fails or inserts. */
 function writeMerge(ctx: CommandContext, raw: Document | string, results: Document[]): void {
   const spec: Document = typeof raw === 'string' ? { into: raw } : raw;
@@ -43,8 +66,8 @@ function writeMerge(ctx: CommandContext, raw: Document | string, results: Docume
   const on: string[] = spec.on === undefined ? ['_id'] : Array.isArray(spec.on) ? spec.on : [spec.on];
   const whenMatched = spec.whenMatched ?? 'merge';
   const whenNotMatched = spec.whenNotMatched ?? 'insert';
-  if (typeof whenMatched !== 'string') {
-    throw new CommandError(ErrorCodes.BadValue, 'the embedded server supports $merge whenMatched: merge, replace, keepExisting or fail');
+  if (!sameFields(on, ['_id']) && !hasUniqueIndexOn(ctx.catalog.collectionIn(db, coll, false, ctx.txn), on)) {
+    throw new CommandError(MERGE_JOIN_FIELDS_NOT_UNIQUE, 'Cannot find index to verify that join fields will be unique');
   }
   const view = writableView(ctx, db, coll);
   for (const doc of results) {
@@ -65,6 +88,10 @@ function writeMerge(ctx: CommandContext, raw: Document | string, results: Docume
     const [key, existing] = match;
     if (whenMatched === 'keepExisting') continue;
     if (whenMatched === 'fail') throw duplicateIdError(view.coll, existing._id);
+    if (Array.isArray(whenMatched)) {
+      view.update(key, existing, mergeByPipeline(existing, doc, whenMatched, spec.let), false);
+      continue;
+    }
     const after = whenMatched === 'replace' ? { ...doc, _id: existing._id } : { ...existing, ...doc, _id: existing._id };
     view.update(key, existing, after, whenMatched === 'replace');
   }
