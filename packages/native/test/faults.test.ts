@@ -4,7 +4,7 @@
 
 import { setTimeout as delay } from 'node:timers/promises';
 import { EmbeddedMongo } from '@polymongo/testkit';
-import { MongoClient } from 'mongodb';
+import { MongoClient, ReadPreference } from 'mongodb';
 import { afterEach, describe, expect, test } from 'vitest';
 import { CloseTimeoutError, classifyError, createPolyMongo, defineRepository, type NativeOptions, type PolyMongo } from '../src/index.js';
 
@@ -263,6 +263,34 @@ describe('dedicated pools with autoClose under traffic', () => {
     expect(closed).toEqual([]);
     await expect.poll(() => closed, { timeout: 5000 }).toEqual(['dedicated:busy:idle']);
     expect(await poly.db('busy').collection('ticks').countDocuments()).toBe(24);
+  });
+
+  test('an operation waiting for a server on a connected pool keeps it open past the TTL and fails with its own cause', async () => {
+    const s = await server();
+    const poly = make(s.uri, {
+      dedicated: [
+        { tenants: 'waiter', autoClose: true, ttlMS: 300 },
+        { tenants: 'clock', autoClose: true, ttlMS: 300 },
+      ],
+      driverOptions: { serverSelectionTimeoutMS: 3000 },
+    });
+    const closed: string[] = [];
+    poly.on('poolClosed', (e) => closed.push(e.poolKey));
+    const coll = poly.db('waiter').collection('c');
+    await coll.insertOne({ n: 1 });
+    // No member carries this tag: the read waits in server selection on a pool that stays connected.
+    const read = coll.findOne({}, { readPreference: new ReadPreference('nearest', [{ dc: 'nowhere' }]) }).then(
+      () => 'resolved',
+      (e: unknown) => e,
+    );
+    await expect.poll(() => poly.stats().pools.find((p) => p.key === 'dedicated:waiter')?.connections.waiting).toBe(1);
+    await poly.db('clock').collection('c').insertOne({ tick: 1 });
+    await expect.poll(() => closed, { timeout: 5000 }).toContain('dedicated:clock');
+    expect(closed).not.toContain('dedicated:waiter');
+    expect(poly.stats().pools.find((p) => p.key === 'dedicated:waiter')?.state).toBe('connected');
+    const error = await read;
+    expect((error as Error).name).toBe('MongoServerSelectionError');
+    expect((error as Error).message).not.toMatch(/Topology is closed/);
   });
 
   test('a cursor paused between batches for longer than the TTL keeps the pool open and reads on', async () => {
