@@ -61,6 +61,12 @@ export interface DriverPort<Pool, Handle> {
   ping(pool: Pool): Promise<void>;
   /** Connection numbers; `waiting` includes operations still waiting for a server (server selection). */
   numbers(pool: Pool): PoolNumbers;
+  /**
+   * Operations in flight on the pool (started, not finished), where the driver can tell: it also sees an operation
+   * between its server selection and its first connection (a connection being opened for it). Without it core
+   * counts connections in use plus operations waiting.
+   */
+  inFlight?(pool: Pool): number;
   /** Server-side cursors open on the pool (first batch read, not exhausted or closed): they keep an autoClose pool open. */
   openCursors?(pool: Pool): number;
 }

@@ -302,10 +302,8 @@ export class PoolRegistry<Pool, Handle> {
         const ttl = entry.autoCloseTTL as number;
         // Idle means no operation started and none in flight for ttl: a long command or a waiting one keeps it open.
         // An open server-side cursor counts too: its consumer may be between batches, holding no connection.
-        const numbers = this.numbers(entry);
         const cursors = this.port.openCursors?.(entry.pool) ?? 0;
-        if (entry.pins > 0 || BUSY_STATES.has(entry.state) || numbers.inUse + numbers.waiting + cursors > 0)
-          return this.scheduleIdleCheck(entry, ttl);
+        if (entry.pins > 0 || BUSY_STATES.has(entry.state) || this.inFlight(entry) + cursors > 0) return this.scheduleIdleCheck(entry, ttl);
         if (idleFor < ttl) return this.scheduleIdleCheck(entry, ttl - idleFor);
         if (entry.state !== 'connected') return;
         if (this.port.suspend) return void this.suspendEntry(entry);
@@ -316,14 +314,23 @@ export class PoolRegistry<Pool, Handle> {
     entry.idleTimer.unref?.();
   }
 
-  /** In-use plus waiting operations across every pool, as the driver reports them. */
+  /** Driver operations in flight across every pool. */
   busy(): number {
     let n = 0;
-    for (const e of this.entries.values()) {
-      const numbers = this.numbers(e);
-      n += numbers.inUse + numbers.waiting;
-    }
+    for (const e of this.entries.values()) n += this.inFlight(e);
     return n;
+  }
+
+  /** Operations in flight on one pool: what the port counts, and at least the connections in use and waiting. */
+  private inFlight(entry: PoolEntry<Pool>): number {
+    const numbers = this.numbers(entry);
+    let operations = 0;
+    try {
+      operations = this.port.inFlight?.(entry.pool) ?? 0;
+    } catch {
+      // a port that cannot tell: connections only
+    }
+    return Math.max(numbers.inUse + numbers.waiting, operations);
   }
 
   numbers(entry: PoolEntry<Pool>): PoolNumbers {

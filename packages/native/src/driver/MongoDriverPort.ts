@@ -165,6 +165,31 @@ export class MongoDriverPort implements DriverPort<NativePool, Db> {
   openCursors(pool: NativePool): number {
     return openServerCursors(pool.client);
   }
+
+  inFlight(pool: NativePool): number {
+    return operationsInFlight(pool.client);
+  }
+}
+
+/**
+ * Operations in flight, from the driver's implicit sessions: `executeOperation` starts one per operation (owned by a
+ * symbol) and ends it when the operation settles, and a cursor's session covers its first command until it is
+ * initialized. This sees an operation at every step, including while a connection is being opened for it (then it
+ * is neither waiting nor holding a connection). Explicit sessions (transactions) are counted by their connections.
+ * `s.activeSessions` is the driver's own set (6.x and 7.x), kept for `MongoClient.close()`.
+ */
+function operationsInFlight(client: MongoClient): number {
+  type Session = { explicit?: boolean; owner?: unknown };
+  const sessions = (client as unknown as { s?: { activeSessions?: Set<Session> } }).s?.activeSessions;
+  if (!(sessions instanceof Set)) return 0;
+  let n = 0;
+  for (const session of sessions) {
+    if (session.explicit) continue;
+    const owner = session.owner;
+    if (typeof owner === 'symbol') n += 1;
+    else if (typeof owner === 'object' && owner !== null && (owner as { initialized?: unknown }).initialized === false) n += 1;
+  }
+  return n;
 }
 
 /**
