@@ -532,7 +532,12 @@ export class PolyMongoWrapper {
     const tenant = this.tenantFor(dbName);
     this.noteManaged(tenant);
     const started = Date.now();
-    await this.poly.db(tenant).command({ ping: 1 });
+    await this.poly
+      .db(tenant)
+      .command({ ping: 1 })
+      .catch((error: Error) => {
+        throw legacyConnectError(error);
+      });
     return { ok: true, dbName: this.poly.route(tenant).dbName, latency: Date.now() - started, timestamp: new Date().toISOString() };
   }
 

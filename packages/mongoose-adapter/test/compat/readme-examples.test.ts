@@ -76,56 +76,73 @@ await wrapper.closeAll();
     expect(child.stdout).toEqual([expect.stringMatching(/^HARNESS_RESULT /)]);
   }, 60_000);
 
-  test('Express example: the routes answer over HTTP, data lands on the server, SIGTERM shuts down', async () => {
-    const app = edit(migrated(expressExample as string), 'app.listen(3000, () => {', 'app.listen(0, "127.0.0.1", () => {');
-    const dir = installedProject({ 'server.cjs': app, 'report-port.cjs': reportPort });
-    // The Quick start test read the default database too: start this one from an empty one.
-    await env.observer.db('default').dropDatabase();
-    const child: Child = runNode(dir, ['-r', './report-port.cjs', 'server.cjs']);
-    env.cleanup.push(async () => child.process.exitCode === null && child.process.kill('SIGKILL'));
-    const port = Number((await child.line(/^HARNESS_LISTENING \d+$/)).split(' ')[1]);
-    await child.line(/^Connection state: /);
-    const base = `http://127.0.0.1:${port}`;
-    // biome-ignore lint/suspicious/noExplicitAny: JSON bodies of the example's routes
-    type Json = any;
-    const get = async (path: string): Promise<{ status: number; body: Json }> => {
-      const res = await fetch(`${base}${path}`);
-      return { status: res.status, body: await res.json() };
-    };
-    const post = async (body: object): Promise<{ status: number; body: Json }> => {
-      const res = await fetch(`${base}/users`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      return { status: res.status, body: await res.json() };
-    };
+  test('Express example: the routes answer over HTTP, data lands on the server, SIGTERM shuts down', () => express('compat'), 90_000);
 
-    // Nothing connected yet (coldStart), as the example's own startup line says.
-    expect(child.stdout.slice(1)).toEqual(['Server running on port 3000', 'Connection state: not initialized']);
-    expect(await get('/health')).toEqual({
-      status: 200,
-      body: { status: 'unhealthy', state: 'not initialized', timestamp: expect.any(String) },
-    });
+  // The reference: the same example on the published polymongo@1.3.0 (require("polymongo") left as it is), which runs on
+  // its own Mongoose 8 copy, the one the app requires only in the mongoose8 project.
+  test.runIf(mongooseMajor === 8)(
+    'Express example on polymongo@1.3.0 gives the same answers, except /stats (wrapper.stats is not a function there)',
+    () => express('v1'),
+    90_000,
+  );
+});
 
-    const created = await post({ name: 'Ada', email: 'ada@acme', db: 'acme' });
-    expect(created).toEqual({
-      status: 200,
-      body: { success: true, data: { _id: expect.any(String), name: 'Ada', email: 'ada@acme', createdAt: expect.any(String), __v: 0 } },
+async function express(entry: 'compat' | 'v1'): Promise<void> {
+  const source =
+    entry === 'compat'
+      ? migrated(expressExample as string)
+      : edit(expressExample as string, '"mongodb://localhost:27017"', JSON.stringify(env.mongo.uri));
+  const app = edit(source, 'app.listen(3000, () => {', 'app.listen(0, "127.0.0.1", () => {');
+  const dir = installedProject({ 'server.cjs': app, 'report-port.cjs': reportPort });
+  // Other tests read and wrote these databases too: start from empty ones.
+  await env.observer.db('default').dropDatabase();
+  await env.observer.db('acme').dropDatabase();
+  const child: Child = runNode(dir, ['-r', './report-port.cjs', 'server.cjs']);
+  env.cleanup.push(async () => child.process.exitCode === null && child.process.kill('SIGKILL'));
+  const port = Number((await child.line(/^HARNESS_LISTENING \d+$/)).split(' ')[1]);
+  await child.line(/^Connection state: /);
+  const base = `http://127.0.0.1:${port}`;
+  // biome-ignore lint/suspicious/noExplicitAny: JSON bodies of the example's routes
+  type Json = any;
+  const get = async (path: string): Promise<{ status: number; body: Json }> => {
+    const res = await fetch(`${base}${path}`);
+    return { status: res.status, body: await res.json() };
+  };
+  const post = async (body: object): Promise<{ status: number; body: Json }> => {
+    const res = await fetch(`${base}/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
     });
-    expect((await post({ name: 'Dee', email: 'dee@default' })).status).toBe(200);
-    const invalid = await post({ email: 'no-name@acme', db: 'acme' });
-    expect(invalid).toEqual({ status: 500, body: { success: false, error: expect.stringContaining('name: Path `name` is required.') } });
+    return { status: res.status, body: await res.json() };
+  };
 
-    expect(await get('/users?db=acme')).toEqual({
-      status: 200,
-      body: {
-        success: true,
-        data: [{ _id: created.body.data._id, name: 'Ada', email: 'ada@acme', createdAt: created.body.data.createdAt, __v: 0 }],
-      },
-    });
-    expect((await get('/users')).body.data.map((u: { name: string }) => u.name)).toEqual(['Dee']);
-    expect(await get('/health')).toEqual({ status: 200, body: { status: 'healthy', state: 'connected', timestamp: expect.any(String) } });
+  // Nothing connected yet (coldStart), as the example's own startup line says.
+  expect(child.stdout.slice(1)).toEqual(['Server running on port 3000', 'Connection state: not initialized']);
+  expect(await get('/health')).toEqual({
+    status: 200,
+    body: { status: 'unhealthy', state: 'not initialized', timestamp: expect.any(String) },
+  });
+
+  const created = await post({ name: 'Ada', email: 'ada@acme', db: 'acme' });
+  expect(created).toEqual({
+    status: 200,
+    body: { success: true, data: { _id: expect.any(String), name: 'Ada', email: 'ada@acme', createdAt: expect.any(String), __v: 0 } },
+  });
+  expect((await post({ name: 'Dee', email: 'dee@default' })).status).toBe(200);
+  const invalid = await post({ email: 'no-name@acme', db: 'acme' });
+  expect(invalid).toEqual({ status: 500, body: { success: false, error: expect.stringContaining('name: Path `name` is required.') } });
+
+  expect(await get('/users?db=acme')).toEqual({
+    status: 200,
+    body: {
+      success: true,
+      data: [{ _id: created.body.data._id, name: 'Ada', email: 'ada@acme', createdAt: created.body.data.createdAt, __v: 0 }],
+    },
+  });
+  expect((await get('/users')).body.data.map((u: { name: string }) => u.name)).toEqual(['Dee']);
+  expect(await get('/health')).toEqual({ status: 200, body: { status: 'healthy', state: 'connected', timestamp: expect.any(String) } });
+  if (entry === 'compat') {
     const stats = await get('/stats');
     expect(stats.status).toBe(200);
     expect(stats.body).toEqual({
@@ -133,51 +150,54 @@ await wrapper.closeAll();
       databases: expect.arrayContaining(['acme', 'default']),
       poolStats: { totalConnections: expect.any(Number), maxPoolSize: 10, minFreeConnections: 2, idleTimeoutMS: 30000 },
     });
+  } else {
+    const stats = await fetch(`${base}/stats`);
+    expect([stats.status, await stats.text()]).toEqual([500, expect.stringContaining('wrapper.stats is not a function')]);
+  }
 
-    // The change stream route: inserts show up as server-sent events. The route sends its headers with the first event
-    // and the change stream starts asynchronously, so insert until one arrives (bounded).
-    const controller = new AbortController();
-    let received = '';
-    let contentType: string | null = null;
-    const firstEvent = (async () => {
-      const sse = await fetch(`${base}/watch/acme`, { signal: controller.signal });
-      contentType = sse.headers.get('content-type');
-      const reader = (sse.body as ReadableStream<Uint8Array>).getReader();
-      while (!received.includes('\n\n')) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error('the event stream ended before any event');
-        received += Buffer.from(value).toString('utf8');
-      }
-    })();
-    let settled = false;
-    void firstEvent.finally(() => {
-      settled = true;
-    });
-    for (let i = 0; i < 50 && !settled; i++) {
-      await post({ name: `Watched ${i}`, email: 'w@acme', db: 'acme' });
-      await Promise.race([firstEvent, new Promise((resolve) => setTimeout(resolve, 100))]);
+  // The change stream route: inserts show up as server-sent events. The route sends its headers with the first event
+  // and the change stream starts asynchronously, so insert until one arrives (bounded).
+  const controller = new AbortController();
+  let received = '';
+  let contentType: string | null = null;
+  const firstEvent = (async () => {
+    const sse = await fetch(`${base}/watch/acme`, { signal: controller.signal });
+    contentType = sse.headers.get('content-type');
+    const reader = (sse.body as ReadableStream<Uint8Array>).getReader();
+    while (!received.includes('\n\n')) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error('the event stream ended before any event');
+      received += Buffer.from(value).toString('utf8');
     }
-    await firstEvent;
-    expect(contentType).toBe('text/event-stream');
-    const change = JSON.parse(received.slice('data: '.length, received.indexOf('\n\n')));
-    expect(change).toMatchObject({ operationType: 'insert', ns: { db: 'acme', coll: 'users' }, fullDocument: { email: 'w@acme' } });
-    controller.abort();
+  })();
+  let settled = false;
+  void firstEvent.finally(() => {
+    settled = true;
+  });
+  for (let i = 0; i < 50 && !settled; i++) {
+    await post({ name: `Watched ${i}`, email: 'w@acme', db: 'acme' });
+    await Promise.race([firstEvent, new Promise((resolve) => setTimeout(resolve, 100))]);
+  }
+  await firstEvent;
+  expect(contentType).toBe('text/event-stream');
+  const change = JSON.parse(received.slice('data: '.length, received.indexOf('\n\n')));
+  expect(change).toMatchObject({ operationType: 'insert', ns: { db: 'acme', coll: 'users' }, fullDocument: { email: 'w@acme' } });
+  controller.abort();
 
-    // The data is on the server, where the example put it.
-    const onServer = async (db: string) =>
-      (
-        await env.observer
-          .db(db)
-          .collection('users')
-          .find({}, { projection: { _id: 0, name: 1 } })
-          .toArray()
-      ).map((u) => u.name);
-    expect(await onServer('acme')).toEqual(expect.arrayContaining(['Ada', 'Watched 0']));
-    expect(await onServer('default')).toEqual(['Dee']);
+  // The data is on the server, where the example put it.
+  const onServer = async (db: string) =>
+    (
+      await env.observer
+        .db(db)
+        .collection('users')
+        .find({}, { projection: { _id: 0, name: 1 } })
+        .toArray()
+    ).map((u) => u.name);
+  expect(await onServer('acme')).toEqual(expect.arrayContaining(['Ada', 'Watched 0']));
+  expect(await onServer('default')).toEqual(['Dee']);
 
-    // "Graceful shutdown handled automatically by PolyMongo": SIGTERM closes the connections and exits 0.
-    child.process.kill('SIGTERM');
-    expect(await child.exited).toEqual({ code: 0, signal: null });
-    expect(child.stderr.join('\n')).toBe('');
-  }, 90_000);
-});
+  // "Graceful shutdown handled automatically by PolyMongo": SIGTERM closes the connections and exits 0.
+  child.process.kill('SIGTERM');
+  expect(await child.exited).toEqual({ code: 0, signal: null });
+  expect(child.stderr.join('\n')).toBe('');
+}
