@@ -27,6 +27,8 @@ export interface CommandContext {
   opcounters: OpCounters;
   server: ServerInfo;
   connectionId: number;
+  /** Sessions seen and not ended, for `$listLocalSessions`. */
+  localSessions: () => Document[];
   /** The cluster time of a snapshot read outside a transaction: reads see the data as of then. */
   readAt?: Timestamp | undefined;
 }

@@ -284,6 +284,7 @@ export class EmbeddedMongo {
       opcounters: this.opcounters,
       server: this.info(),
       connectionId: conn.id,
+      localSessions: () => this.sessions.localSessions(),
       readAt,
     };
     const reply = await handler(ctx);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Binary, type Document } from 'bson';
 import { CloseConnection, CommandError, ErrorCodes } from './errors.js';
 import type { FailPoints } from './failpoints.js';
@@ -26,6 +27,9 @@ const TRANSACTION_COMMANDS = new Set([
 export const RETRYABLE_WRITES = new Set(['insert', 'update', 'delete', 'findAndModify', 'findandmodify']);
 
 interface Session {
+  id: Binary;
+  /** Milliseconds since the epoch of the session's last command. */
+  lastUse: number;
   txnNumber: number;
   txn: Transaction | undefined;
   retried: Map<number, Document>;
@@ -50,10 +54,17 @@ export class SessionRegistry {
     const key = Buffer.from(id.buffer).toString('hex');
     let session = this.sessions.get(key);
     if (!session) {
-      session = { txnNumber: -1, txn: undefined, retried: new Map() };
+      session = { id, lastUse: Date.now(), txnNumber: -1, txn: undefined, retried: new Map() };
       this.sessions.set(key, session);
     }
+    session.lastUse = Date.now();
     return session;
+  }
+
+  /** The sessions this server has seen and not ended, as `$listLocalSessions` lists them (no users: the empty user's uid). */
+  localSessions(): Document[] {
+    const uid = new Binary(createHash('sha256').update('').digest());
+    return [...this.sessions.values()].map((s) => ({ _id: { id: s.id, uid }, lastUse: new Date(s.lastUse) }));
   }
 
   endSessions(lsids: Document[] | undefined): Document {

@@ -106,3 +106,20 @@ describe('$merge with a pipeline and join fields', () => {
     ).toEqual([{ sku: 'x', qty: 5 }]);
   });
 });
+
+describe('database-level aggregate', () => {
+  test('$listLocalSessions lists a session the server has seen', async () => {
+    const session = env.client.startSession();
+    try {
+      await env.client.db(uniqueDbName('sessions')).collection('c').findOne({}, { session });
+      const listed = await env.client
+        .db('admin')
+        .aggregate([{ $listLocalSessions: { allUsers: true } }, { $match: { '_id.id': session.id?.id } }])
+        .toArray();
+      expect(listed).toHaveLength(1);
+      expect(listed[0]?.lastUse).toBeInstanceOf(Date);
+    } finally {
+      await session.endSession();
+    }
+  });
+});

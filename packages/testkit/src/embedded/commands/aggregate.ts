@@ -115,6 +115,11 @@ const aggregate: CommandHandler = (ctx) => {
     const stats = collectionStats(coll, ns);
     source = [{ ns, host: ctx.server.host, localTime: new Date(), storageStats: stats, count: stats.count }];
     stages = pipeline.slice(1);
+  } else if ('$listLocalSessions' in first) {
+    if (name)
+      throw new CommandError(ErrorCodes.InvalidNamespace, '$listLocalSessions must be run against the database with {aggregate: 1}');
+    source = ctx.localSessions();
+    stages = pipeline.slice(1);
   } else if ('$documents' in first) {
     source = first.$documents as Document[];
     stages = pipeline.slice(1);
