@@ -419,6 +419,23 @@ export const scenarios: Record<string, Scenario> = {
     return { lines: handled.length > 0, passwordLogged: handled.some((l) => l.includes('Sbs-S3cret')) };
   },
 
+  async "the wrapper's public API (1.3.0's index.d.ts)"(ctx) {
+    const w = ctx.wrapper() as unknown as Record<string, unknown>;
+    const methods = ['connect', 'disconnect', 'isConnected', 'getConnectionState', 'ping', 'on', 'wrapModel'];
+    const groups = ['stats', 'pool', 'scale', 'actions', 'bulkTasks', 'adv'];
+    return {
+      methods: Object.fromEntries(methods.map((m) => [m, typeof w[m]])),
+      groups: Object.fromEntries(
+        groups.map((g) => [
+          g,
+          Object.keys(w[g] as object)
+            .filter((k) => k !== 'transaction')
+            .sort(),
+        ]),
+      ),
+    };
+  },
+
   async 'error events: a server that refuses connections'(ctx) {
     const w = ctx.wrapper({ mongoURI: 'mongodb://127.0.0.1:1', defaultDB: `${ctx.prefix}_err` });
     const events = record(w, ['connect', 'disconnect', 'error']);
