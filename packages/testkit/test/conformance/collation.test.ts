@@ -114,6 +114,33 @@ describe('collation in comparisons and options', () => {
     expect(ids(await words.find({ name: 'cafe' }, { collation: caseLevel }).toArray())).toEqual([1, 3]);
   });
 
+  test("caseFirst 'upper' sorts upper case first; alternate 'shifted' ignores punctuation; backwards reads accents from the end", async () => {
+    const coll = env.client.db(uniqueDbName('coll-more-opts')).collection('c');
+    await coll.insertMany([
+      { _id: 1 as never, v: 'a' },
+      { _id: 2 as never, v: 'A' },
+      { _id: 3 as never, v: 'a-b' },
+      { _id: 4 as never, v: 'ab' },
+      { _id: 5 as never, w: 'cote' },
+      { _id: 6 as never, w: 'coté' },
+      { _id: 7 as never, w: 'côte' },
+      { _id: 8 as never, w: 'côté' },
+    ]);
+    const sorted = async (field: string, filter: object, collation: object) =>
+      (
+        await coll
+          .find(filter, { collation })
+          .sort({ [field]: 1 })
+          .toArray()
+      ).map((d) => d[field]);
+    expect(await sorted('v', { v: { $in: ['a', 'A'] } }, { locale: 'en' })).toEqual(['a', 'A']);
+    expect(await sorted('v', { v: { $in: ['a', 'A'] } }, { locale: 'en', caseFirst: 'upper' })).toEqual(['A', 'a']);
+    expect(ids(await coll.find({ v: 'ab' }, { collation: { locale: 'en', alternate: 'shifted' } }).toArray())).toEqual([3, 4]);
+    const words = { w: { $exists: true } };
+    expect(await sorted('w', words, { locale: 'en' })).toEqual(['cote', 'coté', 'côte', 'côté']);
+    expect(await sorted('w', words, { locale: 'en', backwards: true })).toEqual(['cote', 'côte', 'coté', 'côté']);
+  });
+
   test('aggregate applies the collation to $match after other stages, to $sort and to $group keys', async () => {
     const coll = await seeded('coll-agg');
     const collation = { locale: 'en', strength: 2 };
