@@ -1,3 +1,4 @@
+import type { CollationOptions, Document } from 'mongodb';
 import { describe, expect, test } from 'vitest';
 import { uniqueDbName, useMongo } from '../helpers.js';
 
@@ -126,7 +127,7 @@ describe('collation in comparisons and options', () => {
       { _id: 7 as never, w: 'côte' },
       { _id: 8 as never, w: 'côté' },
     ]);
-    const sorted = async (field: string, filter: object, collation: object) =>
+    const sorted = async (field: string, filter: Document, collation: CollationOptions) =>
       (
         await coll
           .find(filter, { collation })
