@@ -171,82 +171,82 @@ function legacyState(state: ConnectionState, everConnected: boolean): LegacyConn
  * The PolyMongo 1.x wrapper API on PolyMongo 2. Create it with `PolyMongo.createWrapper(options)`.
  */
 export class PolyMongoWrapper {
-  private adapter: MongooseAdapter;
-  private readonly options: ReturnType<typeof parseWrapperOptions>;
-  private readonly logger: LoggerLike;
-  private readonly uriDatabase: string | undefined;
+  #adapter: MongooseAdapter;
+  readonly #options: ReturnType<typeof parseWrapperOptions>;
+  readonly #logger: LoggerLike;
+  readonly #uriDatabase: string | undefined;
   /** Databases used through wrapModel, with their connection, in first-use order (1.3 `sharedDatabases`). */
-  private readonly knownDbs = new Map<string, Connection>();
-  private readonly hooks: TypedEmitter<WrapperEvents>;
-  private readonly dedicatedConnections = new Map<string, Connection>();
+  readonly #knownDbs = new Map<string, Connection>();
+  readonly #hooks: TypedEmitter<WrapperEvents>;
+  readonly #dedicatedConnections = new Map<string, Connection>();
   /** 1.3 `dbConfigs`: what setDB / dbSpecific saved per database (reported by `stats.db().config`). */
-  private readonly dbConfigs = new Map<string, Record<string, unknown>>();
+  readonly #dbConfigs = new Map<string, Record<string, unknown>>();
   /** 1.3's config of each separate connection when it was made (reported by `stats.general().separateDB`). */
-  private readonly separateConfigs = new Map<string, Record<string, unknown>>();
+  readonly #separateConfigs = new Map<string, Record<string, unknown>>();
   /** 1.3 `connections`: databases reached through its connection manager (ping, stats.db, actions), not models. */
-  private readonly managedDbs = new Set<string>();
-  private readonly signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
-  private everConnected = false;
+  readonly #managedDbs = new Set<string>();
+  readonly #signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
+  #everConnected = false;
   /** The Mongoose connection 1.3's primary events carry (the default database's), once the shared pool connected. */
-  private primaryConnection: Connection | undefined;
-  private unsubscribe: Array<() => void> = [];
+  #primaryConnection: Connection | undefined;
+  #unsubscribe: Array<() => void> = [];
 
   constructor(input: WrapperOptions) {
-    this.options = parseWrapperOptions(input);
-    this.logger = compatLogger(this.options.debug, this.options.logPath);
+    this.#options = parseWrapperOptions(input);
+    this.#logger = compatLogger(this.#options.debug, this.#options.logPath);
     // 1.3's first lines (its options JSON, with credentials redacted here).
-    this.logger.debug({}, `Creating PolyMongoWrapper with options: ${JSON.stringify(input)}`);
-    this.logger.debug(
+    this.#logger.debug({}, `Creating PolyMongoWrapper with options: ${JSON.stringify(input)}`);
+    this.#logger.debug(
       {},
-      this.options.coldStart === false
+      this.#options.coldStart === false
         ? 'Eager initializing primary connection'
         : 'Cold start enabled - connection will initialize on first query',
     );
-    this.hooks = new TypedEmitter<WrapperEvents>((event, error) =>
-      this.logger.error({ event, err: redactText(String(error)) }, 'wrapper listener threw'),
+    this.#hooks = new TypedEmitter<WrapperEvents>((event, error) =>
+      this.#logger.error({ event, err: redactText(String(error)) }, 'wrapper listener threw'),
     );
-    for (const d of this.options.dbSpecific ?? []) {
-      this.dbConfigs.set(d.dbName, { ...(d.options ?? {}), mongoURI: d.mongoURI ? cleanUri(d.mongoURI) : undefined });
+    for (const d of this.#options.dbSpecific ?? []) {
+      this.#dbConfigs.set(d.dbName, { ...(d.options ?? {}), mongoURI: d.mongoURI ? cleanUri(d.mongoURI) : undefined });
     }
-    this.adapter = this.createAdapter();
-    this.installSignalHandlers();
-    this.uriDatabase = adapterHost(this.adapter.poly).settings.uriDatabase;
+    this.#adapter = this.#createAdapter();
+    this.#installSignalHandlers();
+    this.#uriDatabase = adapterHost(this.#adapter.poly).settings.uriDatabase;
   }
 
-  private createAdapter(): MongooseAdapter {
-    const poly = createPolyMongo({ ...toNativeOptions(this.options), logger: this.logger, mongodb: mongoose.mongo });
+  #createAdapter(): MongooseAdapter {
+    const poly = createPolyMongo({ ...toNativeOptions(this.#options), logger: this.#logger, mongodb: mongoose.mongo });
     const adapter = createMongooseAdapter({ poly, mongoose });
-    this.unsubscribe = [
+    this.#unsubscribe = [
       poly.on('connect', (e) => {
         const tenant = dedicatedTenant(e.poolKey);
         if (tenant !== undefined) {
-          const dbName = this.poly.route(tenant).dbName;
-          const connection = this.connectionOf(tenant);
-          this.dedicatedConnections.set(dbName, connection);
-          this.fire('connect', dbName, connection, 1);
+          const dbName = this.#poly.route(tenant).dbName;
+          const connection = this.#connectionOf(tenant);
+          this.#dedicatedConnections.set(dbName, connection);
+          this.#fire('connect', dbName, connection, 1);
           return;
         }
-        this.everConnected = true;
+        this.#everConnected = true;
         // 1.3 fires per Mongoose connection: the useDb connections of databases used before the pool was up (Mongoose
         // tells them first), then its primary connection, named after the default database. A model used on the
         // default database has a useDb connection of its own, so that name gets two events, as in 1.3.
-        for (const [dbName, connection] of this.knownDbs) this.fire('connect', dbName, connection, 1);
-        const primary = this.primaryDbName();
-        const primaryConnection = this.adapter.connection(undefined);
-        this.primaryConnection = primaryConnection;
-        queueMicrotask(() => this.fire('connect', primary, primaryConnection, 1));
+        for (const [dbName, connection] of this.#knownDbs) this.#fire('connect', dbName, connection, 1);
+        const primary = this.#primaryDbName();
+        const primaryConnection = this.#adapter.connection(undefined);
+        this.#primaryConnection = primaryConnection;
+        queueMicrotask(() => this.#fire('connect', primary, primaryConnection, 1));
       }),
       poly.on('disconnect', (e) => {
         const tenant = dedicatedTenant(e.poolKey);
         if (tenant !== undefined) {
-          const dbName = this.poly.route(tenant).dbName;
-          this.fire('disconnect', dbName, this.dedicatedConnections.get(dbName) ?? this.connectionOf(tenant), 0);
-          this.dedicatedConnections.delete(dbName);
+          const dbName = this.#poly.route(tenant).dbName;
+          this.#fire('disconnect', dbName, this.#dedicatedConnections.get(dbName) ?? this.#connectionOf(tenant), 0);
+          this.#dedicatedConnections.delete(dbName);
           return;
         }
         // Mongoose closes the useDb connections first, then the primary connection itself (1.3's event order).
-        for (const [dbName, connection] of this.knownDbs) this.fire('disconnect', dbName, connection, 0);
-        if (this.primaryConnection) this.fire('disconnect', this.primaryDbName(), this.primaryConnection, 0);
+        for (const [dbName, connection] of this.#knownDbs) this.#fire('disconnect', dbName, connection, 0);
+        if (this.#primaryConnection) this.#fire('disconnect', this.#primaryDbName(), this.#primaryConnection, 0);
       }),
       // A pool's connect failed. 1.3 printed the driver's message, then its Mongoose connection (which never opened, so
       // had no name yet) fired disconnect and error.
@@ -254,24 +254,18 @@ export class PolyMongoWrapper {
         const error = legacyConnectError(e.error);
         console.error(`MongoDB connection error: ${error.message}`);
         const tenant = e.poolKey ? dedicatedTenant(e.poolKey) : undefined;
-        const connection = tenant !== undefined ? this.dedicatedConnections.get(this.poly.route(tenant).dbName) : undefined;
-        this.fire('disconnect', undefined, connection as Connection, 0);
-        this.fire('error', undefined, connection as Connection, 0, error);
+        const connection = tenant !== undefined ? this.#dedicatedConnections.get(this.#poly.route(tenant).dbName) : undefined;
+        this.#fire('disconnect', undefined, connection as Connection, 0);
+        this.#fire('error', undefined, connection as Connection, 0, error);
       }),
       // An evicted database gets a new connection (and a new connect event) when it is used again.
-      poly.on('tenantEvicted', (e) => this.knownDbs.delete(this.poly.route(e.tenantId).dbName)),
+      poly.on('tenantEvicted', (e) => this.#knownDbs.delete(this.#poly.route(e.tenantId).dbName)),
     ];
     return adapter;
   }
 
   /** Emits a 1.3 event object to the event and its alias. */
-  private fire(
-    name: WrapperEventPayload['name'],
-    dbName: string | undefined,
-    connection: Connection,
-    readyState: number,
-    error?: Error,
-  ): void {
+  #fire(name: WrapperEventPayload['name'], dbName: string | undefined, connection: Connection, readyState: number, error?: Error): void {
     const payload: WrapperEventPayload = {
       name,
       dbName: dbName as string,
@@ -281,74 +275,75 @@ export class PolyMongoWrapper {
       timestamp: new Date().toISOString(),
       ...(error ? { error } : {}),
     };
-    for (const event of ALIASES[name]) this.hooks.emit(event, payload);
+    for (const event of ALIASES[name]) this.#hooks.emit(event, payload);
   }
 
   /** The Mongoose connection of a database, or undefined once the client is closing. */
-  private connectionOf(tenant: string | undefined): Connection {
+  #connectionOf(tenant: string | undefined): Connection {
     return (
-      this.knownDbs.get(this.poly.route(tenant).dbName) ?? (this.poly.isClosing ? (undefined as never) : this.adapter.connection(tenant))
+      this.#knownDbs.get(this.#poly.route(tenant).dbName) ??
+      (this.#poly.isClosing ? (undefined as never) : this.#adapter.connection(tenant))
     );
   }
 
   /** 1.x: SIGINT, SIGTERM and SIGUSR2 force-close every connection, then exit (0, or 1 if closing failed). */
-  private installSignalHandlers(): void {
-    if (this.options.gracefulShutdown === false || this.signalHandlers.length > 0) return;
+  #installSignalHandlers(): void {
+    if (this.#options.gracefulShutdown === false || this.#signalHandlers.length > 0) return;
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGUSR2'] as const) {
       const handler = () => {
-        this.logger.info({}, `${signal} received, closing MongoDB connections gracefully...`);
+        this.#logger.info({}, `${signal} received, closing MongoDB connections gracefully...`);
         this.forceCloseAll().then(
           () => {
-            this.logger.info({}, 'MongoDB connections closed successfully');
+            this.#logger.info({}, 'MongoDB connections closed successfully');
             process.exit(0);
           },
           (error: unknown) => {
-            this.logger.info({}, `Error during graceful shutdown: ${error instanceof Error ? error.message : 'Unknown error'}`);
+            this.#logger.info({}, `Error during graceful shutdown: ${error instanceof Error ? error.message : 'Unknown error'}`);
             process.exit(1);
           },
         );
       };
       process.once(signal, handler);
-      this.signalHandlers.push([signal, handler]);
+      this.#signalHandlers.push([signal, handler]);
     }
   }
 
-  private removeSignalHandlers(): void {
-    for (const [signal, handler] of this.signalHandlers.splice(0)) process.off(signal, handler);
+  #removeSignalHandlers(): void {
+    for (const [signal, handler] of this.#signalHandlers.splice(0)) process.off(signal, handler);
   }
 
-  private primaryDbName(): string {
-    return this.poly.route(this.tenantFor(undefined)).dbName;
+  #primaryDbName(): string {
+    return this.#poly.route(this.#tenantFor(undefined)).dbName;
   }
 
-  private get poly(): PolyMongo {
-    return this.adapter.poly;
+  get #poly(): PolyMongo {
+    return this.#adapter.poly;
   }
 
   /**
    * 1.x database selection: a name, else the default. With a database in the URI and `preferURI` not false, the
    * URI database is used for every call, as in 1.x.
    */
-  private tenantFor(dbName: unknown): string | undefined {
-    if (this.uriDatabase && this.options.preferURI === true) return this.uriDatabase;
+  #tenantFor(dbName: unknown): string | undefined {
+    if (this.#uriDatabase && this.#options.preferURI === true) return this.#uriDatabase;
     if (dbName === null || dbName === undefined || dbName === '') return undefined;
     if (typeof dbName !== 'string') throw new InvalidTenantError('type', `A database name must be a string, got ${typeof dbName}.`);
     return dbName;
   }
 
   /** 1.3 lists a shared database in `sharedDatabases` once its connection manager served it (not for models). */
-  private noteManaged(tenant: string | undefined): void {
-    const route = this.poly.route(tenant);
-    if (!route.poolKey.startsWith('dedicated:')) this.managedDbs.add(route.dbName);
+  #noteManaged(tenant: string | undefined): void {
+    const route = this.#poly.route(tenant);
+    if (!route.poolKey.startsWith('dedicated:')) this.#managedDbs.add(route.dbName);
   }
 
-  private noteDb(tenant: string | undefined): void {
-    const dbName = this.poly.route(tenant).dbName;
-    if (this.knownDbs.has(dbName)) return;
-    const connection = this.adapter.connection(tenant);
-    this.knownDbs.set(dbName, connection);
+  #noteDb(tenant: string | undefined): void {
+    const dbName = this.#poly.route(tenant).dbName;
+    if (this.#knownDbs.has(dbName)) return;
+    const connection = this.#adapter.connection(tenant);
+    this.#knownDbs.set(dbName, connection);
     // 1.3 fires a database's connect once the shared pool is up (after the call that asked for it).
-    if (this.everConnected && this.poly.state === 'connected') queueMicrotask(() => this.fire('connect', dbName, connection, 1));
+    if (this.#everConnected && this.#poly.state === 'connected') queueMicrotask(() => this.#fire('connect', dbName, connection, 1));
   }
 
   /** Wraps a Mongoose model: `Model.db(name)` is the model on that database; `Model.db(name).watch()` is tracked (by the adapter). */
@@ -361,9 +356,9 @@ export class PolyMongoWrapper {
     const wrapper = this;
     const base = legacyCollection(model);
     const bound = (name?: string | null): M => {
-      const tenant = wrapper.tenantFor(name);
-      const tenantModel = wrapper.adapter.model(base, tenant);
-      wrapper.noteDb(tenant);
+      const tenant = wrapper.#tenantFor(name);
+      const tenantModel = wrapper.#adapter.model(base, tenant);
+      wrapper.#noteDb(tenant);
       return new Proxy(tenantModel, {
         get(target, prop) {
           const value = Reflect.get(target, prop, target);
@@ -378,16 +373,16 @@ export class PolyMongoWrapper {
         return Reflect.get(tenantModel, prop, tenantModel);
       },
       construct(_target, args) {
-        return Reflect.construct(wrapper.adapter.model(base, wrapper.tenantFor(undefined)), args);
+        return Reflect.construct(wrapper.#adapter.model(base, wrapper.#tenantFor(undefined)), args);
       },
     }) as WrappedModel<M>;
   }
 
   /** Connection statistics in the 1.x shape; also callable as `stats.general()`, `stats.db(name)`, `stats.listDatabases()`. */
-  private poolStats(key: string): LegacyPoolStats | null {
-    const pool = this.poly.stats().pools.find((p) => p.key === key);
+  #poolStats(key: string): LegacyPoolStats | null {
+    const pool = this.#poly.stats().pools.find((p) => p.key === key);
     if (!pool) return null;
-    const settings = adapterHost(this.poly).settings.pool;
+    const settings = adapterHost(this.#poly).settings.pool;
     return {
       totalConnections: pool.connections.open,
       availableConnections: pool.connections.available,
@@ -406,12 +401,12 @@ export class PolyMongoWrapper {
     listDatabases(): Promise<Array<{ dbName: string; sizeInMB: number }>>;
   } = Object.assign(
     (): LegacyStats => {
-      const s = this.poly.stats();
+      const s = this.#poly.stats();
       const open = s.pools.reduce((n, p) => n + p.connections.open, 0);
-      const pool = adapterHost(this.poly).settings.pool;
+      const pool = adapterHost(this.#poly).settings.pool;
       return {
         activeConnections: open,
-        databases: [...this.knownDbs.keys()],
+        databases: [...this.#knownDbs.keys()],
         poolStats: {
           totalConnections: open,
           maxPoolSize: pool.maxPoolSize,
@@ -421,32 +416,32 @@ export class PolyMongoWrapper {
       };
     },
     {
-      general: (): LegacyGeneralStats => actionSync('retrieve connection stats', () => this.generalStats()),
-      db: (name?: string): Promise<LegacyDbStats> => action('retrieve DB stats', () => this.dbStats(name)),
+      general: (): LegacyGeneralStats => actionSync('retrieve connection stats', () => this.#generalStats()),
+      db: (name?: string): Promise<LegacyDbStats> => action('retrieve DB stats', () => this.#dbStats(name)),
       listDatabases: () =>
         action('list databases', async () => {
-          const result = await this.poly.client().db('admin').admin().listDatabases();
+          const result = await this.#poly.client().db('admin').admin().listDatabases();
           return result.databases.map((d) => ({ dbName: d.name, sizeInMB: Number(((d.sizeOnDisk ?? 0) / 1048576).toFixed(2)) }));
         }),
     },
   );
 
-  private generalStats(): LegacyGeneralStats {
-    const s = this.poly.stats();
+  #generalStats(): LegacyGeneralStats {
+    const s = this.#poly.stats();
     const shared = s.pools.find((p) => p.kind === 'shared');
     const dedicated = s.pools.filter((p) => p.kind === 'dedicated');
     return {
       totalActivePools: s.pools.length,
       totalConnectionsAcrossPools: s.pools.reduce((n, p) => n + p.connections.open, 0),
       primary: shared
-        ? { readyState: readyStateOf(shared.state), poolStats: this.poolStats(shared.key), sharedDatabases: [...this.managedDbs] }
+        ? { readyState: readyStateOf(shared.state), poolStats: this.#poolStats(shared.key), sharedDatabases: [...this.#managedDbs] }
         : null,
       // 1.3 lists a separate connection from its creation until it is closed (idle auto-close, closeAll).
       separateDB: dedicated
         .filter((p) => p.state !== 'idle' && p.state !== 'closed')
         .map((p) => {
           const dbName = p.tenant ?? p.key;
-          const config = this.separateConfigs.get(dbName) ?? this.dbConfigs.get(dbName) ?? {};
+          const config = this.#separateConfigs.get(dbName) ?? this.#dbConfigs.get(dbName) ?? {};
           return {
             dbName,
             mongoURI: typeof config.mongoURI === 'string' ? redactUri(config.mongoURI) : undefined,
@@ -454,17 +449,17 @@ export class PolyMongoWrapper {
             lastAccessed: Date.now(),
             isInitialized: true,
             config,
-            poolStats: this.poolStats(p.key),
+            poolStats: this.#poolStats(p.key),
           };
         }),
     };
   }
 
-  private async dbStats(name?: string): Promise<LegacyDbStats> {
-    const tenant = this.tenantFor(name);
-    const db = this.poly.db(tenant);
-    const route = this.poly.route(tenant);
-    this.noteManaged(tenant);
+  async #dbStats(name?: string): Promise<LegacyDbStats> {
+    const tenant = this.#tenantFor(name);
+    const db = this.#poly.db(tenant);
+    const route = this.#poly.route(tenant);
+    this.#noteManaged(tenant);
     const dbStats = await db.stats();
     const collections = [];
     for (const info of await db.listCollections({}, { nameOnly: true }).toArray()) {
@@ -484,130 +479,130 @@ export class PolyMongoWrapper {
       numCollections: collections.length,
       collections,
       lastUsed: new Date(),
-      mongoURI: redactUri((this.separateConfigs.get(route.dbName)?.mongoURI as string | undefined) ?? this.options.mongoURI),
+      mongoURI: redactUri((this.#separateConfigs.get(route.dbName)?.mongoURI as string | undefined) ?? this.#options.mongoURI),
       isInitialized: true,
-      config: this.dbConfigs.get(route.dbName) ?? {},
-      poolStats: this.poolStats(route.poolKey),
+      config: this.#dbConfigs.get(route.dbName) ?? {},
+      poolStats: this.#poolStats(route.poolKey),
     };
   }
 
   /** Watch streams and change streams open right now. */
   get openWatches(): number {
-    return this.poly.stats().openStreams;
+    return this.#poly.stats().openStreams;
   }
 
   isConnected(): boolean {
-    return this.poly.state === 'connected';
+    return this.#poly.state === 'connected';
   }
 
   getConnectionState(): LegacyConnectionState {
-    return legacyState(this.poly.state, this.everConnected);
+    return legacyState(this.#poly.state, this.#everConnected);
   }
 
   /** Connects now (and reconnects after `disconnect()`), as 1.3 does. */
   async connect(): Promise<{ success: true; alreadyConnected: boolean; defaultDB: string; connection: Connection; state: 'connected' }> {
-    if (this.poly.isClosing) {
-      for (const off of this.unsubscribe) off();
-      this.knownDbs.clear();
-      this.everConnected = false;
-      this.primaryConnection = undefined;
-      this.adapter = this.createAdapter();
-      this.installSignalHandlers();
+    if (this.#poly.isClosing) {
+      for (const off of this.#unsubscribe) off();
+      this.#knownDbs.clear();
+      this.#everConnected = false;
+      this.#primaryConnection = undefined;
+      this.#adapter = this.#createAdapter();
+      this.#installSignalHandlers();
     }
     const alreadyConnected = this.isConnected();
     const connection = await this.adv.getOrCreatePrimaryConnection().catch((error: Error) => {
       throw legacyConnectError(error);
     });
-    return { success: true, alreadyConnected, defaultDB: this.primaryDbName(), connection, state: 'connected' };
+    return { success: true, alreadyConnected, defaultDB: this.#primaryDbName(), connection, state: 'connected' };
   }
 
   async disconnect(): Promise<{ success: true; alreadyDisconnected: boolean; state: 'disconnected' }> {
-    const alreadyDisconnected = this.poly.isClosing || this.poly.state === 'idle';
+    const alreadyDisconnected = this.#poly.isClosing || this.#poly.state === 'idle';
     await this.closeAll();
     return { success: true, alreadyDisconnected, state: 'disconnected' };
   }
 
   /** Pings through the pool of `dbName` (default database if omitted); rejects when the server does not answer. */
   async ping(dbName?: string): Promise<{ ok: true; dbName: string; latency: number; timestamp: string }> {
-    const tenant = this.tenantFor(dbName);
-    this.noteManaged(tenant);
+    const tenant = this.#tenantFor(dbName);
+    this.#noteManaged(tenant);
     const started = Date.now();
-    await this.poly
+    await this.#poly
       .db(tenant)
       .command({ ping: 1 })
       .catch((error: Error) => {
         throw legacyConnectError(error);
       });
-    return { ok: true, dbName: this.poly.route(tenant).dbName, latency: Date.now() - started, timestamp: new Date().toISOString() };
+    return { ok: true, dbName: this.#poly.route(tenant).dbName, latency: Date.now() - started, timestamp: new Date().toISOString() };
   }
 
   /** Subscribes to `connect`, `disconnect`, `error`, `onDbConnect(dbName)`, `onDbDisconnect(dbName)`; returns an unsubscribe. */
   on(event: WrapperEvent, fn: (event: WrapperEventPayload) => unknown): () => void {
-    return this.hooks.on(event, (payload) => void fn(payload));
+    return this.#hooks.on(event, (payload) => void fn(payload));
   }
 
   /** Runs `fn` in a transaction on the primary pool: commits on success, aborts on error, ends the session. */
   transaction<T>(fn: (session: import('mongodb').ClientSession) => Promise<T>, options?: import('mongodb').TransactionOptions): Promise<T> {
-    return this.poly.withTransaction(fn, options);
+    return this.#poly.withTransaction(fn, options);
   }
 
   async closeAll(): Promise<void> {
-    this.logger.info({}, 'Closing all non-essential connections');
-    this.removeSignalHandlers();
-    this.forgetConnections();
+    this.#logger.info({}, 'Closing all non-essential connections');
+    this.#removeSignalHandlers();
+    this.#forgetConnections();
     await this.closeAllWatches();
-    await action('close connections', () => this.poly.close());
-    this.logger.info({}, 'All connections closed gracefully');
+    await action('close connections', () => this.#poly.close());
+    this.#logger.info({}, 'All connections closed gracefully');
   }
 
   async forceCloseAll(): Promise<void> {
-    this.logger.info({}, 'Force closing all connections');
-    const hadPrimary = this.poly.state !== 'idle' && this.poly.state !== 'closed';
-    this.removeSignalHandlers();
-    this.forgetConnections();
+    this.#logger.info({}, 'Force closing all connections');
+    const hadPrimary = this.#poly.state !== 'idle' && this.#poly.state !== 'closed';
+    this.#removeSignalHandlers();
+    this.#forgetConnections();
     await this.closeAllWatches();
-    await action('force close connections', () => this.poly.forceClose());
-    if (hadPrimary) this.logger.info({}, 'All connections force closed successfully');
+    await action('force close connections', () => this.#poly.forceClose());
+    if (hadPrimary) this.#logger.info({}, 'All connections force closed successfully');
   }
 
   /** 1.3 clears its connection lists on closeAll/forceCloseAll; saved configurations (setDB, dbSpecific) stay. */
-  private forgetConnections(): void {
-    this.managedDbs.clear();
-    this.separateConfigs.clear();
+  #forgetConnections(): void {
+    this.#managedDbs.clear();
+    this.#separateConfigs.clear();
   }
 
   /** Closes every watch stream of one database. */
   async closeDBstream(dbName: string): Promise<void> {
     // Model watches are tracked by the adapter as the tenant's streams (one tracker: the native host's binding.trackStream).
-    await this.poly.closeStreams(this.poly.route(this.tenantFor(dbName)).tenantId).catch(() => 0);
+    await this.#poly.closeStreams(this.#poly.route(this.#tenantFor(dbName)).tenantId).catch(() => 0);
   }
 
   async closeAllWatches(): Promise<void> {
-    await this.poly.closeAllStreams().catch(() => 0);
+    await this.#poly.closeAllStreams().catch(() => 0);
   }
 
   /** Drops a database and forgets its connections. */
   async dropDatabase(dbName: string): Promise<void> {
-    const tenant = this.tenantFor(dbName);
+    const tenant = this.#tenantFor(dbName);
     if (tenant === undefined)
       throw withMessage(
         new InvalidTenantError('empty', 'dropDatabase needs a database name.'),
         failed('drop database', new Error('Database name is required to drop a database')).message,
       );
-    this.noteManaged(tenant);
+    this.#noteManaged(tenant);
     await action('drop database', async () => {
       await this.closeDBstream(tenant);
-      await this.poly.dropTenant(tenant);
-      this.adapter.evict(tenant);
+      await this.#poly.dropTenant(tenant);
+      this.#adapter.evict(tenant);
     });
   }
 
   /** The driver `Db` of a database, once its pool is connected (1.3 waits for the connection the same way). */
-  private async dbReady(dbName: string): Promise<import('mongodb').Db> {
-    const tenant = this.tenantFor(dbName);
-    const db = this.poly.db(tenant);
-    this.noteManaged(tenant);
-    await this.poly.connect();
+  async #dbReady(dbName: string): Promise<import('mongodb').Db> {
+    const tenant = this.#tenantFor(dbName);
+    const db = this.#poly.db(tenant);
+    this.#noteManaged(tenant);
+    await this.#poly.connect();
     return db;
   }
 
@@ -619,7 +614,7 @@ export class PolyMongoWrapper {
     dropDatabase: (dbName: string) => this.dropDatabase(dbName),
     /** Every collection's documents and indexes, in memory. */
     exportDB: (dbName: string): Promise<DatabaseExport> =>
-      action('export database', async () => exportDatabase(await this.dbReady(dbName), dbName)),
+      action('export database', async () => exportDatabase(await this.#dbReady(dbName), dbName)),
     /** Imports what `exportDB` returned. */
     importDB: async (dbName: string, data: DatabaseExport): Promise<DatabaseImportSummary> => {
       // 1.3 read data.collections first: null or undefined failed with the TypeError that makes.
@@ -632,18 +627,18 @@ export class PolyMongoWrapper {
     },
     /** The database as NDJSON (`polymongo.ndjson` v1), streamed collection by collection. */
     exportDBStream: (dbName: string): NodeJS.ReadableStream => {
-      this.tenantFor(dbName);
-      return exportDatabaseStream(() => this.dbReady(dbName), dbName);
+      this.#tenantFor(dbName);
+      return exportDatabaseStream(() => this.#dbReady(dbName), dbName);
     },
     /** Imports an NDJSON stream written by `exportDBStream`. */
     importDBStream: (dbName: string, stream: NodeJS.ReadableStream, options?: ImportOptions): Promise<DatabaseImportSummary> =>
-      action('import stream', async () => importDatabaseStream(await this.dbReady(dbName), dbName, stream, options)),
+      action('import stream', async () => importDatabaseStream(await this.#dbReady(dbName), dbName, stream, options)),
     /** Copies every collection, its documents and indexes, from one database to another. */
     copyDatabase: (sourceDB: string, targetDB: string): Promise<DatabaseCopySummary> =>
       action('copy database', async () => {
         const { database: _target, ...imported } = await this.actions.importDBStream(
           targetDB,
-          exportDatabaseStream(() => this.dbReady(sourceDB), sourceDB),
+          exportDatabaseStream(() => this.#dbReady(sourceDB), sourceDB),
         );
         return { source: sourceDB, target: targetDB, ...imported };
       }),
@@ -676,17 +671,17 @@ export class PolyMongoWrapper {
           coldStart: coldStart ?? true,
           mongoURI: mongoURI ? cleanUri(mongoURI) : undefined,
         };
-        this.dbConfigs.set(name, config);
-        if (config.coldStart === false) this.separateConfigs.set(name, { ...config, ...options });
+        this.#dbConfigs.set(name, config);
+        if (config.coldStart === false) this.#separateConfigs.set(name, { ...config, ...options });
       }
-      actionSync('set DB configuration', () => this.poly.setDedicated(names, dedicated));
+      actionSync('set DB configuration', () => this.#poly.setDedicated(names, dedicated));
     },
     /** Creates the pools and returns without waiting for them to open, as 1.3 did; a failure arrives as an `error` event. */
     connectDB: async (names: string | string[], options: ScaleOptions = {}): Promise<void> => {
       const dedicated = toDedicated(parseScaleOptions(options));
       const list = Array.isArray(names) ? names : [names];
-      for (const name of list) this.separateConfigs.set(name, { ...(this.dbConfigs.get(name) ?? {}), ...options });
-      actionSync('scale connections', () => this.poly.setDedicated(names, { ...dedicated, coldStart: false }));
+      for (const name of list) this.#separateConfigs.set(name, { ...(this.#dbConfigs.get(name) ?? {}), ...options });
+      actionSync('scale connections', () => this.#poly.setDedicated(names, { ...dedicated, coldStart: false }));
     },
   };
 
@@ -698,18 +693,18 @@ export class PolyMongoWrapper {
   /** Escape hatches to the underlying Mongoose objects. */
   readonly adv = {
     mongoose,
-    getPrimaryConnection: (): Connection => this.adapter.baseConnection(),
+    getPrimaryConnection: (): Connection => this.#adapter.baseConnection(),
     getOrCreatePrimaryConnection: async (): Promise<Connection> => {
-      await this.poly.connect();
-      const conn = this.adapter.baseConnection();
+      await this.#poly.connect();
+      const conn = this.#adapter.baseConnection();
       if (conn.readyState !== 1) await conn.asPromise();
       return conn;
     },
     getConnection: (dbName?: string | null): Connection => {
-      const tenant = this.tenantFor(dbName);
-      this.noteManaged(tenant);
-      return this.adapter.connection(tenant);
+      const tenant = this.#tenantFor(dbName);
+      this.#noteManaged(tenant);
+      return this.#adapter.connection(tenant);
     },
-    getSharedConnection: (dbName?: string | null): Connection => this.adapter.connection(this.tenantFor(dbName)),
+    getSharedConnection: (dbName?: string | null): Connection => this.#adapter.connection(this.#tenantFor(dbName)),
   };
 }
