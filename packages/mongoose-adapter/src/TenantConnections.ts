@@ -59,18 +59,22 @@ export class TenantConnections {
       const created = this.mongoose.createConnection();
       base = created;
       this.bases.set(pool, created);
+      const bind = () => {
+        if (created.readyState !== 0) return;
+        created.setClient(pool.client);
+        // setClient has just wired the tenant connections made before it, each with a Db of its own.
+        if (this.host.admission) return;
+        for (const t of this.byTenant.values()) if (t.base === created) shareDb(t.conn, t.handle.handle);
+      };
       this.host
         .connectPool(entry)
-        .then(() => {
-          if (created.readyState !== 0) return;
-          created.setClient(pool.client);
-          // setClient has just wired the tenant connections made before it, each with a Db of its own.
-          if (this.host.admission) return;
-          for (const t of this.byTenant.values()) if (t.base === created) shareDb(t.conn, t.handle.handle);
-        })
-        .catch((error: unknown) =>
-          this.host.logger.warn({ pool: pool.spec.key, err: redactText(String(error)) }, 'mongoose base connection not bound'),
-        );
+        .then(bind)
+        .catch((error: unknown) => {
+          // A failed connect leaves the pool's topology open (native): bound, buffered operations run and fail with
+          // their own cause (e.g. authentication), and succeed once it is gone, as native handles do.
+          if ((pool.client as unknown as { topology?: unknown }).topology != null) return bind();
+          this.host.logger.warn({ pool: pool.spec.key, err: redactText(String(error)) }, 'mongoose base connection not bound');
+        });
     }
     return base;
   }
