@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import PolyMongo from '@polymongo/mongoose/compat';
 import mongoose, { Schema } from 'mongoose';
 import { describe, expect, test } from 'vitest';
@@ -284,6 +285,12 @@ describe('PolyMongo 1.x compatibility: operations', () => {
     // ~95-byte lines: two a file (Winston starts a new file once one reached maxsize), 7 files, the oldest 2 deleted.
     expect(files).toEqual(['2', '3', '4', '5', '6'].map((n) => `polymongo-2026-01-02T03-04-05${n}.log`));
     expect(readFileSync(join(logPath, 'polymongo-2026-01-02T03-04-056.log'), 'utf8')).toMatch(/line 12 x+\n.*line 13 x+\n$/);
+  });
+
+  test("the wrapper's own keys are 1.3.0's groups; printing it shows no password", () => {
+    const w = wrapper({ mongoURI: 'mongodb://u:Sup3rSecret@127.0.0.1:1/x' });
+    expect(Object.keys(w).sort()).toEqual(['actions', 'adv', 'bulkTasks', 'pool', 'scale', 'stats']);
+    expect(inspect(w, { depth: 3 })).not.toContain('Sup3rSecret');
   });
 
   test('a password in mongoURI never reaches logHandler or the logPath file', async () => {
