@@ -2,6 +2,7 @@
 import type { PolyMongoErrorCode } from '@polymongo/core';
 import { describe, expectTypeOf, test } from 'vitest';
 import type {
+  CopyOptions,
   DuplicateMigrationError,
   ForEachResult,
   IndexDrift,
@@ -10,6 +11,7 @@ import type {
   PlanResult,
   SchemaDiffResult,
   TenantNotEmptyError,
+  ValidatorDrift,
 } from '../src/index.js';
 
 describe('fleet result types', () => {
@@ -25,7 +27,10 @@ describe('fleet result types', () => {
   });
 
   test('plans list drift per tenant and collection; schema diffs count fields', () => {
-    expectTypeOf<PlanResult<IndexDrift>['tenants']>().toEqualTypeOf<number>();
+    expectTypeOf<PlanResult<IndexDrift>>().toEqualTypeOf<{ tenants: number; drift: IndexDrift[] }>();
+    expectTypeOf<PlanResult<ValidatorDrift>>().toEqualTypeOf<{ tenants: number; drift: ValidatorDrift[] }>();
+    expectTypeOf<ValidatorDrift['extra']>().toEqualTypeOf<boolean>();
+    expectTypeOf<CopyOptions['bypassDocumentValidation']>().toEqualTypeOf<boolean | undefined>();
     expectTypeOf<IndexDrift>().toHaveProperty('missing');
     expectTypeOf<SchemaDiffResult['fields'][number]>().toEqualTypeOf<{ path: string; missing: number; extra: number; wrongType: number }>();
   });
