@@ -120,6 +120,17 @@ describe('forEach', () => {
     expect(() => fleet.forEach(undefined as never)).toThrow(expect.objectContaining({ code: 'FLEET_SPEC_INVALID' }));
   });
 
+  test('a concurrency that is not a whole number of at least 1 is FLEET_SPEC_INVALID, and nothing runs', async () => {
+    const fleet = createFleet(env.make());
+    let ran = 0;
+    for (const concurrency of [0, -1, 1.5, Number.NaN]) {
+      await expect(fleet.forEach(async () => void (ran += 1), { tenants: ['c0'], concurrency })).rejects.toMatchObject({
+        code: 'FLEET_SPEC_INVALID',
+      });
+    }
+    expect(ran).toBe(0);
+  });
+
   test('never runs more than `concurrency` tenants at once and collects failures without stopping', async () => {
     const ids = Array.from({ length: 20 }, (_, i) => `t${i}`);
     let running = 0;

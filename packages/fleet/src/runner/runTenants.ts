@@ -1,4 +1,5 @@
 import { describeError } from '@polymongo/core';
+import { FleetSpecError } from '../errors.js';
 
 /** What a failed tenant reports: the error's name, code and (redacted) message, serialisable as JSON. */
 export interface FailureInfo {
@@ -60,7 +61,7 @@ export function toFailureInfo(error: unknown): FailureInfo {
 export function checkConcurrency(value: number | undefined, fallback = 8): number {
   const concurrency = value ?? fallback;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new RangeError(`concurrency must be a whole number of at least 1 (got ${String(value)})`);
+    throw new FleetSpecError(`concurrency must be a whole number of at least 1 (got ${String(value)}); for example { concurrency: 8 }.`);
   }
   return concurrency;
 }
