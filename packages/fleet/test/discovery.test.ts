@@ -124,7 +124,10 @@ describe('forEach', () => {
     const fleet = createFleet(env.make());
     let ran = 0;
     for (const concurrency of [0, -1, 1.5, Number.NaN]) {
-      await expect(fleet.forEach(async () => void (ran += 1), { tenants: ['c0'], concurrency })).rejects.toMatchObject({
+      const work = async () => {
+        ran += 1;
+      };
+      await expect(fleet.forEach(work, { tenants: ['c0'], concurrency })).rejects.toMatchObject({
         code: 'FLEET_SPEC_INVALID',
       });
     }
