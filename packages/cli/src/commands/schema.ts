@@ -18,20 +18,31 @@ function describeValidatorDrift(ctx: CliContext, d: ValidatorDrift): string {
   return `${d.tenant}\t${d.collection}\t${ctx.out.yellow(what)}`;
 }
 
-async function indexSpec(ctx: CliContext) {
-  const spec = (await ctx.config()).indexes;
+/** The config's spec for `key`, or a usage error naming what to add. */
+async function specOf<K extends 'indexes' | 'validators'>(ctx: CliContext, key: K) {
+  const spec = (await ctx.config())[key];
   if (!Array.isArray(spec) || spec.length === 0) {
-    throw new UsageError('no index spec: add indexes: [...] to polymongo.config.mjs');
+    throw new UsageError(`no ${key === 'indexes' ? 'index' : 'validator'} spec: add ${key}: [...] to polymongo.config.mjs`);
   }
-  return spec;
+  return spec as NonNullable<Awaited<ReturnType<CliContext['config']>>[K]>;
 }
 
-async function validatorSpec(ctx: CliContext) {
-  const spec = (await ctx.config()).validators;
-  if (!Array.isArray(spec) || spec.length === 0) {
-    throw new UsageError('no validator spec: add validators: [...] to polymongo.config.mjs');
-  }
-  return spec;
+/**
+ * Prints a plan (a dry-run sync: the plan plus its run summary) and gives the exit code: the JSON document is the plan,
+ * failing tenants are named (on stderr with --json), and `--exit-code` turns drift into 1.
+ */
+function printPlan<D extends { tenant: string }>(
+  ctx: CliContext,
+  run: { tenants: number; drift: D[]; failed: Parameters<typeof reportFailures>[1] },
+  describe: (ctx: CliContext, d: D) => string,
+  exitCode: boolean | undefined,
+): number {
+  const plan = { tenants: run.tenants, drift: run.drift };
+  ctx.out.document(plan);
+  for (const d of plan.drift) ctx.out.line(describe(ctx, d));
+  const drifted = new Set(plan.drift.map((d) => d.tenant)).size;
+  ctx.out.line(`${plan.tenants} tenants checked, ${drifted === 0 ? ctx.out.green('no drift') : ctx.out.yellow(`${drifted} with drift`)}`);
+  return reportFailures(ctx, run.failed, { toStderrWithJson: true }) || (exitCode && drifted > 0 ? 1 : 0);
 }
 
 export function registerIndexes(program: Command, action: ActionFactory): void {
@@ -40,24 +51,16 @@ export function registerIndexes(program: Command, action: ActionFactory): void {
     .option('--exit-code', 'exit 1 when any tenant has drift')
     .action(
       action<TenantFlags & { exitCode?: boolean }>(async (ctx, flags) => {
-        const spec = await indexSpec(ctx);
+        const spec = await specOf(ctx, 'indexes');
         const progress = ctx.out.progress('indexes plan');
-        // A dry-run sync is the plan plus its run summary: the failing tenants are named, the JSON is the plan.
-        const { tenants, drift, failed } = await (await ctx.fleet()).indexes.sync(spec, {
+        const run = await (await ctx.fleet()).indexes.sync(spec, {
           tenants: await ctx.tenants(flags),
           concurrency: ctx.concurrency,
           onProgress: progress.onProgress,
           dryRun: true,
         });
         progress.stop();
-        const plan = { tenants, drift };
-        ctx.out.document(plan);
-        for (const d of plan.drift) ctx.out.line(describeIndexDrift(ctx, d));
-        const drifted = new Set(plan.drift.map((d) => d.tenant)).size;
-        ctx.out.line(
-          `${plan.tenants} tenants checked, ${drifted === 0 ? ctx.out.green('no drift') : ctx.out.yellow(`${drifted} with drift`)}`,
-        );
-        return reportFailures(ctx, failed, { toStderrWithJson: true }) || (flags.exitCode && drifted > 0 ? 1 : 0);
+        return printPlan(ctx, run, describeIndexDrift, flags.exitCode);
       }),
     );
   tenantOptions(indexes.command('sync').description('create missing indexes (and with flags drop extra / replace different ones)'))
@@ -66,7 +69,7 @@ export function registerIndexes(program: Command, action: ActionFactory): void {
     .option('--dry-run', 'report what would change; change nothing')
     .action(
       action<TenantFlags & { dropExtra?: boolean; replaceDifferent?: boolean; dryRun?: boolean }>(async (ctx, flags) => {
-        const spec = await indexSpec(ctx);
+        const spec = await specOf(ctx, 'indexes');
         const progress = ctx.out.progress('indexes sync');
         const result = await (await ctx.fleet()).indexes.sync(spec, {
           tenants: await ctx.tenants(flags),
@@ -94,23 +97,16 @@ export function registerValidators(program: Command, action: ActionFactory): voi
     .option('--exit-code', 'exit 1 when any tenant has drift')
     .action(
       action<TenantFlags & { exitCode?: boolean }>(async (ctx, flags) => {
-        const spec = await validatorSpec(ctx);
+        const spec = await specOf(ctx, 'validators');
         const progress = ctx.out.progress('validators plan');
-        const { tenants, drift, failed } = await (await ctx.fleet()).validators.sync(spec, {
+        const run = await (await ctx.fleet()).validators.sync(spec, {
           tenants: await ctx.tenants(flags),
           concurrency: ctx.concurrency,
           onProgress: progress.onProgress,
           dryRun: true,
         });
         progress.stop();
-        const plan = { tenants, drift };
-        ctx.out.document(plan);
-        for (const d of plan.drift) ctx.out.line(describeValidatorDrift(ctx, d));
-        const drifted = new Set(plan.drift.map((d) => d.tenant)).size;
-        ctx.out.line(
-          `${plan.tenants} tenants checked, ${drifted === 0 ? ctx.out.green('no drift') : ctx.out.yellow(`${drifted} with drift`)}`,
-        );
-        return reportFailures(ctx, failed, { toStderrWithJson: true }) || (flags.exitCode && drifted > 0 ? 1 : 0);
+        return printPlan(ctx, run, describeValidatorDrift, flags.exitCode);
       }),
     );
   tenantOptions(validators.command('sync').description('set validators with collMod; create missing collections with theirs'))
@@ -118,7 +114,7 @@ export function registerValidators(program: Command, action: ActionFactory): voi
     .addOption(new Option('--dry-run', 'report what would change; change nothing'))
     .action(
       action<TenantFlags & { dropExtra?: boolean; dryRun?: boolean }>(async (ctx, flags) => {
-        const spec = await validatorSpec(ctx);
+        const spec = await specOf(ctx, 'validators');
         const progress = ctx.out.progress('validators sync');
         const result = await (await ctx.fleet()).validators.sync(spec, {
           tenants: await ctx.tenants(flags),
