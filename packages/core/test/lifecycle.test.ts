@@ -189,3 +189,15 @@ describe('closing', () => {
     expect(process.listenerCount('SIGTERM')).toBe(before);
   });
 });
+
+describe('ping timeoutMS', () => {
+  test('a timeoutMS below 1 ms or not a whole number is CONFIG_INVALID, and a connected pool stays connected', async () => {
+    const { core } = setup();
+    await core.connect();
+    for (const timeoutMS of [0, -5, 1.5, Number.NaN, '100' as unknown as number]) {
+      await expect(core.ping({ timeoutMS })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    }
+    expect(core.state).toBe('connected');
+    expect(await core.ping({ timeoutMS: 1000 })).toBeGreaterThanOrEqual(0);
+  });
+});

@@ -2,11 +2,10 @@
 // through failCommand) against the lifecycle: live state, health, cold-path errors and close. Server stop/start and
 // authentication users are the embedded server's control surface, so this file starts EmbeddedMongo directly.
 
-import { setTimeout as delay } from 'node:timers/promises';
 import { EmbeddedMongo } from '@polymongo/testkit';
 import { MongoClient, ReadPreference } from 'mongodb';
 import { afterEach, describe, expect, test } from 'vitest';
-import { CloseTimeoutError, classifyError, createPolyMongo, defineRepository, type NativeOptions, type PolyMongo } from '../src/index.js';
+import { classifyError, createPolyMongo, type NativeOptions, type PolyMongo } from '../src/index.js';
 
 const servers: EmbeddedMongo[] = [];
 const polys: PolyMongo[] = [];
@@ -184,17 +183,6 @@ describe('cold-path errors name their cause; a kept handle keeps working', () =>
 });
 
 describe('close()', () => {
-  test('close() right after 10 inserts on a cold client cuts none of them', async () => {
-    const s = await server();
-    const poly = make(s.uri);
-    const coll = poly.db('acme').collection('cold');
-    const inserts = Array.from({ length: 10 }, (_, i) => coll.insertOne({ i }));
-    await poly.close();
-    const results = await Promise.allSettled(inserts);
-    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
-    expect(await (await observer(s.uri)).db('acme').collection('cold').countDocuments()).toBe(10);
-  });
-
   test('close() during an outage waits for an operation still in server selection; it completes once the server is back', {
     timeout: 20_000,
   }, async () => {
@@ -225,46 +213,9 @@ describe('close()', () => {
     await poly.close({ timeoutMS: 300 });
     expect(poly.state).toBe('closed');
   });
-
-  test('a close that hits its timeout with work still running rejects with CLOSE_TIMEOUT', async () => {
-    const s = await server();
-    const poly = make(s.uri, { driverOptions: { appName: 'pmn-close-timeout' } });
-    const coll = poly.db('acme').collection('slow');
-    await coll.insertOne({ warm: true });
-    await (await observer(s.uri)).db('admin').command({
-      configureFailPoint: 'failCommand',
-      mode: { times: 1 },
-      data: { failCommands: ['find'], blockConnection: true, blockTimeMS: 2000, appName: 'pmn-close-timeout' },
-    });
-    const slow = coll.findOne({}).catch((e: unknown) => e);
-    await expect.poll(() => poly.stats().pools[0]?.connections.inUse).toBe(1);
-    await expect(poly.close({ timeoutMS: 100 })).rejects.toBeInstanceOf(CloseTimeoutError);
-    expect(poly.state).toBe('closed');
-    await slow;
-  });
 });
 
 describe('dedicated pools with autoClose under traffic', () => {
-  test('a repository kept across the TTL, inserting every 50 ms, never fails; the pool closes only once traffic stops', async () => {
-    const s = await server();
-    const poly = make(s.uri, { dedicated: [{ tenants: 'busy', autoClose: true, ttlMS: 300 }] });
-    const closed: string[] = [];
-    poly.on('poolClosed', (e) => closed.push(`${e.poolKey}:${e.reason}`));
-    const ticks = poly.tenant('busy').repo(defineRepository({ collection: 'ticks' }));
-    let failures = 0;
-    // The traffic itself is the scenario: one insert every 50 ms for well past the TTL.
-    for (let i = 0; i < 24; i++) {
-      await ticks.insertOne({ i }).catch(() => {
-        failures += 1;
-      });
-      await delay(50);
-    }
-    expect(failures).toBe(0);
-    expect(closed).toEqual([]);
-    await expect.poll(() => closed, { timeout: 5000 }).toEqual(['dedicated:busy:idle']);
-    expect(await poly.db('busy').collection('ticks').countDocuments()).toBe(24);
-  });
-
   test('an operation waiting for a server on a connected pool keeps it open past the TTL and fails with its own cause', async () => {
     const s = await server();
     const poly = make(s.uri, {
@@ -314,24 +265,5 @@ describe('dedicated pools with autoClose under traffic', () => {
     expect(await cursor.toArray()).toEqual([{ n: 2 }, { n: 3 }]);
     // Exhausted: nothing holds the reader's pool any more.
     await expect.poll(() => closed, { timeout: 5000 }).toContain('dedicated:reader');
-  });
-
-  test('a find that runs longer than the TTL is not cut off', async () => {
-    const s = await server();
-    const poly = make(s.uri, {
-      dedicated: [{ tenants: 'slow', autoClose: true, ttlMS: 300 }],
-      driverOptions: { appName: 'pmn-long-find' },
-    });
-    const coll = poly.db('slow').collection('c');
-    await coll.insertOne({ a: 1 });
-    await (await observer(s.uri)).db('admin').command({
-      configureFailPoint: 'failCommand',
-      mode: { times: 1 },
-      data: { failCommands: ['find'], blockConnection: true, blockTimeMS: 900, appName: 'pmn-long-find' },
-    });
-    const closed: string[] = [];
-    poly.on('poolClosed', (e) => closed.push(e.reason));
-    await expect(coll.findOne({}, { projection: { _id: 0 } })).resolves.toEqual({ a: 1 });
-    expect(closed).toEqual([]);
   });
 });

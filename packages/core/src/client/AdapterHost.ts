@@ -96,9 +96,9 @@ export interface AdapterHost<Pool, Handle, Binding = unknown> {
  * exposes as its public API (`connect`, `close`, `stats`, ...). Only a driver binding (`@polymongo/native`) needs it.
  */
 export interface CoreHost<Pool, Handle, Binding = unknown> extends AdapterHost<Pool, Handle, Binding> {
-  /** Connects every shared pool (and eager dedicated ones) with retries. */
+  /** Connects the default cluster's shared pool, with retries (other pools connect on first use). */
   connect(): Promise<void>;
-  /** Round trip to a cluster in ms; PING_TIMEOUT past `timeoutMS`. */
+  /** Round trip to a cluster in ms; PING_TIMEOUT past `timeoutMS`; CONFIG_INVALID for a `timeoutMS` below 1 ms. */
   ping(options?: { clusterId?: string; timeoutMS?: number }): Promise<number>;
   setPlacement(tenantId: string, clusterId: string | undefined): void;
   setDedicated(tenants: string | string[], options?: Omit<DedicatedOptions, 'tenants'>): void;

@@ -9,7 +9,7 @@ import {
   resolveConfig,
 } from '../config/schema.js';
 import { redactText } from '../config/uri.js';
-import { ClientClosedError, PingTimeoutError, UnknownClusterError } from '../errors/errors.js';
+import { ClientClosedError, ConfigError, PingTimeoutError, UnknownClusterError } from '../errors/errors.js';
 import type { OperationInfo, PolyMongoEventName, PolyMongoEvents } from '../events/events.js';
 import type { OperationStart, PolyMongoPlugin } from '../events/plugins.js';
 import { TypedEmitter } from '../events/TypedEmitter.js';
@@ -186,6 +186,13 @@ export class PolyMongoCore<Pool, Handle, Binding = undefined> implements CoreHos
    * milliseconds. With `timeoutMS`, rejects with the last connect error (or a timeout) once that much time passed.
    */
   async ping(options: { clusterId?: string; timeoutMS?: number } = {}): Promise<number> {
+    const timeoutMS = options.timeoutMS;
+    if (timeoutMS !== undefined && !(Number.isInteger(timeoutMS) && timeoutMS >= 1)) {
+      // Refused before anything runs: a bad timeout must not time out at once and mark a healthy pool unreachable.
+      throw new ConfigError([
+        { path: 'timeoutMS', message: `must be a whole number of milliseconds, at least 1 (got ${String(timeoutMS)})` },
+      ]);
+    }
     const entry = this.#sharedEntry(options.clusterId ?? this.#config.defaultCluster);
     const run = async () => {
       await this.#registry.connect(entry);
@@ -194,7 +201,6 @@ export class PolyMongoCore<Pool, Handle, Binding = undefined> implements CoreHos
       return performance.now() - started;
     };
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeoutMS = options.timeoutMS;
     const attempts: Array<Promise<number>> = [run()];
     if (timeoutMS !== undefined) {
       attempts.push(

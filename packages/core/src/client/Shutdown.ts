@@ -59,7 +59,7 @@ export class Shutdown {
       await this.runHooks(deadline);
       // Operations issued on a cold pool wait in server selection until its connect settles; only then do they
       // show up as connections checked out, so wait for connects first (within the same deadline).
-      await Promise.race([this.o.settled(), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref?.())]);
+      await untilDeadline(this.o.settled(), deadline);
       await new Promise((r) => setImmediate(r));
       const remaining = await drain(() => this.o.busy(), Math.max(0, deadline - Date.now()));
       await this.finish(remaining > 0);
@@ -90,14 +90,7 @@ export class Shutdown {
     for (const hook of hooks) {
       try {
         const run = Promise.resolve(hook());
-        if (deadline === undefined) await run;
-        else {
-          let timer: ReturnType<typeof setTimeout> | undefined;
-          const late = new Promise<void>((resolve) => {
-            timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-          });
-          await Promise.race([run, late]).finally(() => clearTimeout(timer));
-        }
+        await (deadline === undefined ? run : untilDeadline(run, deadline));
       } catch (error) {
         this.o.logger.warn({ err: redactText(String(error)) }, 'close hook failed');
       }
@@ -107,5 +100,19 @@ export class Shutdown {
   private async finish(force: boolean): Promise<void> {
     for (const [signal, handler] of this.signalHandlers.splice(0)) process.off(signal, handler);
     await this.o.finish(force);
+  }
+}
+
+/** Waits for `work` or the deadline, whichever comes first (a rejection of `work` still rejects); clears its timer. */
+async function untilDeadline(work: Promise<unknown>, deadline: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+    timer.unref?.();
+  });
+  try {
+    await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

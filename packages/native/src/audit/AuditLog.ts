@@ -1,4 +1,4 @@
-import { type LoggerLike, redactText } from '@polymongo/core';
+import { describeError, type LoggerLike, redactText } from '@polymongo/core';
 import type { Db } from 'mongodb';
 
 /** What was done. Native: `tenant.*`; `@polymongo/fleet` (and the CLI through it): `fleet.*`. */
@@ -33,8 +33,8 @@ export interface AuditEvent {
   /** The tenant acted on; undefined for a fleet-wide operation (see `details`). */
   tenant: string | undefined;
   outcome: AuditOutcome;
-  /** Why it failed: the error's code and message, credentials redacted. */
-  error?: { code?: string | number; message: string };
+  /** Why it failed: the error's name, code and message, credentials redacted. */
+  error?: { name: string; code?: string | number; message: string };
   details?: AuditDetails;
 }
 
@@ -142,7 +142,7 @@ export class AuditLog {
       durationMS: Date.now() - at.getTime(),
       tenant: entry.tenant,
       outcome: error === undefined ? (summary.outcome ?? 'success') : 'failure',
-      ...(error === undefined ? {} : { error: describe(error) }),
+      ...(error === undefined ? {} : { error: describeError(error) }),
       ...(details ? { details } : {}),
     };
     for (const listener of this.#listeners) {
@@ -163,10 +163,4 @@ export class AuditLog {
       this.#logger.warn({ action: event.action, error: redactText(String((err as Error)?.message ?? err)) }, 'audit sink insert failed');
     }
   }
-}
-
-function describe(error: unknown): { code?: string | number; message: string } {
-  const e = error as { code?: unknown; message?: unknown };
-  const code = typeof e?.code === 'string' || typeof e?.code === 'number' ? { code: e.code } : {};
-  return { ...code, message: redactText(String(e?.message ?? error)) };
 }
