@@ -112,15 +112,23 @@ function legacyCollection<M extends AnyModel>(model: M): M {
   return Object.create(model, { collection: { value: { collectionName } } }) as M;
 }
 
-/** 1.3 `cleanURI`: a dedicated pool's URI with its path reduced to `/` (the database comes from the name). */
+/**
+ * 1.3 `cleanURI`: a dedicated pool's URI with its path reduced to `/` (the database comes from the name), and, unlike
+ * 1.3, its credentials redacted: these configs are only shown (in stats), never connected with.
+ */
 function cleanUri(uri: string): string {
   try {
     const url = new URL(uri);
     url.pathname = '/';
-    return url.toString().replace(/\/$/, '');
+    return redactUri(url.toString().replace(/\/$/, ''));
   } catch {
-    return uri;
+    return redactUri(uri);
   }
+}
+
+/** A dedicated pool's options as stats show them: the URI cleaned and redacted. */
+function shownConfig(config: Record<string, unknown>): Record<string, unknown> {
+  return typeof config.mongoURI === 'string' ? { ...config, mongoURI: cleanUri(config.mongoURI) } : config;
 }
 
 /** Mongoose's readyState for a pool state, as 1.3 read it from its connections. */
@@ -672,7 +680,7 @@ export class PolyMongoWrapper {
           mongoURI: mongoURI ? cleanUri(mongoURI) : undefined,
         };
         this.#dbConfigs.set(name, config);
-        if (config.coldStart === false) this.#separateConfigs.set(name, { ...config, ...options });
+        if (config.coldStart === false) this.#separateConfigs.set(name, shownConfig({ ...config, ...options }));
       }
       actionSync('set DB configuration', () => this.#poly.setDedicated(names, dedicated));
     },
@@ -680,7 +688,7 @@ export class PolyMongoWrapper {
     connectDB: async (names: string | string[], options: ScaleOptions = {}): Promise<void> => {
       const dedicated = toDedicated(parseScaleOptions(options));
       const list = Array.isArray(names) ? names : [names];
-      for (const name of list) this.#separateConfigs.set(name, { ...(this.#dbConfigs.get(name) ?? {}), ...options });
+      for (const name of list) this.#separateConfigs.set(name, shownConfig({ ...(this.#dbConfigs.get(name) ?? {}), ...options }));
       actionSync('scale connections', () => this.#poly.setDedicated(names, { ...dedicated, coldStart: false }));
     },
   };
