@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { type Document, Timestamp, type UUID } from 'bson';
 import { CommandError, ErrorCodes } from './errors.js';
+import { describeUpdate } from './storage/updateDescription.js';
 
 /** The server's logical clock: strictly increasing timestamps for operationTime and clusterTime. */
 export class ClusterClock {
@@ -50,6 +51,12 @@ export interface ChangeRecord {
   documentKey?: Document;
   fullDocument?: Document;
   updateDescription?: Document;
+  /**
+   * An update's document before and after it. Its `updateDescription` is computed from them only when a change stream
+   * reads the event (`describedUpdate`), so updates pay nothing for streams nobody opened, yet a stream resumed
+   * from an earlier point still gets the description.
+   */
+  versions?: { before: Document; after: Document };
   to?: { db: string; coll: string };
   txnNumber?: number;
   lsid?: Document;
@@ -61,6 +68,17 @@ export interface ChangeRecord {
   /** Kept when the collection has changeStreamPreAndPostImages enabled. */
   preImage?: Document;
   postImage?: Document;
+}
+
+/** An update event's `updateDescription` and `disambiguatedPaths`, computed once, the first time a stream asks. */
+export function describedUpdate(r: ChangeRecord): { updateDescription?: Document; disambiguatedPaths?: Document } {
+  if (r.versions) {
+    const { disambiguatedPaths, ...updateDescription } = describeUpdate(r.versions.before, r.versions.after);
+    r.updateDescription = updateDescription;
+    r.disambiguatedPaths = disambiguatedPaths;
+    r.versions = undefined;
+  }
+  return { updateDescription: r.updateDescription, disambiguatedPaths: r.disambiguatedPaths };
 }
 
 /** Resume tokens are opaque to clients; ours encode the event's sequence number. */

@@ -1,5 +1,5 @@
 import { type Document, Long } from 'bson';
-import { type ChangeRecord, decodeResumeToken, EXPANDED_EVENTS, resumeToken } from '../changes.js';
+import { type ChangeRecord, decodeResumeToken, describedUpdate, EXPANDED_EVENTS, resumeToken } from '../changes.js';
 import type { CommandContext } from '../context.js';
 import type { ChangeStreamCursor } from '../cursors.js';
 import { CommandError, ErrorCodes, UNRECOGNIZED_PIPELINE_STAGE } from '../errors.js';
@@ -155,10 +155,11 @@ function toEvent(ctx: CommandContext, cursor: ChangeStreamCursor, r: ChangeRecor
   };
   if (cursor.showExpandedEvents && r.collectionUUID) event.collectionUUID = r.collectionUUID;
   if (r.documentKey) event.documentKey = r.documentKey;
-  if (r.updateDescription) {
+  const { updateDescription, disambiguatedPaths } = describedUpdate(r);
+  if (updateDescription) {
     event.updateDescription = cursor.showExpandedEvents
-      ? { ...r.updateDescription, disambiguatedPaths: r.disambiguatedPaths ?? {} }
-      : r.updateDescription;
+      ? { ...updateDescription, disambiguatedPaths: disambiguatedPaths ?? {} }
+      : updateDescription;
   }
   if (r.operationDescription && cursor.showExpandedEvents) event.operationDescription = r.operationDescription;
   if (r.stateBeforeChange && cursor.showExpandedEvents) event.stateBeforeChange = r.stateBeforeChange;

@@ -5,7 +5,6 @@ import { Collection, Database, duplicateIdError } from './collection.js';
 import { isLater } from './history.js';
 import { validateCollectionName, validateDatabaseName } from './namespaces.js';
 import { type PendingChange, Transaction } from './transaction.js';
-import { describeUpdate } from './updateDescription.js';
 
 /** Read and write access to one collection, either directly or through a transaction. */
 export interface CollectionView {
@@ -339,8 +338,7 @@ function updateChange(coll: Collection, before: Document, after: Document, repla
     ...context,
   };
   if (replace) return { ...base, operationType: 'replace', fullDocument: after };
-  const { disambiguatedPaths, ...updateDescription } = describeUpdate(before, after);
-  return { ...base, operationType: 'update', updateDescription, disambiguatedPaths };
+  return { ...base, operationType: 'update', versions: { before, after } };
 }
 
 /** Pre- and post-images are kept for a write when the collection has `changeStreamPreAndPostImages` enabled. */
