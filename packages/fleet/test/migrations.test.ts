@@ -1,4 +1,6 @@
-import { describe, expect, test } from 'vitest';
+import { startMongo } from '@polymongo/testkit';
+import { MongoClient } from 'mongodb';
+import { describe, expect, test, vi } from 'vitest';
 import { createFleet, defineMigration, MIGRATIONS_COLLECTION, type Migration } from '../src/index.js';
 import { seedTenants, unique, useServer } from './helpers.js';
 
@@ -140,21 +142,75 @@ describe('migrations', () => {
     expect(await stateOf(dead)).toEqual({ _id: STATE, applied: [{ id: 'l1', appliedAt: expect.any(Date) }] });
   });
 
-  test('a lease is renewed while its runner works, so a second runner cannot take it over', async () => {
-    const [t] = (await seedTenants(env.observer, unique('renew'), 1)) as [string];
-    let finish: () => void = () => undefined;
-    const running = new Promise<void>((resolve) => (finish = resolve));
-    const slow = defineMigration({ id: 'slow', up: () => running });
-    const first = createFleet(env.make()).migrate({ migrations: [slow], tenants: [t], leaseMS: 300 });
-    const leaseOf = async () => (await stateOf(t))?.lease?.expiresAt as Date | undefined;
-    await expect.poll(leaseOf).toBeInstanceOf(Date);
-    const initial = (await leaseOf()) as Date;
-    // Renewed past its first expiry while up() is still running.
-    await expect.poll(async () => ((await leaseOf())?.getTime() ?? 0) > initial.getTime() + 150, { timeout: 5_000 }).toBe(true);
-    const second = await createFleet(env.make()).migrate({ migrations: [slow], tenants: [t], leaseMS: 300, lockWaitMS: 50 });
-    expect(second.failed.map((f) => f.error.code)).toEqual(['MIGRATION_LOCKED']);
-    finish();
-    expect((await first).applied).toEqual([{ tenant: t, id: 'slow' }]);
+  test('without transactions (a standalone server), the lease is renewed while up() runs, so a second runner cannot take it over', async () => {
+    // A standalone server runs steps outside transactions. MONGODB_URI names a replica set, so the embedded one is used.
+    const standalone = await startMongo({ replSet: false, embeddedOnly: true, quiet: true });
+    const observer = await new MongoClient(standalone.uri).connect();
+    try {
+      const [t] = (await seedTenants(observer, unique('renew'), 1)) as [string];
+      let finish: () => void = () => undefined;
+      const running = new Promise<void>((resolve) => (finish = resolve));
+      const slow = defineMigration({ id: 'slow', up: () => running });
+      const make = () => createFleet(env.make({ uri: standalone.uri }));
+      const first = make().migrate({ migrations: [slow], tenants: [t], leaseMS: 300 });
+      const leaseOf = async () =>
+        (await observer.db(t).collection(MIGRATIONS_COLLECTION).findOne({ _id: STATE }))?.lease?.expiresAt as Date | undefined;
+      await expect.poll(leaseOf).toBeInstanceOf(Date);
+      const initial = (await leaseOf()) as Date;
+      // Renewed past its first expiry while up() is still running.
+      await expect.poll(async () => ((await leaseOf())?.getTime() ?? 0) > initial.getTime() + 150, { timeout: 5_000 }).toBe(true);
+      const second = await make().migrate({ migrations: [slow], tenants: [t], leaseMS: 300, lockWaitMS: 50 });
+      expect(second.failed.map((f) => f.error.code)).toEqual(['MIGRATION_LOCKED']);
+      finish();
+      expect((await first).applied).toEqual([{ tenant: t, id: 'slow' }]);
+      expect(await observer.db(t).collection(MIGRATIONS_COLLECTION).findOne({ _id: STATE })).toEqual({
+        _id: STATE,
+        applied: [{ id: 'slow', appliedAt: expect.any(Date) }],
+      });
+    } finally {
+      await observer.close();
+      await standalone.stop();
+    }
+  });
+
+  test('a step in a transaction that outlasts its lease commits once: no renewal conflicts with it, up() is not rerun', async () => {
+    const [t] = (await seedTenants(env.observer, unique('long'), 1)) as [string];
+    const leaseMS = 300;
+    let calls = 0;
+    const long = defineMigration({
+      id: 'long-1',
+      up: async ({ db, session }) => {
+        calls++;
+        // A retried transaction runs up() again: fail at once rather than after every retry.
+        if (calls > 1) throw new Error('up() ran again: its transaction was retried');
+        await db.collection('counters').updateOne({ _id: 'long-1' as never }, { $inc: { n: 1 } }, { upsert: true, session });
+        const state = await db.collection(MIGRATIONS_COLLECTION).findOne({ _id: STATE }, { session });
+        const expiresAt = (state as { lease: { expiresAt: Date } }).lease.expiresAt.getTime();
+        // Run until the lease seen by this step is a whole lease past its expiry (at least 3 renewal periods).
+        await vi.waitFor(
+          () => {
+            if (Date.now() < expiresAt + leaseMS) throw new Error('still within the lease');
+          },
+          { timeout: 10_000, interval: 20 },
+        );
+      },
+    });
+    const next = defineMigration({ id: 'long-2', up: async () => undefined });
+    const result = await createFleet(env.make()).migrate({ migrations: [long, next], tenants: [t], leaseMS });
+    expect(result.failed).toEqual([]);
+    expect(result.applied).toEqual([
+      { tenant: t, id: 'long-1' },
+      { tenant: t, id: 'long-2' },
+    ]);
+    expect(calls).toBe(1);
+    expect(await counts([t], 'long-1')).toEqual([1]);
+    expect(await stateOf(t)).toEqual({
+      _id: STATE,
+      applied: [
+        { id: 'long-1', appliedAt: expect.any(Date) },
+        { id: 'long-2', appliedAt: expect.any(Date) },
+      ],
+    });
   });
 
   test('a step another runner recorded while this one waited for the lease is not applied again', async () => {
@@ -191,7 +247,8 @@ describe('migrations', () => {
       up: ({ db, session }) => db.collection('seed').updateMany({}, { $set: { status: 'open' } }, { session }),
     });
     await fleet.migrate({ migrations: [migration], tenants: [ids[0] as string] });
-    // Lease + state in one findAndModify; the step, its record (which also releases the lease), the commit.
+    // Lease + state in one findAndModify; the record (first in the transaction, it also releases the lease), the step,
+    // the commit.
     expect(commands).toEqual(['findAndModify', 'update', 'update', 'commitTransaction']);
     await fleet.migrate({ migrations: [migration], tenants: ids.slice(1) });
     commands.length = 0;
@@ -202,22 +259,31 @@ describe('migrations', () => {
     expect(await stateOf(ids[0] as string)).toEqual({ _id: STATE, applied: [{ id: 'trip-1', appliedAt: expect.any(Date) }] });
   });
 
-  test('a step whose lease was taken over meanwhile is rolled back with MIGRATION_LOCKED, not recorded', async () => {
+  test('a step whose lease was taken over before its transaction fails with MIGRATION_LOCKED and never runs up()', async () => {
     const [t] = (await seedTenants(env.observer, unique('stolen'), 1)) as [string];
+    const poly = env.make();
+    // Another runner takes the lease over (as after an expiry) between the lease and the step's transaction. (During
+    // the transaction mongod would make its write wait: the step's first statement wrote the state document.)
+    const withTransaction = poly.withTransaction.bind(poly);
+    poly.withTransaction = (async (...args: Parameters<typeof withTransaction>) => {
+      await env.observer
+        .db(t)
+        .collection(MIGRATIONS_COLLECTION)
+        .updateOne({ _id: STATE }, { $set: { lease: { owner: 'thief', expiresAt: new Date(Date.now() + 60_000) } } });
+      return withTransaction(...args);
+    }) as typeof poly.withTransaction;
+    let calls = 0;
     const stolen = defineMigration({
       id: 'stolen-1',
       up: async ({ db, session }) => {
+        calls++;
         await db.collection('counters').updateOne({ _id: 'stolen-1' as never }, { $inc: { n: 1 } }, { upsert: true, session });
-        // Another runner takes the lease over (as after an expiry) while this step runs.
-        await env.observer
-          .db(t)
-          .collection(MIGRATIONS_COLLECTION)
-          .updateOne({ _id: STATE }, { $set: { lease: { owner: 'thief', expiresAt: new Date(Date.now() + 60_000) } } });
       },
     });
-    const result = await createFleet(env.make()).migrate({ migrations: [stolen], tenants: [t] });
+    const result = await createFleet(poly).migrate({ migrations: [stolen], tenants: [t] });
     expect(result.applied).toEqual([]);
     expect(result.failed).toEqual([{ tenant: t, id: 'stolen-1', error: expect.objectContaining({ code: 'MIGRATION_LOCKED' }) }]);
+    expect(calls).toBe(0);
     expect(await counts([t], 'stolen-1')).toEqual([0]);
     expect(await stateOf(t)).toEqual({ _id: STATE, lease: { owner: 'thief', expiresAt: expect.any(Date) } });
   });

@@ -202,8 +202,15 @@ export class Migrator {
 
   /**
    * One migration on one tenant: the change and its record commit together, or neither does. The record is written
-   * only while this runner still holds the lease (else the transaction rolls back), and the last step's record
-   * releases the lease in the same write.
+   * only while this runner still holds the lease (else MIGRATION_LOCKED), and the last step's record releases the
+   * lease in the same write.
+   *
+   * In a transaction the record is the FIRST statement, which also extends the lease, and the renewal timer is
+   * paused: the transaction then owns the state document, so no renewal of ours conflicts with it however long the
+   * step runs, and another runner's takeover waits for it to end (mongod blocks a write outside a transaction on a
+   * document the transaction wrote); a takeover that came before matches nothing and rolls the step back before
+   * `up`/`down` ran. Without transactions (a standalone server) the change runs first, renewed as it goes, and the
+   * record after it.
    */
   async #step(
     db: Db,
@@ -214,30 +221,43 @@ export class Migrator {
     direction: 'up' | 'down',
     last: boolean,
   ): Promise<void> {
-    const body = async (session: ClientSession | undefined) => {
+    const change = (session: ClientSession | undefined) => {
       const context = { db, tenant, session };
-      if (direction === 'up') await m.up(context);
-      else await (m.down as NonNullable<Migration['down']>)(context);
-      const record: Document =
+      return direction === 'up' ? m.up(context) : (m.down as NonNullable<Migration['down']>)(context);
+    };
+    const record = async (session: ClientSession | undefined) => {
+      const update: Document =
         direction === 'up' ? { $push: { applied: { id: m.id, appliedAt: new Date() } } } : { $pull: { applied: { id: m.id } } };
-      if (last) record.$unset = { lease: '' };
+      if (last) update.$unset = { lease: '' };
+      else if (session) update.$set = { 'lease.expiresAt': lease.nextExpiry };
       const filter = { ...lease.ownFilter, 'applied.id': direction === 'up' ? { $ne: m.id } : m.id };
-      const { matchedCount } = await records.updateOne(filter, record, { session });
+      const { matchedCount } = await records.updateOne(filter, update, { session });
       // The lease expired and another runner took it over (and may have done this step): roll this one back.
       if (matchedCount === 0) throw new MigrationLockedError(tenant, 0);
     };
     if (this.#transactions !== false) {
+      await lease.pause();
       try {
-        await this.ctx.poly.withTransaction((session) => body(session), { tenants: [tenant] });
+        await this.ctx.poly.withTransaction(
+          async (session) => {
+            await record(session);
+            await change(session);
+          },
+          { tenants: [tenant] },
+        );
         this.#transactions = true;
         return;
       } catch (error) {
         // Refused before the callback ran: a standalone server. Run without a transaction from now on.
         if (!(error instanceof PolyMongoError && error.code === 'TRANSACTIONS_UNSUPPORTED')) throw error;
         this.#transactions = false;
+        lease.resume(); // the change runs outside a transaction: renew while it runs
+      } finally {
+        if (!last) lease.resume();
       }
     }
-    await body(undefined);
+    await change(undefined);
+    await record(undefined);
   }
 
   /** Per tenant: applied and pending migration ids. Reads only. */

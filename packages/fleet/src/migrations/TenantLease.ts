@@ -36,9 +36,14 @@ export async function readState(records: Collection<Document>): Promise<StateDoc
  * command, and only happens when there is work (`hasWork`, an aggregation expression over the stored document), so
  * an up-to-date tenant costs a single round trip. Renewed every leaseMS / 3 while held, taken over by another runner
  * once expired (its holder crashed). The last step's transaction releases it together with its record.
+ *
+ * While a step runs in a transaction the timer is paused: the step's first statement writes this same document
+ * (record and a fresh expiry), and a renewal committed after the transaction's snapshot would make that write fail
+ * with WriteConflict, so the whole step retried for as long as it outlasted a renewal period.
  */
 export class TenantLease {
   #timer: NodeJS.Timeout | undefined;
+  #renewing: Promise<void> | undefined;
   #lost = false;
   #held = false;
 
@@ -100,8 +105,7 @@ export class TenantLease {
       const state = await this.#tryAcquire(hasWork.expression, hasWork.upsert);
       if (state?.lease?.owner === this.owner) {
         this.#held = true;
-        this.#timer = setInterval(() => void this.#renew(), Math.max(10, Math.floor(this.leaseMS / 3)));
-        this.#timer.unref();
+        this.resume();
         return state;
       }
       if (!hasWork.test(state)) return state; // nothing to do: no lease taken
@@ -110,10 +114,36 @@ export class TenantLease {
     }
   }
 
+  /** The expiry a write made now gives the lease. */
+  get nextExpiry(): Date {
+    return new Date(Date.now() + this.leaseMS);
+  }
+
+  /** Stops renewing (a transaction is about to write the state document) once a renewal in flight has landed. */
+  async pause(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#renewing;
+  }
+
+  /** Renews every leaseMS / 3 again, while held. */
+  resume(): void {
+    if (!this.held || this.#timer !== undefined) return;
+    this.#timer = setInterval(
+      () => {
+        this.#renewing ??= this.#renew().finally(() => {
+          this.#renewing = undefined;
+        });
+      },
+      Math.max(10, Math.floor(this.leaseMS / 3)),
+    );
+    this.#timer.unref();
+  }
+
   async #renew(): Promise<void> {
     try {
       const { matchedCount } = await this.records.updateOne(this.ownFilter, {
-        $set: { 'lease.expiresAt': new Date(Date.now() + this.leaseMS) },
+        $set: { 'lease.expiresAt': this.nextExpiry },
       });
       if (matchedCount === 0 && this.#held) this.#lost = true;
     } catch {
@@ -124,12 +154,13 @@ export class TenantLease {
   /** The last step's transaction released the lease with its record: stop renewing, nothing to send. */
   released(): void {
     clearInterval(this.#timer);
+    this.#timer = undefined;
     this.#held = false;
   }
 
   /** Releases the lease (after a failure, or when no step released it). */
   async release(session?: ClientSession): Promise<void> {
-    clearInterval(this.#timer);
+    await this.pause();
     if (!this.#held) return;
     this.#held = false;
     await this.records.updateOne(this.ownFilter, { $unset: { lease: '' } }, { session }).catch(() => undefined);
