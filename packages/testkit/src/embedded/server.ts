@@ -213,8 +213,9 @@ export class EmbeddedMongo {
       const failure = this.failPoints.failCommand(name, conn.appName);
       if (failure?.closeConnection) throw new CloseConnection();
       if (failure?.blockTimeMS) await new Promise((r) => setTimeout(r, failure.blockTimeMS));
+      // As mongod, the fail point fires before the command checks out its session: an open transaction stays open, and
+      // a transaction whose first command fails never starts (its later commands fail with NoSuchTransaction).
       if (failure?.errorCode !== undefined) {
-        this.sessions.abortOnFailure(name, body);
         const err = new CommandError(failure.errorCode, `Failing command ${name} via 'failCommand' failpoint`);
         const labels = failure.errorLabels ?? errorLabelsFor(name, body, failure.errorCode, undefined, this.isChangeStream(name, body));
         return this.withClusterTime(err.toReply(labels));

@@ -78,23 +78,6 @@ export class SessionRegistry {
     return { ok: 1 };
   }
 
-  /**
-   * A command of a transaction failed before it ran (a `failCommand` error): mongod aborts the transaction, so its
-   * later commands and its commit fail with NoSuchTransaction. commitTransaction and abortTransaction keep it.
-   */
-  abortOnFailure(name: string, body: Document): void {
-    if (body.autocommit !== false || name === 'commitTransaction' || name === 'abortTransaction') return;
-    const session = this.session(body.lsid);
-    if (!session || body.txnNumber === undefined) return;
-    const txnNumber = Number(body.txnNumber);
-    if (body.startTransaction === true && txnNumber > session.txnNumber) {
-      this.catalog.abortTransaction(session.txn);
-      session.txnNumber = txnNumber;
-      session.txn = this.catalog.beginTransaction(txnNumber);
-    }
-    if (txnNumber === session.txnNumber) this.catalog.abortTransaction(session.txn);
-  }
-
   /** Applies session semantics (transactions, retryable writes) around a command. */
   async run(name: string, body: Document, run: RunCommand): Promise<Document> {
     const session = this.session(body.lsid);
@@ -153,7 +136,10 @@ export class SessionRegistry {
       session.txnNumber = txnNumber;
       session.txn = this.catalog.beginTransaction(txnNumber);
     } else if (txnNumber !== session.txnNumber || !session.txn) {
-      throw noSuchTransaction(txnNumber);
+      throw new CommandError(
+        ErrorCodes.NoSuchTransaction,
+        `Given transaction number ${txnNumber} does not match any in-progress transactions. The active transaction number is ${session.txnNumber}`,
+      );
     }
     const txn = session.txn as Transaction;
     if (name === 'commitTransaction') {

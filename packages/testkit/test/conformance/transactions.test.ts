@@ -108,7 +108,9 @@ describe('write concern on commit', () => {
 });
 
 describe('transaction failures and snapshots', () => {
-  test('a failCommand error inside a transaction aborts it: later commands and commit fail with NoSuchTransaction', async () => {
+  // mongod evaluates `failCommand` before the command checks out its session (ExecCommandDatabase::_initiateCommand),
+  // so the injected error never touches the transaction; only errors raised while the command runs abort it.
+  test('a failCommand error on a later command leaves the transaction open: the next command and the commit succeed', async () => {
     const coll = env.client.db(uniqueDbName('txn-failcmd')).collection('c');
     await coll.insertOne({ _id: 0 as never });
     const admin = env.client.db('admin');
@@ -116,11 +118,41 @@ describe('transaction failures and snapshots', () => {
       await coll.insertOne({ _id: 1 as never }, { session });
       await admin.command({ configureFailPoint: 'failCommand', mode: { times: 1 }, data: { failCommands: ['insert'], errorCode: 2 } });
       await expect(coll.insertOne({ _id: 2 as never }, { session })).rejects.toMatchObject({ code: 2 });
-      const next = await coll.insertOne({ _id: 3 as never }, { session }).catch((e: MongoServerError) => e);
+      await coll.insertOne({ _id: 3 as never }, { session });
+      await session.commitTransaction();
+    });
+    expect(await coll.find({}).sort({ _id: 1 }).toArray()).toEqual([{ _id: 0 }, { _id: 1 }, { _id: 3 }]);
+  });
+
+  test('a failCommand error on the first command means the transaction never started: later commands and the commit fail with NoSuchTransaction', async () => {
+    const coll = env.client.db(uniqueDbName('txn-failfirst')).collection('c');
+    await coll.insertOne({ _id: 0 as never });
+    const admin = env.client.db('admin');
+    await admin.command({ configureFailPoint: 'failCommand', mode: { times: 1 }, data: { failCommands: ['insert'], errorCode: 2 } });
+    await inTransaction(async (session) => {
+      await expect(coll.insertOne({ _id: 1 as never }, { session })).rejects.toMatchObject({ code: 2 });
+      const next = await coll.insertOne({ _id: 2 as never }, { session }).catch((e: MongoServerError) => e);
       expect(next).toBeInstanceOf(MongoServerError);
       expect((next as MongoServerError).code).toBe(251);
       expect((next as MongoServerError).hasErrorLabel('TransientTransactionError')).toBe(true);
-      await expect(session.commitTransaction()).rejects.toMatchObject({ code: 251 });
+      const commit = await session.commitTransaction().catch((e: MongoServerError) => e);
+      expect(commit).toBeInstanceOf(MongoServerError);
+      expect((commit as MongoServerError).code).toBe(251);
+      expect((commit as MongoServerError).hasErrorLabel('TransientTransactionError')).toBe(true);
+    });
+    expect(await coll.find({}).toArray()).toEqual([{ _id: 0 }]);
+  });
+
+  test('a command that fails while it runs aborts the transaction: the commit fails with NoSuchTransaction', async () => {
+    const coll = env.client.db(uniqueDbName('txn-dup')).collection('c');
+    await coll.insertOne({ _id: 0 as never });
+    await inTransaction(async (session) => {
+      await coll.insertOne({ _id: 1 as never }, { session });
+      await expect(coll.insertOne({ _id: 0 as never }, { session })).rejects.toMatchObject({ code: 11000 });
+      const commit = await session.commitTransaction().catch((e: MongoServerError) => e);
+      expect(commit).toBeInstanceOf(MongoServerError);
+      expect((commit as MongoServerError).code).toBe(251);
+      expect((commit as MongoServerError).hasErrorLabel('TransientTransactionError')).toBe(true);
     });
     expect(await coll.find({}).toArray()).toEqual([{ _id: 0 }]);
   });
