@@ -34,6 +34,34 @@ describe('DDL inside a transaction', () => {
     expect(await db.collection('fresh').countDocuments()).toBe(1);
   });
 
+  test('two transactions creating the same collection: the second fails with WriteConflict, nothing is merged', async () => {
+    const dbName = uniqueDbName('txn-race');
+    const db = env.client.db(dbName);
+    await db.collection('existing').insertOne({ warm: true });
+    const [a, b] = [env.client.startSession(), env.client.startSession()];
+    try {
+      a.startTransaction();
+      b.startTransaction();
+      await db.collection('fresh').insertOne({ _id: 'state', by: 'a' } as never, { session: a });
+      // mongod may refuse the second creation at once, or (the embedded server) at its commit.
+      const second = async () => {
+        await db.collection('fresh').insertOne({ _id: 'state', by: 'b' } as never, { session: b });
+        await a.commitTransaction();
+        await b.commitTransaction();
+      };
+      const error = await second().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(MongoServerError);
+      expect((error as MongoServerError).code).toBe(112);
+      expect((error as MongoServerError).hasErrorLabel('TransientTransactionError')).toBe(true);
+      if (a.inTransaction()) await a.commitTransaction();
+      if (b.inTransaction()) await b.abortTransaction().catch(() => undefined);
+    } finally {
+      await a.endSession();
+      await b.endSession();
+    }
+    expect(await db.collection('fresh').find().toArray()).toEqual([{ _id: 'state', by: 'a' }]);
+  });
+
   test('an explicit create in an aborted transaction leaves nothing behind', async () => {
     const dbName = uniqueDbName('txn-create');
     const db = env.client.db(dbName);

@@ -291,6 +291,15 @@ export class Catalog {
     if (txn.state !== 'in_progress') return;
     // A collection dropped (or replaced) while the transaction wrote to it: the writes go to the one there now.
     const current = (coll: Collection) => this.database(coll.db, false)?.collections.get(coll.name);
+    // Another transaction or write created the same collection meanwhile: mongod fails the second creation with a
+    // WriteConflict (TransientTransactionError, so the driver retries), it never merges both transactions' writes.
+    for (const coll of txn.created.values()) {
+      const now = current(coll);
+      if (now !== undefined && now !== coll) {
+        this.abortTransaction(txn);
+        throw writeConflict();
+      }
+    }
     // Collections the transaction created become visible now, with their options and indexes.
     for (const coll of txn.created.values()) {
       if (current(coll)) continue;
