@@ -185,7 +185,7 @@ describe('migrations', () => {
         if (calls > 1) throw new Error('up() ran again: its transaction was retried');
         await db.collection('counters').updateOne({ _id: 'long-1' as never }, { $inc: { n: 1 } }, { upsert: true, session });
         const state = await db.collection(MIGRATIONS_COLLECTION).findOne({ _id: STATE }, { session });
-        const expiresAt = (state as { lease: { expiresAt: Date } }).lease.expiresAt.getTime();
+        const expiresAt = (state as unknown as { lease: { expiresAt: Date } }).lease.expiresAt.getTime();
         // Run until the lease seen by this step is a whole lease past its expiry (at least 3 renewal periods).
         await vi.waitFor(
           () => {
@@ -234,7 +234,7 @@ describe('migrations', () => {
     expect(await counts([w, t], 'late-1')).toEqual([1, 1]);
   });
 
-  test('a pending tenant costs one command for state and lease plus its transaction; an up-to-date one a single command', async () => {
+  test('a pending tenant costs a state read plus its transaction; an up-to-date one a single read', async () => {
     const ids = await seedTenants(env.observer, unique('trips'), 3);
     const poly = env.make({ monitorOperations: true } as never);
     const commands: string[] = [];
@@ -247,45 +247,65 @@ describe('migrations', () => {
       up: ({ db, session }) => db.collection('seed').updateMany({}, { $set: { status: 'open' } }, { session }),
     });
     await fleet.migrate({ migrations: [migration], tenants: [ids[0] as string] });
-    // Lease + state in one findAndModify; the record (first in the transaction, it also releases the lease), the step,
-    // the commit.
-    expect(commands).toEqual(['findAndModify', 'update', 'update', 'commitTransaction']);
+    // The state read (as a hand-written loop's first command); then the record, first statement of the transaction
+    // (it takes and, being the last step, releases the lease), the step, the commit.
+    expect(commands).toEqual(['find', 'update', 'update', 'commitTransaction']);
     await fleet.migrate({ migrations: [migration], tenants: ids.slice(1) });
     commands.length = 0;
     expect((await fleet.migrate({ migrations: [migration], tenants: ids, concurrency: 1 })).applied).toEqual([]);
-    // The first tenant of a run is asked with the findAndModify (a no-op here); once most tenants were up to date,
-    // the next ones with a plain find.
-    expect(commands).toEqual(['findAndModify', 'find', 'find']);
+    // Up-to-date tenants: one read each.
+    expect(commands).toEqual(['find', 'find', 'find']);
     expect(await stateOf(ids[0] as string)).toEqual({ _id: STATE, applied: [{ id: 'trip-1', appliedAt: expect.any(Date) }] });
   });
 
-  test('a step whose lease was taken over before its transaction fails with MIGRATION_LOCKED and never runs up()', async () => {
-    const [t] = (await seedTenants(env.observer, unique('stolen'), 1)) as [string];
+  test("a lease taken by another runner before a step's transaction stops the step before up() runs: MIGRATION_LOCKED", async () => {
+    const [first, later] = (await seedTenants(env.observer, unique('stolen'), 2)) as [string, string];
     const poly = env.make();
-    // Another runner takes the lease over (as after an expiry) between the lease and the step's transaction. (During
-    // the transaction mongod would make its write wait: the step's first statement wrote the state document.)
+    // Another runner takes the lease over (as after an expiry) just before the transaction of the given call: the
+    // first step of `first`, the second step of `later`. (During a transaction mongod would make its write wait:
+    // the step's first statement wrote the state document.)
+    const stealOn = new Map([
+      [first, 1],
+      [later, 2],
+    ]);
+    const calls = new Map<string, number>();
     const withTransaction = poly.withTransaction.bind(poly);
     poly.withTransaction = (async (...args: Parameters<typeof withTransaction>) => {
-      await env.observer
-        .db(t)
-        .collection(MIGRATIONS_COLLECTION)
-        .updateOne({ _id: STATE }, { $set: { lease: { owner: 'thief', expiresAt: new Date(Date.now() + 60_000) } } });
+      const tenant = args[1]?.tenants?.[0] as string;
+      calls.set(tenant, (calls.get(tenant) ?? 0) + 1);
+      if (calls.get(tenant) === stealOn.get(tenant)) {
+        await env.observer
+          .db(tenant)
+          .collection(MIGRATIONS_COLLECTION)
+          .updateOne({ _id: STATE }, { $set: { lease: { owner: 'thief', expiresAt: new Date(Date.now() + 60_000) } } }, { upsert: true });
+      }
       return withTransaction(...args);
     }) as typeof poly.withTransaction;
-    let calls = 0;
-    const stolen = defineMigration({
-      id: 'stolen-1',
-      up: async ({ db, session }) => {
-        calls++;
-        await db.collection('counters').updateOne({ _id: 'stolen-1' as never }, { $inc: { n: 1 } }, { upsert: true, session });
-      },
+    const ran: string[] = [];
+    const step = (id: string) =>
+      defineMigration({
+        id,
+        up: async ({ db, tenant, session }) => {
+          ran.push(`${tenant}:${id}`);
+          await db.collection('counters').updateOne({ _id: id as never }, { $inc: { n: 1 } }, { upsert: true, session });
+        },
+      });
+    const result = await createFleet(poly).migrate({ migrations: [step('s1'), step('s2')], tenants: [first, later], lockWaitMS: 100 });
+    expect(result.applied).toEqual([{ tenant: later, id: 's1' }]);
+    expect(result.failed).toEqual([
+      // Taken before this runner held it: the tenant waited for the other runner's lease, as for any live lease.
+      { tenant: first, id: null, error: expect.objectContaining({ code: 'MIGRATION_LOCKED' }) },
+      // Lost between two steps: the second never ran.
+      { tenant: later, id: 's2', error: expect.objectContaining({ code: 'MIGRATION_LOCKED' }) },
+    ]);
+    expect(ran).toEqual([`${later}:s1`]);
+    expect(await counts([first, later], 's2')).toEqual([0, 0]);
+    expect(await stateOf(first)).toEqual({ _id: STATE, lease: { owner: 'thief', expiresAt: expect.any(Date) } });
+    expect(await stateOf(later)).toEqual({
+      _id: STATE,
+      applied: [{ id: 's1', appliedAt: expect.any(Date) }],
+      lease: { owner: 'thief', expiresAt: expect.any(Date) },
     });
-    const result = await createFleet(poly).migrate({ migrations: [stolen], tenants: [t] });
-    expect(result.applied).toEqual([]);
-    expect(result.failed).toEqual([{ tenant: t, id: 'stolen-1', error: expect.objectContaining({ code: 'MIGRATION_LOCKED' }) }]);
-    expect(calls).toBe(0);
-    expect(await counts([t], 'stolen-1')).toEqual([0]);
-    expect(await stateOf(t)).toEqual({ _id: STATE, lease: { owner: 'thief', expiresAt: expect.any(Date) } });
   });
 
   test('down reverts the last applied migration, or every one after a target', async () => {

@@ -66,40 +66,25 @@ async function appliedIds(records: Collection<Document>): Promise<Set<string>> {
   return appliedOf(await readState(records));
 }
 
-/**
- * When a tenant has work, as an aggregation expression over its state document (evaluated by the server inside the
- * lease's findOneAndUpdate) and as the same test in JavaScript over the returned document.
- */
-function workOf(sorted: Migration[], direction: 'up' | 'down', to: string | undefined) {
-  const applied = { $ifNull: ['$applied.id', []] };
-  if (direction === 'up') {
-    const last = to === undefined ? sorted.length - 1 : sorted.findIndex((m) => m.id === to);
-    const wanted = sorted.slice(0, last + 1).map((m) => m.id);
-    return {
-      expression: { $not: [{ $setIsSubset: [{ $literal: wanted }, applied] }] },
-      upsert: wanted.length > 0,
-      test: (state: StateDocument | null) => {
-        const done = appliedOf(state);
-        return wanted.some((id) => !done.has(id));
-      },
-    };
-  }
-  if (to === undefined) {
-    return {
-      expression: { $gt: [{ $size: applied }, 0] },
-      upsert: false,
-      test: (state: StateDocument | null) => appliedOf(state).size > 0,
-    };
-  }
-  const after = sorted.filter((m) => m.id > to).map((m) => m.id);
-  return {
-    expression: { $gt: [{ $size: { $setIntersection: [{ $literal: after }, applied] } }, 0] },
-    upsert: false,
-    test: (state: StateDocument | null) => {
-      const done = appliedOf(state);
-      return after.some((id) => done.has(id));
-    },
-  };
+/** Whether every one of `steps` is still to do in `state` (another runner may have done some meanwhile). */
+function stillPending(steps: Migration[], state: StateDocument | null, direction: 'up' | 'down'): boolean {
+  const done = appliedOf(state);
+  return steps.every((m) => done.has(m.id) === (direction === 'down'));
+}
+
+/** Thrown inside a step's transaction to roll it back: the state document was not ours to write (nothing ran). */
+class NotOurs extends Error {}
+
+const WRITE_CONFLICT = 112;
+const DUPLICATE_KEY = 11000;
+
+/** What a step needs besides the migration. */
+interface StepTarget {
+  db: Db;
+  tenant: string;
+  records: Collection<Document>;
+  lease: TenantLease;
+  direction: 'up' | 'down';
 }
 
 /** Migrations per tenant: state and a lease in the tenant's `_polymongo_migrations`, a transaction per step. */
@@ -147,11 +132,9 @@ export class Migrator {
       if (irreversible) throw new MigrationNotReversibleError(irreversible.id);
     }
     const waitMS = lockWaitMS ?? 2 * leaseMS;
+    const pause = Math.max(10, Math.min(500, Math.floor(leaseMS / 10)));
     const owner = `${process.pid}-${randomUUID()}`;
     const result: MigrateResult = { applied: [], failed: [], skipped: 0, dryRun };
-    const work = workOf(sorted, direction, to);
-    // Tenants of this run found up to date / with work so far: picks the cheaper first command for the next one.
-    const seen = { upToDate: 0, pending: 0 };
     const run = await this.ctx.run(async (tenant) => {
       const db = this.ctx.poly.db(tenant);
       const records = db.collection(MIGRATIONS_COLLECTION);
@@ -159,36 +142,22 @@ export class Migrator {
         for (const m of this.#steps(sorted, await appliedIds(records), direction, to)) result.applied.push({ tenant, id: m.id });
         return;
       }
-      // Mostly up to date so far (a rerun on deploy): a plain read first, so such a tenant costs one find, not a write.
-      if (seen.upToDate > seen.pending && !work.test(await readState(records))) {
-        seen.upToDate++;
-        return;
-      }
-      // One command reads the state and takes the lease, only when there is work (an up-to-date tenant costs just it).
-      const lease = new TenantLease(records, owner, leaseMS);
-      const state = await lease.acquire(tenant, work, waitMS, runOptions.signal);
-      if (!lease.held) {
-        seen.upToDate++;
-        return;
-      }
-      seen.pending++;
+      const target: StepTarget = { db, tenant, records, lease: new TenantLease(records, owner, leaseMS), direction };
+      const started = Date.now();
       try {
-        const steps = this.#steps(sorted, appliedOf(state), direction, to);
-        for (const [i, m] of steps.entries()) {
-          if (!lease.held) throw new MigrationLockedError(tenant, 0);
-          if (direction === 'down' && !m.down) throw new MigrationNotReversibleError(m.id);
-          const last = i === steps.length - 1;
-          try {
-            await this.#step(db, tenant, records, lease, m, direction, last);
-          } catch (error) {
-            result.failed.push({ tenant, id: m.id, error: toFailureInfo(error) });
-            return; // later migrations build on this one
-          }
-          if (last) lease.released();
-          result.applied.push({ tenant, id: m.id });
+        for (;;) {
+          // A read first, as a hand-written loop does: an up-to-date tenant costs this one command.
+          const state = await readState(records);
+          const steps = this.#steps(sorted, appliedOf(state), direction, to);
+          if (steps.length === 0) return;
+          if (!target.lease.heldByOther(state) && (await this.#apply(target, steps, state === null, result)) === 'done') return;
+          // Another runner works on this tenant (or got there first): wait for it, then read again.
+          const waited = Date.now() - started;
+          if (waited >= waitMS || runOptions.signal?.aborted) throw new MigrationLockedError(tenant, waited);
+          await new Promise((resolve) => setTimeout(resolve, pause));
         }
       } finally {
-        await lease.release();
+        await target.lease.release();
       }
     }, runOptions);
     for (const f of run.failed) result.failed.push({ tenant: f.tenant, id: null, error: f.error });
@@ -201,39 +170,65 @@ export class Migrator {
   }
 
   /**
+   * Runs a tenant's steps in order. 'contended' when another runner held the tenant or did a step first (nothing of
+   * ours ran): the caller reads the state again. A failing step is recorded in `result` and ends the tenant.
+   */
+  async #apply(target: StepTarget, steps: Migration[], create: boolean, result: MigrateResult): Promise<'done' | 'contended'> {
+    const { tenant, lease, direction } = target;
+    for (const [i, m] of steps.entries()) {
+      const last = i === steps.length - 1;
+      let outcome: 'done' | 'contended';
+      try {
+        if (i > 0 && !lease.held) throw new MigrationLockedError(tenant, 0);
+        if (direction === 'down' && !m.down) throw new MigrationNotReversibleError(m.id);
+        outcome = await this.#step(target, m, last, create && i === 0, (state) => stillPending(steps.slice(i), state, direction));
+      } catch (error) {
+        result.failed.push({ tenant, id: m.id, error: toFailureInfo(error) });
+        return 'done'; // later migrations build on this one
+      }
+      if (outcome === 'contended') return 'contended';
+      if (last) lease.released();
+      else lease.taken();
+      result.applied.push({ tenant, id: m.id });
+    }
+    return 'done';
+  }
+
+  /**
    * One migration on one tenant: the change and its record commit together, or neither does. The record is written
-   * only while this runner still holds the lease (else MIGRATION_LOCKED), and the last step's record releases the
-   * lease in the same write.
+   * only while the lease is free, expired or ours (else the step does not run), the first step's record takes the
+   * lease and the last one's releases it.
    *
-   * In a transaction the record is the FIRST statement, which also extends the lease, and the renewal timer is
-   * paused: the transaction then owns the state document, so no renewal of ours conflicts with it however long the
-   * step runs, and another runner's takeover waits for it to end (mongod blocks a write outside a transaction on a
-   * document the transaction wrote); a takeover that came before matches nothing and rolls the step back before
-   * `up`/`down` ran. Without transactions (a standalone server) the change runs first, renewed as it goes, and the
-   * record after it.
+   * In a transaction the record is the FIRST statement (it also extends the lease) and the renewal timer is paused:
+   * the transaction then owns the state document, so no renewal of ours conflicts with it however long the step runs,
+   * and another runner's writes to it wait for the transaction to end (mongod). Nothing of `up`/`down` runs unless the
+   * record matched. Without transactions (a standalone server) the lease is taken by its own command, the change runs
+   * renewed as it goes, and the record comes last.
    */
   async #step(
-    db: Db,
-    tenant: string,
-    records: Collection<Document>,
-    lease: TenantLease,
+    target: StepTarget,
     m: Migration,
-    direction: 'up' | 'down',
     last: boolean,
-  ): Promise<void> {
+    create: boolean,
+    pending: (state: StateDocument | null) => boolean,
+  ): Promise<'done' | 'contended'> {
+    const { db, tenant, records, lease, direction } = target;
     const change = (session: ClientSession | undefined) => {
       const context = { db, tenant, session };
       return direction === 'up' ? m.up(context) : (m.down as NonNullable<Migration['down']>)(context);
     };
     const record = async (session: ClientSession | undefined) => {
+      const held = lease.held;
       const update: Document =
         direction === 'up' ? { $push: { applied: { id: m.id, appliedAt: new Date() } } } : { $pull: { applied: { id: m.id } } };
       if (last) update.$unset = { lease: '' };
-      else if (session) update.$set = { 'lease.expiresAt': lease.nextExpiry };
-      const filter = { ...lease.ownFilter, 'applied.id': direction === 'up' ? { $ne: m.id } : m.id };
-      const { matchedCount } = await records.updateOne(filter, update, { session });
-      // The lease expired and another runner took it over (and may have done this step): roll this one back.
-      if (matchedCount === 0) throw new MigrationLockedError(tenant, 0);
+      else if (session) update.$set = { lease: lease.fresh };
+      const filter = { ...(held ? lease.ownFilter : lease.freeFilter), 'applied.id': direction === 'up' ? { $ne: m.id } : m.id };
+      const { matchedCount, upsertedCount } = await records.updateOne(filter, update, { session, upsert: create && !held });
+      if (matchedCount + upsertedCount > 0) return;
+      // We held the lease, and it expired and was taken over (the other runner may have done this step): roll back.
+      if (held) throw new MigrationLockedError(tenant, 0);
+      throw new NotOurs();
     };
     if (this.#transactions !== false) {
       await lease.pause();
@@ -246,18 +241,31 @@ export class Migrator {
           { tenants: [tenant] },
         );
         this.#transactions = true;
-        return;
+        return 'done';
       } catch (error) {
+        if (error instanceof NotOurs) return 'contended';
+        const code = (error as { code?: unknown }).code;
+        // Another runner's transaction wrote the state document first (it retried until it gave up), or created it.
+        if (!lease.held && (code === WRITE_CONFLICT || code === DUPLICATE_KEY)) return 'contended';
         // Refused before the callback ran: a standalone server. Run without a transaction from now on.
         if (!(error instanceof PolyMongoError && error.code === 'TRANSACTIONS_UNSUPPORTED')) throw error;
         this.#transactions = false;
-        lease.resume(); // the change runs outside a transaction: renew while it runs
       } finally {
-        if (!last) lease.resume();
+        lease.resume();
       }
     }
+    if (!lease.held) {
+      const state = await lease.take(create);
+      if (state === null || !pending(state)) return 'contended';
+    }
     await change(undefined);
-    await record(undefined);
+    try {
+      await record(undefined);
+    } catch (error) {
+      if (error instanceof NotOurs) throw new MigrationLockedError(tenant, 0);
+      throw error;
+    }
+    return 'done';
   }
 
   /** Per tenant: applied and pending migration ids. Reads only. */

@@ -1,5 +1,4 @@
 import type { ClientSession, Collection, Document } from 'mongodb';
-import { MigrationLockedError } from '../errors.js';
 
 /**
  * The `_id` of the one document in `_polymongo_migrations` that holds a tenant's migration state: `applied` (one
@@ -26,20 +25,23 @@ export function appliedOf(state: Pick<StateDocument, 'applied'> | null | undefin
   return new Set((state?.applied ?? []).map((r) => r.id));
 }
 
-/** Reads a tenant's state (one findOne): for dry runs and `migrationStatus`, which never take the lease. */
+/** Reads a tenant's state (one findOne): the first command of every tenant, and all a dry run or status sends. */
 export async function readState(records: Collection<Document>): Promise<StateDocument | null> {
   return (await records.findOne({ _id: STATE_ID as never })) as StateDocument | null;
 }
 
 /**
- * A per-tenant lock with an expiry inside the tenant's state document. Taking it and reading the state is one
- * command, and only happens when there is work (`hasWork`, an aggregation expression over the stored document), so
- * an up-to-date tenant costs a single round trip. Renewed every leaseMS / 3 while held, taken over by another runner
- * once expired (its holder crashed). The last step's transaction releases it together with its record.
+ * A per-tenant lock with an expiry inside the tenant's state document, so two runners never work on one tenant.
  *
- * While a step runs in a transaction the timer is paused: the step's first statement writes this same document
- * (record and a fresh expiry), and a renewal committed after the transaction's snapshot would make that write fail
- * with WriteConflict, so the whole step retried for as long as it outlasted a renewal period.
+ * With transactions it is taken by the first step's record write (the first statement of its transaction, filtered
+ * on "free, expired or ours") and released by the last step's: a one-step tenant never shows a lease outside its
+ * transaction, and the transaction's write lock on the state document keeps other runners out meanwhile (mongod
+ * makes their writes to it wait for the transaction to end). Between steps it is renewed every leaseMS / 3, and it is
+ * taken over once expired (its holder crashed). During a step's transaction the timer is paused: a renewal committed
+ * after the transaction's snapshot would make the step's state write fail with WriteConflict.
+ *
+ * Without transactions (a standalone server) it is taken by its own command before the first step and renewed while
+ * the steps run.
  */
 export class TenantLease {
   #timer: NodeJS.Timeout | undefined;
@@ -53,7 +55,7 @@ export class TenantLease {
     private readonly leaseMS: number,
   ) {}
 
-  /** False once a renewal found the lease taken over: stop working on the tenant. */
+  /** True while this runner holds the lease: false before it took it, after it released it, or once a renewal found it taken over. */
   get held(): boolean {
     return this.#held && !this.#lost;
   }
@@ -63,60 +65,48 @@ export class TenantLease {
     return { _id: STATE_ID, 'lease.owner': this.owner };
   }
 
-  /**
-   * One findOneAndUpdate: takes the lease when `hasWork` holds and the lease is free, expired or ours, and returns the
-   * state. `upsert` creates the state document of a tenant that has none (the first `up`).
-   */
-  async #tryAcquire(hasWork: Document, upsert: boolean): Promise<StateDocument | null> {
-    const now = new Date();
-    // No lease reads as one that expired in 1970 (a date-to-date comparison, no reliance on null < date).
-    const free = { $or: [{ $lte: [{ $ifNull: ['$lease.expiresAt', new Date(0)] }, now] }, { $eq: ['$lease.owner', this.owner] }] };
-    const take = { $and: [hasWork, free] };
-    const update = [
-      { $set: { lease: { $cond: [take, { owner: this.owner, expiresAt: new Date(now.getTime() + this.leaseMS) }, '$lease'] } } },
-    ];
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return (await this.records.findOneAndUpdate({ _id: STATE_ID as never }, update, {
-          upsert,
-          returnDocument: 'after',
-        })) as StateDocument | null;
-      } catch (error) {
-        // Two runners upserting a new state document at once: the loser reads the winner's document next time.
-        if ((error as { code?: unknown }).code === DUPLICATE_KEY && attempt < 3) continue;
-        throw error;
-      }
-    }
+  /** Filter of the state document when this runner may take the lease: none, expired, or already ours. */
+  get freeFilter(): Document {
+    return {
+      _id: STATE_ID,
+      $or: [{ lease: { $exists: false } }, { 'lease.expiresAt': { $lte: new Date() } }, { 'lease.owner': this.owner }],
+    };
+  }
+
+  /** The lease this runner writes now (taking or extending it). */
+  get fresh(): { owner: string; expiresAt: Date } {
+    return { owner: this.owner, expiresAt: new Date(Date.now() + this.leaseMS) };
+  }
+
+  /** Another runner's lease that has not expired: wait for it. */
+  heldByOther(state: StateDocument | null): boolean {
+    const lease = state?.lease;
+    return lease !== undefined && lease !== null && lease.owner !== this.owner && lease.expiresAt.getTime() > Date.now();
   }
 
   /**
-   * Returns the tenant's state, holding the lease when there is work. Waits (up to `waitMS`) while another runner
-   * holds a live lease on a tenant with work; then MIGRATION_LOCKED.
+   * Without transactions: takes the lease with its own command and returns the state as it is now, or null when
+   * another runner holds it (or created the state document at the same moment).
    */
-  async acquire(
-    tenant: string,
-    hasWork: { expression: Document; upsert: boolean; test: (state: StateDocument | null) => boolean },
-    waitMS: number,
-    signal?: AbortSignal,
-  ): Promise<StateDocument | null> {
-    const started = Date.now();
-    const pause = Math.max(10, Math.min(500, Math.floor(this.leaseMS / 10)));
-    for (;;) {
-      const state = await this.#tryAcquire(hasWork.expression, hasWork.upsert);
-      if (state?.lease?.owner === this.owner) {
-        this.#held = true;
-        this.resume();
-        return state;
-      }
-      if (!hasWork.test(state)) return state; // nothing to do: no lease taken
-      if (Date.now() - started >= waitMS || signal?.aborted) throw new MigrationLockedError(tenant, Date.now() - started);
-      await new Promise((resolve) => setTimeout(resolve, pause));
+  async take(upsert: boolean): Promise<StateDocument | null> {
+    try {
+      const state = (await this.records.findOneAndUpdate(
+        this.freeFilter,
+        { $set: { lease: this.fresh } },
+        { upsert, returnDocument: 'after' },
+      )) as StateDocument | null;
+      if (state) this.taken();
+      return state;
+    } catch (error) {
+      if ((error as { code?: unknown }).code === DUPLICATE_KEY) return null;
+      throw error;
     }
   }
 
-  /** The expiry a write made now gives the lease. */
-  get nextExpiry(): Date {
-    return new Date(Date.now() + this.leaseMS);
+  /** A write of ours (a step's transaction, or `take`) holds the lease from now on: renew it until released. */
+  taken(): void {
+    this.#held = true;
+    this.resume();
   }
 
   /** Stops renewing (a transaction is about to write the state document) once a renewal in flight has landed. */
@@ -142,16 +132,14 @@ export class TenantLease {
 
   async #renew(): Promise<void> {
     try {
-      const { matchedCount } = await this.records.updateOne(this.ownFilter, {
-        $set: { 'lease.expiresAt': this.nextExpiry },
-      });
+      const { matchedCount } = await this.records.updateOne(this.ownFilter, { $set: { 'lease.expiresAt': this.fresh.expiresAt } });
       if (matchedCount === 0 && this.#held) this.#lost = true;
     } catch {
       // A failed renewal is retried by the next tick; expiry protects the other runners meanwhile.
     }
   }
 
-  /** The last step's transaction released the lease with its record: stop renewing, nothing to send. */
+  /** The last step's write released the lease with its record: stop renewing, nothing to send. */
   released(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
