@@ -5,6 +5,7 @@
 // Needs a build of packages/fleet (pnpm turbo run build --filter=@polymongo/fleet).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { MongoClient } from 'mongodb';
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     only: { type: 'string' }, // 'indexes' or 'migrate'
     rounds: { type: 'string', default: '1' }, // paired rounds; the order of the two contenders alternates
+    commands: { type: 'boolean', default: false }, // count the commands each contender sends, by name (diagnostic)
   },
 });
 const concurrency = Number(values.concurrency);
@@ -49,7 +51,9 @@ async function handLoop(client, work) {
 
 const workers = {
   async 'raw:indexes'(uri) {
-    const client = await new MongoClient(uri, { maxPoolSize: concurrency }).connect();
+    const client = new MongoClient(uri, { maxPoolSize: concurrency, monitorCommands: values.commands });
+    countCommands(client);
+    await client.connect();
     const result = await handLoop(client, async (db) => {
       const orders = db.collection('orders');
       const existing = new Set((await orders.listIndexes().toArray()).map((ix) => ix.name));
@@ -73,7 +77,9 @@ const workers = {
     return { tenants: result.tenants, failed: result.failed.length, created: result.created };
   },
   async 'raw:migrate'(uri) {
-    const client = await new MongoClient(uri, { maxPoolSize: concurrency }).connect();
+    const client = new MongoClient(uri, { maxPoolSize: concurrency, monitorCommands: values.commands });
+    countCommands(client);
+    await client.connect();
     const result = await handLoop(client, async (db) => {
       const records = db.collection('_migrations');
       if (await records.findOne({ _id: MIGRATION_ID })) return;
@@ -118,8 +124,20 @@ async function loadFleet() {
 
 async function makeFleet(uri) {
   const { createPolyMongo, createFleet, defineMigration } = modules;
-  const poly = createPolyMongo({ uri, pool: { maxPoolSize: concurrency }, logger: { level: 'silent' } });
+  const poly = createPolyMongo({
+    uri,
+    pool: { maxPoolSize: concurrency },
+    logger: { level: 'silent' },
+    monitorOperations: values.commands,
+  });
+  countCommands(poly.client());
   return { poly, fleet: createFleet(poly), defineMigration };
+}
+
+/** With --commands: commands sent per name, from the driver's command monitoring. */
+const sent = {};
+function countCommands(client) {
+  if (values.commands) client.on('commandStarted', (e) => (sent[e.commandName] = (sent[e.commandName] ?? 0) + 1));
 }
 
 if (values.worker) {
@@ -134,7 +152,9 @@ if (values.worker) {
   clearInterval(sampler);
   // Client CPU is far less sensitive to a loaded machine than wall time: it shows what each contender costs itself.
   const cpuMS = (cpu.user + cpu.system) / 1000;
-  process.stdout.write(`${JSON.stringify({ ...result, ms, cpuMS, peakHeapMB: peakHeap / 2 ** 20 })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ ...result, ms, cpuMS, peakHeapMB: peakHeap / 2 ** 20, ...(values.commands ? { sent } : {}) })}\n`,
+  );
   process.exit(0);
 }
 
@@ -143,7 +163,33 @@ async function startServer() {
   const bin = fileURLToPath(new URL('../../packages/testkit/bin/polymongo-embedded.js', import.meta.url));
   const child = spawn(process.execPath, ['--max-old-space-size=8192', bin, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = await once(child.stdout, 'data');
-  return { uri: String(line).trim(), stop: async () => void child.kill('SIGTERM') };
+  return { uri: String(line).trim(), pid: child.pid, stop: async () => void child.kill('SIGTERM') };
+}
+
+/** CPU seconds the embedded server process has used (Linux /proc; undefined for a given URI or elsewhere). */
+function serverCpuSeconds(pid) {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+  } catch {
+    return undefined;
+  }
+}
+
+/** The bench's tenant databases on the server. */
+async function benchTenants(client) {
+  const { databases } = await client.db('admin').admin().listDatabases({ nameOnly: true });
+  return databases.map((d) => d.name).filter((name) => name.startsWith(PREFIX));
+}
+
+async function forEachName(names, fn) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (next < names.length) await fn(names[next++]);
+    }),
+  );
 }
 
 async function forAll(client, n, fn) {
@@ -158,6 +204,7 @@ async function forAll(client, n, fn) {
 async function runWorker(uri, observer, name) {
   const current = async () => (await observer.db('admin').command({ serverStatus: 1 })).connections.current;
   const baseline = await current();
+  const serverCpuBefore = serverCpuSeconds(server.pid);
   let peak = baseline;
   const sampler = setInterval(
     () =>
@@ -167,32 +214,45 @@ async function runWorker(uri, observer, name) {
       ),
     100,
   );
-  const child = spawn(process.execPath, [HERE, '--worker', name, '--uri', uri, '--concurrency', String(concurrency)], {
+  const args = [HERE, '--worker', name, '--uri', uri, '--concurrency', String(concurrency), ...(values.commands ? ['--commands'] : [])];
+  const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   await once(child, 'exit');
   clearInterval(sampler);
-  return { ...JSON.parse(out), connections: peak - baseline };
+  const serverCpuAfter = serverCpuSeconds(server.pid);
+  const serverCpu = serverCpuAfter === undefined ? undefined : +(serverCpuAfter - serverCpuBefore).toFixed(2);
+  return { ...JSON.parse(out), connections: peak - baseline, serverCpu };
 }
 
 const server = await startServer();
 const observer = await new MongoClient(server.uri).connect();
 const rows = [];
 for (const n of values.tenants.split(',').map(Number)) {
-  // Seed n tenants (one order each), dropping any leftover bench tenants first.
-  await forAll(observer, Math.max(n, 10_000), async (db) => {
-    if (Number(db.databaseName.slice(PREFIX.length)) >= n) await db.dropDatabase();
-  });
-  await forAll(observer, n, async (db) => {
-    await db.dropDatabase();
-    await db.collection('orders').insertOne({ sku: 'a', customer: 'c', createdAt: new Date() });
-  });
-  const reset = () =>
+  // Seed n tenants (one order each): drop leftover bench tenants beyond n, create the missing ones; the resets below
+  // bring every kept tenant back to its seeded state.
+  const setupStarted = performance.now();
+  const existing = await benchTenants(observer);
+  await forEachName(
+    existing.filter((name) => Number(name.slice(PREFIX.length)) >= n),
+    (name) => observer.db(name).dropDatabase(),
+  );
+  const have = new Set(existing);
+  await forEachName(
+    Array.from({ length: n }, (_, i) => `${PREFIX}${i}`).filter((name) => !have.has(name)),
+    (name) => observer.db(name).collection('orders').insertOne({ sku: 'a', customer: 'c', createdAt: new Date() }),
+  );
+  process.stderr.write(`setup of ${n} tenants: ${((performance.now() - setupStarted) / 1000).toFixed(1)} s\n`);
+  // Back to the seeded state, for the scenario about to run: no secondary indexes, or no migration applied.
+  const reset = (scenario) =>
     forAll(observer, n, async (db) => {
-      await db.collection('orders').dropIndexes();
-      await db.collection('orders').updateMany({}, { $unset: { status: '' } });
+      if (scenario.startsWith('indexes')) {
+        await db.collection('orders').dropIndexes();
+        return;
+      }
+      await db.collection('orders').updateMany({ status: { $exists: true } }, { $unset: { status: '' } });
       await db.collection('_migrations').drop();
       await db.collection('_polymongo_migrations').drop();
     });
@@ -205,7 +265,7 @@ for (const n of values.tenants.split(',').map(Number)) {
     if (values.only && !scenario.startsWith(values.only)) continue;
     for (let round = 0; round < Number(values.rounds); round++) {
       for (const name of round % 2 === 0 ? names : [...names].reverse()) {
-        await reset();
+        await reset(scenario);
         if (scenario === 'migrate rerun') await runWorker(server.uri, observer, name);
         const r = await runWorker(server.uri, observer, name);
         const row = {
@@ -217,16 +277,18 @@ for (const n of values.tenants.split(',').map(Number)) {
           seconds: +(r.ms / 1000).toFixed(2),
           tenantsPerSecond: Math.round(r.tenants / (r.ms / 1000)),
           clientCpuSeconds: +(r.cpuMS / 1000).toFixed(2),
+          serverCpuSeconds: r.serverCpu,
           peakHeapMB: +r.peakHeapMB.toFixed(1),
           connections: r.connections,
         };
+        if (r.sent) row.commandsPerTenant = Object.fromEntries(Object.entries(r.sent).map(([k, v]) => [k, +(v / r.tenants).toFixed(2)]));
         rows.push(row);
         process.stderr.write(`${JSON.stringify(row)}\n`);
       }
     }
   }
 }
-await forAll(observer, 10_000, (db) => db.dropDatabase());
+await forEachName(await benchTenants(observer), (name) => observer.db(name).dropDatabase());
 await observer.close();
 await server.stop();
 console.log(`concurrency ${concurrency}, server: ${(values.uri ?? process.env.MONGODB_URI) ? 'given URI' : 'embedded (separate process)'}`);
