@@ -49,8 +49,8 @@ export class Fleet implements FleetContext {
 
   /**
    * Applies pending migrations on every tenant in id order (or reverts them with `direction: 'down'`), each step in a
-   * transaction together with its record in `_polymongo_migrations`, under a per-tenant lease so concurrent runners
-   * never apply one migration twice. Bad input (duplicate ids, unknown `to`, no `down`) throws before anything runs.
+   * transaction together with its record in `_polymongo_migrations` (whose `_id` is the migration's, so no runner
+   * applies one twice), under a per-tenant lease while a runner works through several steps. Bad input (duplicate ids, unknown `to`, no `down`) throws before anything runs.
    *
    * @example
    * const report = await fleet.migrate({ migrations: [addStatus], concurrency: 16 });

@@ -34,11 +34,9 @@ async function counterOf(tenant: string): Promise<number> {
 }
 
 async function recordedOf(tenant: string): Promise<string[]> {
-  const state = await env.observer
-    .db(tenant)
-    .collection(MIGRATIONS_COLLECTION)
-    .findOne({ _id: '__migrations__' as never });
-  return ((state?.applied ?? []) as Array<{ id: string }>).map((r) => r.id);
+  // One document per applied migration (`{ _id: id, appliedAt }`); the lease document is not one.
+  const docs = await env.observer.db(tenant).collection(MIGRATIONS_COLLECTION).find({}).toArray();
+  return docs.map((d) => String(d._id)).filter((id) => id !== '__lease__');
 }
 
 /** The same counter migration as the runner process's, for the in-process rerun. */

@@ -34,17 +34,20 @@ async function counts(ids: string[], migrationId: string): Promise<number[]> {
   );
 }
 
-const STATE = '__migrations__' as never;
+const LEASE = '__lease__' as never;
 
-/** A tenant's migration state document (applied records and the lease). */
+/** A tenant's migration state: applied ids (one document each) and the lease document, if any. */
 async function stateOf(id: string) {
-  return env.observer.db(id).collection(MIGRATIONS_COLLECTION).findOne({ _id: STATE });
+  const docs = await env.observer.db(id).collection(MIGRATIONS_COLLECTION).find({}).toArray();
+  const lease = docs.find((d) => d._id === LEASE);
+  const records = docs.filter((d) => d._id !== LEASE);
+  for (const record of records) expect(record.appliedAt).toBeInstanceOf(Date);
+  const applied = records.map((d) => String(d._id)).sort();
+  return lease ? { applied, lease: { owner: lease.owner, expiresAt: lease.expiresAt } } : { applied };
 }
 
 async function recorded(id: string): Promise<string[]> {
-  const applied = ((await stateOf(id))?.applied ?? []) as Array<{ id: string; appliedAt: Date }>;
-  for (const record of applied) expect(record.appliedAt).toBeInstanceOf(Date);
-  return applied.map((r) => r.id).sort();
+  return (await stateOf(id)).applied;
 }
 
 describe('migrations', () => {
@@ -125,7 +128,7 @@ describe('migrations', () => {
 
   test('an expired lease of a dead runner is taken over; a live one fails the tenant with MIGRATION_LOCKED', async () => {
     const [dead, live] = (await seedTenants(env.observer, unique('lease'), 2)) as [string, string];
-    const lease = (expiresAt: Date) => ({ _id: STATE, lease: { owner: 'crashed-runner', expiresAt } });
+    const lease = (expiresAt: Date) => ({ _id: LEASE, owner: 'crashed-runner', expiresAt });
     await env.observer
       .db(dead)
       .collection(MIGRATIONS_COLLECTION)
@@ -138,8 +141,8 @@ describe('migrations', () => {
     expect(result.applied).toEqual([{ tenant: dead, id: 'l1' }]);
     expect(result.failed).toEqual([{ tenant: live, id: null, error: expect.objectContaining({ code: 'MIGRATION_LOCKED' }) }]);
     expect(await counts([dead, live], 'l1')).toEqual([1, 0]);
-    // The runner released its own lease when it finished (with the last record, in the same transaction).
-    expect(await stateOf(dead)).toEqual({ _id: STATE, applied: [{ id: 'l1', appliedAt: expect.any(Date) }] });
+    // The dead runner's lease was removed in the step's transaction, with its record.
+    expect(await stateOf(dead)).toEqual({ applied: ['l1'] });
   });
 
   test('without transactions (a standalone server), the lease is renewed while up() runs, so a second runner cannot take it over', async () => {
@@ -154,7 +157,7 @@ describe('migrations', () => {
       const make = () => createFleet(env.make({ uri: standalone.uri }));
       const first = make().migrate({ migrations: [slow], tenants: [t], leaseMS: 300 });
       const leaseOf = async () =>
-        (await observer.db(t).collection(MIGRATIONS_COLLECTION).findOne({ _id: STATE }))?.lease?.expiresAt as Date | undefined;
+        (await observer.db(t).collection(MIGRATIONS_COLLECTION).findOne({ _id: LEASE }))?.expiresAt as Date | undefined;
       await expect.poll(leaseOf).toBeInstanceOf(Date);
       const initial = (await leaseOf()) as Date;
       // Renewed past its first expiry while up() is still running.
@@ -163,10 +166,8 @@ describe('migrations', () => {
       expect(second.failed.map((f) => f.error.code)).toEqual(['MIGRATION_LOCKED']);
       finish();
       expect((await first).applied).toEqual([{ tenant: t, id: 'slow' }]);
-      expect(await observer.db(t).collection(MIGRATIONS_COLLECTION).findOne({ _id: STATE })).toEqual({
-        _id: STATE,
-        applied: [{ id: 'slow', appliedAt: expect.any(Date) }],
-      });
+      const left = await observer.db(t).collection(MIGRATIONS_COLLECTION).find({}).toArray();
+      expect(left).toEqual([{ _id: 'slow', appliedAt: expect.any(Date) }]);
     } finally {
       await observer.close();
       await standalone.stop();
@@ -184,8 +185,9 @@ describe('migrations', () => {
         // A retried transaction runs up() again: fail at once rather than after every retry.
         if (calls > 1) throw new Error('up() ran again: its transaction was retried');
         await db.collection('counters').updateOne({ _id: 'long-1' as never }, { $inc: { n: 1 } }, { upsert: true, session });
-        const state = await db.collection(MIGRATIONS_COLLECTION).findOne({ _id: STATE }, { session });
-        const expiresAt = (state as unknown as { lease: { expiresAt: Date } }).lease.expiresAt.getTime();
+        // The lease this step's transaction wrote (the tenant has two steps), as the transaction sees it.
+        const lease = await db.collection(MIGRATIONS_COLLECTION).findOne({ _id: LEASE }, { session });
+        const expiresAt = (lease as unknown as { expiresAt: Date }).expiresAt.getTime();
         // Run until the lease seen by this step is a whole lease past its expiry (at least 3 renewal periods).
         await vi.waitFor(
           () => {
@@ -204,19 +206,13 @@ describe('migrations', () => {
     ]);
     expect(calls).toBe(1);
     expect(await counts([t], 'long-1')).toEqual([1]);
-    expect(await stateOf(t)).toEqual({
-      _id: STATE,
-      applied: [
-        { id: 'long-1', appliedAt: expect.any(Date) },
-        { id: 'long-2', appliedAt: expect.any(Date) },
-      ],
-    });
+    expect(await stateOf(t)).toEqual({ applied: ['long-1', 'long-2'] });
   });
 
   test('a step another runner recorded while this one waited for the lease is not applied again', async () => {
     const [w, t] = (await seedTenants(env.observer, unique('late'), 2)) as [string, string];
     const records = env.observer.db(t).collection(MIGRATIONS_COLLECTION);
-    await records.insertOne({ _id: STATE, lease: { owner: 'other-runner', expiresAt: new Date(Date.now() + 60_000) } });
+    await records.insertOne({ _id: LEASE, owner: 'other-runner', expiresAt: new Date(Date.now() + 60_000) });
     const running = createFleet(env.make()).migrate({ migrations: [counter('late-1')], tenants: [w, t], concurrency: 1 });
     // The first tenant is done; the runner now read `t` as pending and waits for the other runner's lease.
     await expect.poll(async () => (await counts([w], 'late-1'))[0]).toBe(1);
@@ -224,10 +220,8 @@ describe('migrations', () => {
       .db(t)
       .collection('counters')
       .insertOne({ _id: 'late-1' as never, n: 1 });
-    await records.updateOne(
-      { _id: STATE },
-      { $push: { applied: { id: 'late-1', appliedAt: new Date() } } as never, $unset: { lease: '' } },
-    );
+    await records.insertOne({ _id: 'late-1' as never, appliedAt: new Date() });
+    await records.deleteOne({ _id: LEASE });
     const result = await running;
     expect(result.applied).toEqual([{ tenant: w, id: 'late-1' }]);
     expect(result.failed).toEqual([]);
@@ -247,15 +241,15 @@ describe('migrations', () => {
       up: ({ db, session }) => db.collection('seed').updateMany({}, { $set: { status: 'open' } }, { session }),
     });
     await fleet.migrate({ migrations: [migration], tenants: [ids[0] as string] });
-    // The state read (as a hand-written loop's first command); then the record, first statement of the transaction
-    // (it takes and, being the last step, releases the lease), the step, the commit.
-    expect(commands).toEqual(['find', 'update', 'update', 'commitTransaction']);
+    // As a hand-written loop: the state read; then the record insert (first statement of the transaction: a one-step
+    // tenant needs no lease, the transaction keeps other runners out), the step, the commit.
+    expect(commands).toEqual(['find', 'insert', 'update', 'commitTransaction']);
     await fleet.migrate({ migrations: [migration], tenants: ids.slice(1) });
     commands.length = 0;
     expect((await fleet.migrate({ migrations: [migration], tenants: ids, concurrency: 1 })).applied).toEqual([]);
     // Up-to-date tenants: one read each.
     expect(commands).toEqual(['find', 'find', 'find']);
-    expect(await stateOf(ids[0] as string)).toEqual({ _id: STATE, applied: [{ id: 'trip-1', appliedAt: expect.any(Date) }] });
+    expect(await stateOf(ids[0] as string)).toEqual({ applied: ['trip-1'] });
   });
 
   test("a lease taken by another runner before a step's transaction stops the step before up() runs: MIGRATION_LOCKED", async () => {
@@ -277,7 +271,7 @@ describe('migrations', () => {
         await env.observer
           .db(tenant)
           .collection(MIGRATIONS_COLLECTION)
-          .updateOne({ _id: STATE }, { $set: { lease: { owner: 'thief', expiresAt: new Date(Date.now() + 60_000) } } }, { upsert: true });
+          .updateOne({ _id: LEASE }, { $set: { owner: 'thief', expiresAt: new Date(Date.now() + 60_000) } }, { upsert: true });
       }
       return withTransaction(...args);
     }) as typeof poly.withTransaction;
@@ -300,12 +294,8 @@ describe('migrations', () => {
     ]);
     expect(ran).toEqual([`${later}:s1`]);
     expect(await counts([first, later], 's2')).toEqual([0, 0]);
-    expect(await stateOf(first)).toEqual({ _id: STATE, lease: { owner: 'thief', expiresAt: expect.any(Date) } });
-    expect(await stateOf(later)).toEqual({
-      _id: STATE,
-      applied: [{ id: 's1', appliedAt: expect.any(Date) }],
-      lease: { owner: 'thief', expiresAt: expect.any(Date) },
-    });
+    expect(await stateOf(first)).toEqual({ applied: [], lease: { owner: 'thief', expiresAt: expect.any(Date) } });
+    expect(await stateOf(later)).toEqual({ applied: ['s1'], lease: { owner: 'thief', expiresAt: expect.any(Date) } });
   });
 
   test('down reverts the last applied migration, or every one after a target', async () => {

@@ -11,7 +11,7 @@ import {
 import type { FleetContext, FleetRunOptions } from '../runner/FleetContext.js';
 import { type FailureInfo, toFailureInfo } from '../runner/runTenants.js';
 import type { Migration } from './defineMigration.js';
-import { appliedOf, readState, type StateDocument, TenantLease } from './TenantLease.js';
+import { readState, TenantLease, type TenantState } from './TenantLease.js';
 
 /** The collection in each tenant's database holding its applied migrations and its lease. */
 export const MIGRATIONS_COLLECTION = '_polymongo_migrations';
@@ -63,16 +63,15 @@ function checkMigrations(migrations: unknown): Migration[] {
 
 /** The ids of the migrations a tenant has applied. */
 async function appliedIds(records: Collection<Document>): Promise<Set<string>> {
-  return appliedOf(await readState(records));
+  return (await readState(records)).applied;
 }
 
 /** Whether every one of `steps` is still to do in `state` (another runner may have done some meanwhile). */
-function stillPending(steps: Migration[], state: StateDocument | null, direction: 'up' | 'down'): boolean {
-  const done = appliedOf(state);
-  return steps.every((m) => done.has(m.id) === (direction === 'down'));
+function stillPending(steps: Migration[], state: TenantState, direction: 'up' | 'down'): boolean {
+  return steps.every((m) => state.applied.has(m.id) === (direction === 'down'));
 }
 
-/** Thrown inside a step's transaction to roll it back: the state document was not ours to write (nothing ran). */
+/** Thrown inside a step's transaction to roll it back: its lease or record was not ours to write (nothing ran). */
 class NotOurs extends Error {}
 
 const WRITE_CONFLICT = 112;
@@ -148,9 +147,9 @@ export class Migrator {
         for (;;) {
           // A read first, as a hand-written loop does: an up-to-date tenant costs this one command.
           const state = await readState(records);
-          const steps = this.#steps(sorted, appliedOf(state), direction, to);
+          const steps = this.#steps(sorted, state.applied, direction, to);
           if (steps.length === 0) return;
-          if (!target.lease.heldByOther(state) && (await this.#apply(target, steps, state === null, result)) === 'done') return;
+          if (!target.lease.heldByOther(state) && (await this.#apply(target, steps, state, result)) === 'done') return;
           // Another runner works on this tenant (or got there first): wait for it, then read again.
           const waited = Date.now() - started;
           if (waited >= waitMS || runOptions.signal?.aborted) throw new MigrationLockedError(tenant, waited);
@@ -173,21 +172,23 @@ export class Migrator {
    * Runs a tenant's steps in order. 'contended' when another runner held the tenant or did a step first (nothing of
    * ours ran): the caller reads the state again. A failing step is recorded in `result` and ends the tenant.
    */
-  async #apply(target: StepTarget, steps: Migration[], create: boolean, result: MigrateResult): Promise<'done' | 'contended'> {
+  async #apply(target: StepTarget, steps: Migration[], state: TenantState, result: MigrateResult): Promise<'done' | 'contended'> {
     const { tenant, lease, direction } = target;
+    // One step and no stale lease to clear: the step's transaction alone keeps other runners out.
+    const leased = steps.length > 1 || state.lease !== undefined;
     for (const [i, m] of steps.entries()) {
-      const last = i === steps.length - 1;
+      const step = { last: i === steps.length - 1, leased, pending: (now: TenantState) => stillPending(steps.slice(i), now, direction) };
       let outcome: 'done' | 'contended';
       try {
         if (i > 0 && !lease.held) throw new MigrationLockedError(tenant, 0);
         if (direction === 'down' && !m.down) throw new MigrationNotReversibleError(m.id);
-        outcome = await this.#step(target, m, last, create && i === 0, (state) => stillPending(steps.slice(i), state, direction));
+        outcome = await this.#step(target, m, step);
       } catch (error) {
         result.failed.push({ tenant, id: m.id, error: toFailureInfo(error) });
         return 'done'; // later migrations build on this one
       }
       if (outcome === 'contended') return 'contended';
-      if (last) lease.released();
+      if (step.last) lease.released();
       else lease.taken();
       result.applied.push({ tenant, id: m.id });
     }
@@ -195,22 +196,20 @@ export class Migrator {
   }
 
   /**
-   * One migration on one tenant: the change and its record commit together, or neither does. The record is written
-   * only while the lease is free, expired or ours (else the step does not run), the first step's record takes the
-   * lease and the last one's releases it.
+   * One migration on one tenant: the change and its record commit together, or neither does.
    *
-   * In a transaction the record is the FIRST statement (it also extends the lease) and the renewal timer is paused:
-   * the transaction then owns the state document, so no renewal of ours conflicts with it however long the step runs,
-   * and another runner's writes to it wait for the transaction to end (mongod). Nothing of `up`/`down` runs unless the
-   * record matched. Without transactions (a standalone server) the lease is taken by its own command, the change runs
-   * renewed as it goes, and the record comes last.
+   * In a transaction, its first statements are the lease write (when the tenant has several steps or a stale lease)
+   * and the record (an insert of `{ _id: id }`, or its delete for `down`): both fail unless this runner may act, and
+   * then nothing of `up`/`down` runs. From there the transaction owns those documents: another runner's insert of
+   * the same record conflicts, and mongod makes its writes to them wait for the transaction to end, however long the
+   * step runs. The renewal timer is paused meanwhile (a renewal would conflict with the transaction). Without
+   * transactions (a standalone server) the lease is taken by its own command first, the change runs renewed as it
+   * goes, and the record comes last.
    */
   async #step(
     target: StepTarget,
     m: Migration,
-    last: boolean,
-    create: boolean,
-    pending: (state: StateDocument | null) => boolean,
+    step: { last: boolean; leased: boolean; pending: (state: TenantState) => boolean },
   ): Promise<'done' | 'contended'> {
     const { db, tenant, records, lease, direction } = target;
     const change = (session: ClientSession | undefined) => {
@@ -218,15 +217,19 @@ export class Migrator {
       return direction === 'up' ? m.up(context) : (m.down as NonNullable<Migration['down']>)(context);
     };
     const record = async (session: ClientSession | undefined) => {
+      try {
+        if (direction === 'up') await records.insertOne({ _id: m.id as never, appliedAt: new Date() }, { session });
+        else if ((await records.deleteOne({ _id: m.id as never }, { session })).deletedCount === 0) throw new NotOurs();
+      } catch (error) {
+        // Applied (or reverted) by another runner first.
+        if ((error as { code?: unknown }).code === DUPLICATE_KEY) throw new NotOurs();
+        throw error;
+      }
+    };
+    const leaseWrite = async (session: ClientSession | undefined, ending: boolean) => {
       const held = lease.held;
-      const update: Document =
-        direction === 'up' ? { $push: { applied: { id: m.id, appliedAt: new Date() } } } : { $pull: { applied: { id: m.id } } };
-      if (last) update.$unset = { lease: '' };
-      else if (session) update.$set = { lease: lease.fresh };
-      const filter = { ...(held ? lease.ownFilter : lease.freeFilter), 'applied.id': direction === 'up' ? { $ne: m.id } : m.id };
-      const { matchedCount, upsertedCount } = await records.updateOne(filter, update, { session, upsert: create && !held });
-      if (matchedCount + upsertedCount > 0) return;
-      // We held the lease, and it expired and was taken over (the other runner may have done this step): roll back.
+      if (await lease.write(ending, session)) return;
+      // We held the lease, and it expired and was taken over (the other runner may do this step): roll back.
       if (held) throw new MigrationLockedError(tenant, 0);
       throw new NotOurs();
     };
@@ -235,6 +238,7 @@ export class Migrator {
       try {
         await this.ctx.poly.withTransaction(
           async (session) => {
+            if (step.leased) await leaseWrite(session, step.last);
             await record(session);
             await change(session);
           },
@@ -244,9 +248,8 @@ export class Migrator {
         return 'done';
       } catch (error) {
         if (error instanceof NotOurs) return 'contended';
-        const code = (error as { code?: unknown }).code;
-        // Another runner's transaction wrote the state document first (it retried until it gave up), or created it.
-        if (!lease.held && (code === WRITE_CONFLICT || code === DUPLICATE_KEY)) return 'contended';
+        // Another runner's transaction wrote the same documents first (retried until it gave up).
+        if (!lease.held && (error as { code?: unknown }).code === WRITE_CONFLICT) return 'contended';
         // Refused before the callback ran: a standalone server. Run without a transaction from now on.
         if (!(error instanceof PolyMongoError && error.code === 'TRANSACTIONS_UNSUPPORTED')) throw error;
         this.#transactions = false;
@@ -254,13 +257,18 @@ export class Migrator {
         lease.resume();
       }
     }
-    if (!lease.held) {
-      const state = await lease.take(create);
-      if (state === null || !pending(state)) return 'contended';
-    }
-    await change(undefined);
     try {
+      if (!lease.held) {
+        // Take the lease, then make sure nobody did these steps meanwhile.
+        if (!(await lease.write(false, undefined))) return 'contended';
+        lease.taken();
+        if (!step.pending(await readState(records))) return 'contended';
+      }
+      await change(undefined);
+      // Record only while the lease is still ours (this write also extends it).
+      await leaseWrite(undefined, false);
       await record(undefined);
+      if (step.last) await lease.release();
     } catch (error) {
       if (error instanceof NotOurs) throw new MigrationLockedError(tenant, 0);
       throw error;

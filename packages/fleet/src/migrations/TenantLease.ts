@@ -1,47 +1,43 @@
 import type { ClientSession, Collection, Document } from 'mongodb';
 
 /**
- * The `_id` of the one document in `_polymongo_migrations` that holds a tenant's migration state: `applied` (one
- * `{ id, appliedAt }` record per applied migration) and, while a runner works, `lease: { owner, expiresAt }`.
- * Migration ids may not start with "__", so no id can collide with it.
+ * The `_id` of the lease document in `_polymongo_migrations`: `{ _id: '__lease__', owner, expiresAt }`, present while
+ * a runner works through several steps of a tenant (or on a standalone server). Every other document there is one
+ * applied migration, `{ _id: id, appliedAt }`. Migration ids may not start with "__", so none collides with it.
  */
-export const STATE_ID = '__migrations__';
+export const LEASE_ID = '__lease__';
 
-export interface AppliedRecord {
-  id: string;
-  appliedAt: Date;
+export interface LeaseDocument {
+  _id: typeof LEASE_ID;
+  owner: string;
+  expiresAt: Date;
 }
 
-export interface StateDocument {
-  _id: typeof STATE_ID;
-  applied?: AppliedRecord[];
-  lease?: { owner: string; expiresAt: Date };
+/** A tenant's migration state: the ids it has applied, and the lease while a runner holds one. */
+export interface TenantState {
+  applied: Set<string>;
+  lease: LeaseDocument | undefined;
 }
 
-const DUPLICATE_KEY = 11000;
-
-/** The applied migration ids of a state document (none when it does not exist). */
-export function appliedOf(state: Pick<StateDocument, 'applied'> | null | undefined): Set<string> {
-  return new Set((state?.applied ?? []).map((r) => r.id));
-}
-
-/** Reads a tenant's state (one findOne): the first command of every tenant, and all a dry run or status sends. */
-export async function readState(records: Collection<Document>): Promise<StateDocument | null> {
-  return (await records.findOne({ _id: STATE_ID as never })) as StateDocument | null;
+/** Reads a tenant's state: one find of its (small) migrations collection, the first command for every tenant. */
+export async function readState(records: Collection<Document>): Promise<TenantState> {
+  const state: TenantState = { applied: new Set(), lease: undefined };
+  for (const doc of await records.find({}).toArray()) {
+    if ((doc._id as unknown) === LEASE_ID) state.lease = doc as unknown as LeaseDocument;
+    else state.applied.add(String(doc._id));
+  }
+  return state;
 }
 
 /**
- * A per-tenant lock with an expiry inside the tenant's state document, so two runners never work on one tenant.
+ * A per-tenant lock with an expiry, so two runners do not work through one tenant's steps at once; taken over once
+ * expired (its holder crashed), renewed every leaseMS / 3 while held between steps.
  *
- * With transactions it is taken by the first step's record write (the first statement of its transaction, filtered
- * on "free, expired or ours") and released by the last step's: a one-step tenant never shows a lease outside its
- * transaction, and the transaction's write lock on the state document keeps other runners out meanwhile (mongod
- * makes their writes to it wait for the transaction to end). Between steps it is renewed every leaseMS / 3, and it is
- * taken over once expired (its holder crashed). During a step's transaction the timer is paused: a renewal committed
- * after the transaction's snapshot would make the step's state write fail with WriteConflict.
- *
- * Without transactions (a standalone server) it is taken by its own command before the first step and renewed while
- * the steps run.
+ * With transactions, its writes are statements of the steps' transactions: the first step takes it, the last one
+ * removes it, so a tenant with a single pending step needs none (its transaction is the lock: the record insert,
+ * its first statement, conflicts with any other runner's). During a step's transaction the timer is paused: a
+ * renewal committed after the transaction's snapshot would make the step's lease write fail with WriteConflict.
+ * Without transactions (a standalone server) it is taken by its own command before the first step.
  */
 export class TenantLease {
   #timer: NodeJS.Timeout | undefined;
@@ -60,56 +56,53 @@ export class TenantLease {
     return this.#held && !this.#lost;
   }
 
-  /** Filter of the state document as long as this runner holds the lease (for writes that must not outlive it). */
+  /** The lease document while it is this runner's. */
   get ownFilter(): Document {
-    return { _id: STATE_ID, 'lease.owner': this.owner };
+    return { _id: LEASE_ID, owner: this.owner };
   }
 
-  /** Filter of the state document when this runner may take the lease: none, expired, or already ours. */
+  /** The lease document when this runner may take it: expired, or already its own (a missing one is upserted). */
   get freeFilter(): Document {
-    return {
-      _id: STATE_ID,
-      $or: [{ lease: { $exists: false } }, { 'lease.expiresAt': { $lte: new Date() } }, { 'lease.owner': this.owner }],
-    };
+    return { _id: LEASE_ID, $or: [{ expiresAt: { $lte: new Date() } }, { owner: this.owner }] };
   }
 
-  /** The lease this runner writes now (taking or extending it). */
-  get fresh(): { owner: string; expiresAt: Date } {
-    return { owner: this.owner, expiresAt: new Date(Date.now() + this.leaseMS) };
+  /** The expiry a write made now gives the lease. */
+  get nextExpiry(): Date {
+    return new Date(Date.now() + this.leaseMS);
   }
 
   /** Another runner's lease that has not expired: wait for it. */
-  heldByOther(state: StateDocument | null): boolean {
-    const lease = state?.lease;
-    return lease !== undefined && lease !== null && lease.owner !== this.owner && lease.expiresAt.getTime() > Date.now();
+  heldByOther(state: TenantState): boolean {
+    const lease = state.lease;
+    return lease !== undefined && lease.owner !== this.owner && lease.expiresAt.getTime() > Date.now();
   }
 
   /**
-   * Without transactions: takes the lease with its own command and returns the state as it is now, or null when
-   * another runner holds it (or created the state document at the same moment).
+   * The lease statement of a step's transaction (or, without one, of the step itself), before its record: takes the
+   * lease (first of several steps), extends it (a middle step) or removes it (the last step; also a stale lease a
+   * dead runner left on a one-step tenant). False when it was not ours to write.
    */
-  async take(upsert: boolean): Promise<StateDocument | null> {
+  async write(last: boolean, session: ClientSession | undefined): Promise<boolean> {
+    const filter = this.held ? this.ownFilter : this.freeFilter;
+    if (last) return (await this.records.deleteOne(filter, { session })).deletedCount === 1;
+    const set = this.held ? { expiresAt: this.nextExpiry } : { owner: this.owner, expiresAt: this.nextExpiry };
     try {
-      const state = (await this.records.findOneAndUpdate(
-        this.freeFilter,
-        { $set: { lease: this.fresh } },
-        { upsert, returnDocument: 'after' },
-      )) as StateDocument | null;
-      if (state) this.taken();
-      return state;
+      const { matchedCount, upsertedCount } = await this.records.updateOne(filter, { $set: set }, { session, upsert: !this.held });
+      return matchedCount + upsertedCount === 1;
     } catch (error) {
-      if ((error as { code?: unknown }).code === DUPLICATE_KEY) return null;
+      // A live lease of another runner: the upsert's insert collides with it.
+      if ((error as { code?: unknown }).code === DUPLICATE_KEY) return false;
       throw error;
     }
   }
 
-  /** A write of ours (a step's transaction, or `take`) holds the lease from now on: renew it until released. */
+  /** A write of ours holds the lease from now on: renew it until released. */
   taken(): void {
     this.#held = true;
     this.resume();
   }
 
-  /** Stops renewing (a transaction is about to write the state document) once a renewal in flight has landed. */
+  /** Stops renewing (a transaction is about to write the lease) once a renewal in flight has landed. */
   async pause(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
@@ -132,14 +125,14 @@ export class TenantLease {
 
   async #renew(): Promise<void> {
     try {
-      const { matchedCount } = await this.records.updateOne(this.ownFilter, { $set: { 'lease.expiresAt': this.fresh.expiresAt } });
+      const { matchedCount } = await this.records.updateOne(this.ownFilter, { $set: { expiresAt: this.nextExpiry } });
       if (matchedCount === 0 && this.#held) this.#lost = true;
     } catch {
       // A failed renewal is retried by the next tick; expiry protects the other runners meanwhile.
     }
   }
 
-  /** The last step's write released the lease with its record: stop renewing, nothing to send. */
+  /** The last step removed the lease: stop renewing, nothing to send. */
   released(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
@@ -147,10 +140,12 @@ export class TenantLease {
   }
 
   /** Releases the lease (after a failure, or when no step released it). */
-  async release(session?: ClientSession): Promise<void> {
+  async release(): Promise<void> {
     await this.pause();
     if (!this.#held) return;
     this.#held = false;
-    await this.records.updateOne(this.ownFilter, { $unset: { lease: '' } }, { session }).catch(() => undefined);
+    await this.records.deleteOne(this.ownFilter).catch(() => undefined);
   }
 }
+
+const DUPLICATE_KEY = 11000;

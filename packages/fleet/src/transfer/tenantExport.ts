@@ -3,7 +3,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { PolyMongo } from '@polymongo/native';
 import { BSON, type Document } from 'mongodb';
 import { FleetSpecError, ImportValidationError, TenantNotEmptyError } from '../errors.js';
-import { STATE_ID } from '../migrations/TenantLease.js';
+import { LEASE_ID } from '../migrations/TenantLease.js';
 
 const { EJSON } = BSON;
 
@@ -66,8 +66,8 @@ async function* exportLines(poly: PolyMongo, tenant: string, options: ExportOpti
     const cursor = db.collection(info.name).find({}, { promoteValues: false, promoteBuffers: false, promoteLongs: false, batchSize });
     try {
       for await (const doc of cursor) {
-        // Migration state travels with the data; a runner's lease on the source does not.
-        if (info.name === '_polymongo_migrations' && (doc._id as unknown) === STATE_ID) delete doc.lease;
+        // Applied migrations travel with the data; a runner's lease on the source does not.
+        if (info.name === '_polymongo_migrations' && (doc._id as unknown) === LEASE_ID) continue;
         yield line({ doc });
       }
     } finally {
