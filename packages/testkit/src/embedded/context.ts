@@ -31,6 +31,8 @@ export interface CommandContext {
   localSessions: () => Document[];
   /** The cluster time of a snapshot read outside a transaction: reads see the data as of then. */
   readAt?: Timestamp | undefined;
+  /** Milliseconds since the epoch by which the command must finish (its maxTimeMS), if it has one. */
+  deadline?: number | undefined;
 }
 
 export interface ServerInfo {

@@ -152,6 +152,16 @@ export function writeConflict(): CommandError {
   );
 }
 
+/**
+ * A write outside any transaction reached a document an open transaction has written. mongod makes such a write wait
+ * until the transaction commits or aborts and then retries it; it is thrown before the statement wrote anything.
+ */
+export class WriteBlocked extends Error {
+  constructor(readonly transactionId: number) {
+    super('write blocked by an open transaction');
+  }
+}
+
 /** Thrown to end the client's connection without a reply, as a fail point that closes the connection does. */
 export class CloseConnection extends Error {}
 

@@ -10,7 +10,7 @@ import { cursorCommands } from './commands/cursor.js';
 import type { CommandContext, CommandHandler, OpCounters, ServerInfo } from './context.js';
 import { CursorRegistry } from './cursors.js';
 import { errorLabelsFor } from './errorLabels.js';
-import { CloseConnection, CommandError, ErrorCodes, WriteError, writeConcernErrorFor } from './errors.js';
+import { CloseConnection, CommandError, ErrorCodes, WriteBlocked, WriteError, writeConcernErrorFor, writeConflict } from './errors.js';
 import { FailPoints } from './failpoints.js';
 import { authenticate, type HandshakeState, helloReply, NO_AUTH_COMMANDS } from './handshake.js';
 import { snapshotReadTime, withAtClusterTime } from './readConcern.js';
@@ -77,6 +77,8 @@ export class EmbeddedMongo {
       ...adminCommands,
       ...cursorCommands,
       endSessions: (ctx) => this.sessions.endSessions(ctx.body.endSessions as Document[]),
+      killSessions: (ctx) => this.sessions.killSessions(ctx.body.killSessions as Document[]),
+      killAllSessions: () => this.sessions.killSessions(undefined),
     };
   }
 
@@ -287,6 +289,7 @@ export class EmbeddedMongo {
       connectionId: conn.id,
       localSessions: () => this.sessions.localSessions(),
       readAt,
+      deadline: Number(body.maxTimeMS) > 0 ? Date.now() + Number(body.maxTimeMS) : undefined,
     };
     const reply = await handler(ctx);
     return readAt ? withAtClusterTime(reply, readAt) : reply;
@@ -313,6 +316,8 @@ export class EmbeddedMongo {
 function toCommandError(err: unknown): CommandError {
   if (err instanceof CommandError) return err;
   if (err instanceof WriteError) return new CommandError(err.code, err.message, [], err.extra);
+  // Writes that do not wait for a transaction ($out, $merge) fail as a transaction's conflicting write does.
+  if (err instanceof WriteBlocked) return writeConflict();
   const message = err instanceof Error ? err.message : String(err);
   return new CommandError(ErrorCodes.InternalError, `embedded server: ${message}`);
 }

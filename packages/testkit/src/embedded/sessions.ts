@@ -78,6 +78,15 @@ export class SessionRegistry {
     return { ok: 1 };
   }
 
+  /** `killSessions` / `killAllSessions` (undefined): the sessions' open transactions are aborted, as mongod does. */
+  killSessions(lsids: Document[] | undefined): Document {
+    const keys = lsids?.map((lsid) => (lsid?.id instanceof Binary ? Buffer.from(lsid.id.buffer).toString('hex') : undefined));
+    for (const [key, session] of this.sessions) {
+      if (!keys || keys.includes(key)) this.catalog.abortTransaction(session.txn);
+    }
+    return { ok: 1 };
+  }
+
   /** Applies session semantics (transactions, retryable writes) around a command. */
   async run(name: string, body: Document, run: RunCommand): Promise<Document> {
     const session = this.session(body.lsid);

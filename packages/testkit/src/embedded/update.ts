@@ -254,6 +254,8 @@ export function updateMatching(
     view.insert(idKey(doc._id), doc);
     return { n: 1, nModified: 0, upsertedId: doc._id, after: doc };
   }
+  // A multi-document update outside a transaction waits, before writing any, if a transaction holds one of them.
+  if (matches.length > 1) view.checkWritable(matches.map(([key]) => key));
   let nModified = 0;
   let last: UpdateOutcome = { n: 0, nModified: 0 };
   for (const [key, before] of matches) {

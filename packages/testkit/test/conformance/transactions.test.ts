@@ -198,3 +198,81 @@ describe('transaction failures and snapshots', () => {
     });
   });
 });
+
+// MongoDB manual, Transactions → Production Considerations → "In-progress Transactions and Write Conflicts".
+describe('write conflicts between transactions and other writes', () => {
+  test('a transaction writing a document modified after its snapshot fails with WriteConflict and TransientTransactionError', async () => {
+    const coll = env.client.db(uniqueDbName('wc-snapshot')).collection('c');
+    await coll.insertMany([{ _id: 1 as never, v: 0 }, { _id: 2 as never }]);
+    await inTransaction(async (session) => {
+      await coll.findOne({ _id: 2 as never }, { session });
+      await coll.updateOne({ _id: 1 as never }, { $set: { v: 5 } });
+      const err = await coll.updateOne({ _id: 1 as never }, { $set: { v: 6 } }, { session }).catch((e: MongoServerError) => e);
+      expect(err).toBeInstanceOf(MongoServerError);
+      expect((err as MongoServerError).code).toBe(112);
+      expect((err as MongoServerError).hasErrorLabel('TransientTransactionError')).toBe(true);
+      await session.abortTransaction();
+    });
+    expect(await coll.findOne({ _id: 1 as never })).toEqual({ _id: 1, v: 5 });
+  });
+
+  test('a write outside any transaction to a document a transaction has written waits for it (maxTimeMS ends the wait)', async () => {
+    const coll = env.client.db(uniqueDbName('wc-wait')).collection('c');
+    await coll.insertOne({ _id: 1 as never, n: 0 });
+    await inTransaction(async (session) => {
+      await coll.updateOne({ _id: 1 as never }, { $inc: { n: 1 } }, { session });
+      await expect(coll.updateOne({ _id: 1 as never }, { $inc: { n: 10 } }, { maxTimeMS: 50 })).rejects.toMatchObject({ code: 50 });
+      const waiting = coll.updateOne({ _id: 1 as never }, { $inc: { n: 100 } });
+      expect(await coll.findOne({ _id: 1 as never })).toEqual({ _id: 1, n: 0 });
+      await session.commitTransaction();
+      expect((await waiting).modifiedCount).toBe(1);
+    });
+    expect(await coll.findOne({ _id: 1 as never })).toEqual({ _id: 1, n: 101 });
+  });
+
+  test('a multi-document write that waited for a transaction changes each document once', async () => {
+    const coll = env.client.db(uniqueDbName('wc-multi')).collection('c');
+    await coll.insertMany([
+      { _id: 1 as never, n: 0 },
+      { _id: 2 as never, n: 0 },
+    ]);
+    await inTransaction(async (session) => {
+      await coll.updateOne({ _id: 2 as never }, { $inc: { n: 1 } }, { session });
+      const waiting = coll.updateMany({}, { $inc: { n: 10 } });
+      await env.client.db('admin').command({ ping: 1 });
+      await session.commitTransaction();
+      expect((await waiting).modifiedCount).toBe(2);
+    });
+    expect(await coll.find({}).sort({ _id: 1 }).toArray()).toEqual([
+      { _id: 1, n: 10 },
+      { _id: 2, n: 11 },
+    ]);
+  });
+
+  test('an aborted transaction lets the write it blocked run', async () => {
+    const coll = env.client.db(uniqueDbName('wc-abort')).collection('c');
+    await coll.insertOne({ _id: 1 as never, n: 0 });
+    await inTransaction(async (session) => {
+      await coll.deleteOne({ _id: 1 as never }, { session });
+      const waiting = coll.updateOne({ _id: 1 as never }, { $inc: { n: 1 } });
+      await session.abortTransaction();
+      expect((await waiting).modifiedCount).toBe(1);
+    });
+    expect(await coll.findOne({ _id: 1 as never })).toEqual({ _id: 1, n: 1 });
+  });
+
+  test('killSessions aborts the session’s transaction: the write it blocked runs and the commit fails with NoSuchTransaction', async () => {
+    const coll = env.client.db(uniqueDbName('wc-kill')).collection('c');
+    await coll.insertOne({ _id: 1 as never, n: 0 });
+    await inTransaction(async (session) => {
+      await coll.updateOne({ _id: 1 as never }, { $inc: { n: 1 } }, { session });
+      const waiting = coll.updateOne({ _id: 1 as never }, { $inc: { n: 10 } });
+      await env.client.db('admin').command({ killSessions: [session.id] });
+      expect((await waiting).modifiedCount).toBe(1);
+      const commit = await session.commitTransaction().catch((e: MongoServerError) => e);
+      expect(commit).toBeInstanceOf(MongoServerError);
+      expect((commit as MongoServerError).code).toBe(251);
+    });
+    expect(await coll.findOne({ _id: 1 as never })).toEqual({ _id: 1, n: 10 });
+  });
+});

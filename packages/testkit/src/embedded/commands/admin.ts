@@ -335,7 +335,6 @@ export const adminCommands: Record<string, CommandHandler> = {
   buildinfo: buildInfo,
   ping,
   endSessions,
-  killAllSessions: ping,
   refreshSessions: ping,
   getParameter: () => ({ featureCompatibilityVersion: { version: '7.0' }, ok: 1 }),
   connectionStatus: () => ({ authInfo: { authenticatedUsers: [], authenticatedUserRoles: [] }, ok: 1 }),

@@ -1,9 +1,9 @@
 import { type Document, EJSON } from 'bson';
 import { find as mingoFind } from 'mingo';
 import { effectiveCollation, keyStrings } from '../collation.js';
-import type { CommandHandler } from '../context.js';
+import type { CommandContext, CommandHandler } from '../context.js';
 import { firstBatchReply } from '../cursors.js';
-import { CommandError, ErrorCodes, WriteError } from '../errors.js';
+import { CommandError, ErrorCodes, WriteBlocked, WriteError } from '../errors.js';
 import { runQuery, select, sortDocuments } from '../query.js';
 import { promote } from '../storage/bsonValues.js';
 import type { CollectionView } from '../storage/catalog.js';
@@ -12,7 +12,28 @@ import { updateMatching, withId } from '../update.js';
 import { validateWrite } from '../validation.js';
 import { collectionName, refuseView, viewOf, writeErrorEntry } from './namespace.js';
 
-const insert: CommandHandler = (ctx) => {
+/**
+ * Runs one write statement. Outside a transaction, a statement that reached a document an open transaction has
+ * written waits until that transaction ends and then runs again (it wrote nothing before it was blocked), as mongod
+ * retries a write conflict; past the command's maxTimeMS it fails with MaxTimeMSExpired.
+ */
+async function writeStatement<T>(ctx: CommandContext, statement: () => T): Promise<T> {
+  for (;;) {
+    try {
+      return statement();
+    } catch (err) {
+      if (!(err instanceof WriteBlocked)) throw err;
+      await ctx.catalog.waitForRelease(err, ctx.deadline);
+    }
+  }
+}
+
+/** An error that ends the whole command rather than one statement of it. */
+function endsCommand(err: unknown): boolean {
+  return err instanceof CommandError && err.code === ErrorCodes.MaxTimeMSExpired;
+}
+
+const insert: CommandHandler = async (ctx) => {
   const view = viewOf(ctx, collectionName(ctx, 'insert'), true) as CollectionView;
   const documents = (ctx.body.documents ?? []) as Document[];
   const ordered = ctx.body.ordered !== false;
@@ -23,9 +44,10 @@ const insert: CommandHandler = (ctx) => {
     const doc = withId(documents[i] as Document);
     try {
       validateWrite(view.coll, undefined, doc, ctx.body.bypassDocumentValidation === true);
-      view.insert(idKey(doc._id), doc);
+      await writeStatement(ctx, () => view.insert(idKey(doc._id), doc));
       n += 1;
     } catch (err) {
+      if (endsCommand(err)) throw err;
       writeErrors.push(writeErrorEntry(i, err));
       if (ordered) break;
     }
@@ -51,7 +73,7 @@ const find: CommandHandler = (ctx) => {
   return firstBatchReply(ctx.cursors, `${ctx.db}.${name}`, docs, b.batchSize, singleBatch);
 };
 
-const update: CommandHandler = (ctx) => {
+const update: CommandHandler = async (ctx) => {
   const updates = (ctx.body.updates ?? []) as Document[];
   // Update statements take `sort` from MongoDB 8.0 on; a 7.0 server refuses the unknown field before anything runs.
   if (updates.some((u) => u.sort !== undefined)) {
@@ -67,18 +89,21 @@ const update: CommandHandler = (ctx) => {
     ctx.opcounters.update += 1;
     const u = updates[i] as Document;
     try {
-      const outcome = updateMatching(view, u.q ?? {}, u.u, {
-        multi: u.multi === true,
-        upsert: u.upsert === true,
-        arrayFilters: u.arrayFilters,
-        bypassDocumentValidation: ctx.body.bypassDocumentValidation === true,
-        variables: ctx.body.let,
-        collation: effectiveCollation(u.collation, view.coll.options),
-      });
+      const outcome = await writeStatement(ctx, () =>
+        updateMatching(view, u.q ?? {}, u.u, {
+          multi: u.multi === true,
+          upsert: u.upsert === true,
+          arrayFilters: u.arrayFilters,
+          bypassDocumentValidation: ctx.body.bypassDocumentValidation === true,
+          variables: ctx.body.let,
+          collation: effectiveCollation(u.collation, view.coll.options),
+        }),
+      );
       n += outcome.n;
       nModified += outcome.nModified;
       if (outcome.upsertedId !== undefined) upserted.push({ index: i, _id: outcome.upsertedId });
     } catch (err) {
+      if (endsCommand(err)) throw err;
       writeErrors.push(writeErrorEntry(i, err));
       if (ordered) break;
     }
@@ -89,7 +114,7 @@ const update: CommandHandler = (ctx) => {
   return reply;
 };
 
-const del: CommandHandler = (ctx) => {
+const del: CommandHandler = async (ctx) => {
   refuseView(ctx, collectionName(ctx, 'delete'));
   const view = viewOf(ctx, collectionName(ctx, 'delete'), false);
   const deletes = (ctx.body.deletes ?? []) as Document[];
@@ -97,12 +122,13 @@ const del: CommandHandler = (ctx) => {
   for (const d of deletes) {
     ctx.opcounters.delete += 1;
     if (!view) continue;
-    let matches = select(view, d.q ?? {}, ctx.body.let, effectiveCollation(d.collation, view.coll.options));
-    if (d.limit === 1) matches = matches.slice(0, 1);
-    for (const [key, before] of matches) {
-      view.remove(key, before);
-      n += 1;
-    }
+    n += await writeStatement(ctx, () => {
+      let matches = select(view, d.q ?? {}, ctx.body.let, effectiveCollation(d.collation, view.coll.options));
+      if (d.limit === 1) matches = matches.slice(0, 1);
+      view.checkWritable(matches.map(([key]) => key));
+      for (const [key, before] of matches) view.remove(key, before);
+      return matches.length;
+    });
   }
   return { n, ok: 1 };
 };
@@ -113,7 +139,9 @@ function project(doc: Document | null | undefined, fields: Document | undefined)
   return mingoFind([doc], {}, fields).all()[0] ?? null;
 }
 
-const findAndModify: CommandHandler = (ctx) => {
+const findAndModify: CommandHandler = (ctx) => writeStatement(ctx, () => findAndModifyOnce(ctx));
+
+function findAndModifyOnce(ctx: CommandContext): Document {
   const b = ctx.body;
   const name = typeof b.findAndModify === 'string' ? b.findAndModify : b.findandmodify;
   ctx.opcounters.command += 1;
@@ -153,7 +181,7 @@ const findAndModify: CommandHandler = (ctx) => {
     if (err instanceof WriteError) throw new CommandError(err.code, err.message, [], err.extra);
     throw err;
   }
-};
+}
 
 const count: CommandHandler = (ctx) => {
   ctx.opcounters.command += 1;

@@ -48,7 +48,16 @@ function readOnlyView(coll: Collection, docs: Document[]): CollectionView {
   const refuse = () => {
     throw new CommandError(ErrorCodes.CommandNotSupportedOnView, `Namespace ${coll.ns} is a view, not a collection`);
   };
-  return { coll, get: (key) => byKey.get(key), entries: () => entries, values: () => docs, insert: refuse, update: refuse, remove: refuse };
+  return {
+    coll,
+    get: (key) => byKey.get(key),
+    entries: () => entries,
+    values: () => docs,
+    insert: refuse,
+    update: refuse,
+    remove: refuse,
+    checkWritable: refuse,
+  };
 }
 
 export function writeErrorEntry(index: number, err: unknown): Document {

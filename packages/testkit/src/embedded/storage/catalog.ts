@@ -1,6 +1,6 @@
 import type { Document, Timestamp } from 'bson';
 import type { ChangeLog, ClusterClock } from '../changes.js';
-import { CommandError, ErrorCodes, writeConflict } from '../errors.js';
+import { CommandError, ErrorCodes, WriteBlocked, writeConflict } from '../errors.js';
 import { Collection, Database, duplicateIdError } from './collection.js';
 import { isLater } from './history.js';
 import { validateCollectionName, validateDatabaseName } from './namespaces.js';
@@ -15,7 +15,12 @@ export interface CollectionView {
   insert(key: string, doc: Document): void;
   update(key: string, before: Document, after: Document, replace: boolean): void;
   remove(key: string, before: Document): void;
+  /** Throws WriteBlocked, before a statement writes anything, when a write outside a transaction must wait for one. */
+  checkWritable(keys: Iterable<string>): void;
 }
+
+/** mongod's default `transactionLifetimeLimitSeconds`: an older open transaction is aborted. */
+const TRANSACTION_LIFETIME_MS = 60_000;
 
 export interface ChangeContext {
   lsid?: Document;
@@ -172,15 +177,44 @@ export class Catalog {
       insert: refuse,
       update: refuse,
       remove: refuse,
+      checkWritable: refuse,
     };
+  }
+
+  /**
+   * Waits until the transaction that blocked a write ends: it commits, aborts, or outlives the transaction lifetime
+   * limit (then it is aborted, as mongod's periodic job does). Past `deadline` (from maxTimeMS) the write fails.
+   */
+  async waitForRelease(blocked: WriteBlocked, deadline: number | undefined): Promise<void> {
+    const txn = this.openTransactions.get(blocked.transactionId);
+    if (!txn) return;
+    const expiresAt = txn.startedAt + TRANSACTION_LIFETIME_MS;
+    const waitUntil = Math.min(expiresAt, deadline ?? expiresAt);
+    let timer: NodeJS.Timeout | undefined;
+    const ended = await Promise.race([
+      txn.ended.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), Math.max(0, waitUntil - Date.now()));
+      }),
+    ]);
+    clearTimeout(timer);
+    if (ended) return;
+    if (deadline !== undefined && deadline < expiresAt) {
+      throw new CommandError(ErrorCodes.MaxTimeMSExpired, 'operation exceeded time limit');
+    }
+    this.abortTransaction(txn);
+  }
+
+  /** The open transaction holding a document, if any (a write outside transactions waits for it). */
+  private holderOf(coll: Collection, key: string): Transaction | undefined {
+    const holder = coll.locks.get(key);
+    return holder === undefined ? undefined : this.openTransactions.get(holder);
   }
 
   private directView(coll: Collection, context: ChangeContext): CollectionView {
     const write = (key: string, doc: Document | null): Timestamp => {
-      const holder = coll.locks.get(key);
-      // A write outside a transaction wins over an uncommitted transactional write: that transaction is aborted
-      // and fails with a TransientTransactionError, so the driver retries it.
-      if (holder !== undefined) this.abortTransaction(this.openTransactions.get(holder));
+      const holder = this.holderOf(coll, key);
+      if (holder) throw new WriteBlocked(holder.id);
       const at = this.clock.tick();
       coll.put(key, doc, ++this.version, at);
       return at;
@@ -211,6 +245,12 @@ export class Catalog {
         coll.checkUnique(after, key);
         const at = write(key, after);
         this.changes.record(updateChange(coll, before, after, replace, context), at);
+      },
+      checkWritable: (keys) => {
+        for (const key of keys) {
+          const holder = this.holderOf(coll, key);
+          if (holder) throw new WriteBlocked(holder.id);
+        }
       },
       remove: (key, before) => {
         const at = write(key, null);
@@ -253,6 +293,8 @@ export class Catalog {
       values: function* () {
         for (const [, d] of entries()) yield d;
       },
+      // A transaction never waits: its conflicting write fails with WriteConflict instead.
+      checkWritable: () => undefined,
       insert: (key, doc) => {
         if (get(key)) throw duplicateIdError(coll, doc._id);
         coll.checkUniqueAmong(doc, key, entries());
@@ -323,7 +365,7 @@ export class Catalog {
       }
     }
     for (const change of txn.pending) this.changes.record(change);
-    txn.state = 'committed';
+    txn.end('committed');
     this.openTransactions.delete(txn.id);
   }
 
@@ -332,7 +374,7 @@ export class Catalog {
     for (const [coll, tc] of txn.collections) {
       for (const key of tc.writes.keys()) if (coll.locks.get(key) === txn.id) coll.locks.delete(key);
     }
-    txn.state = 'aborted';
+    txn.end('aborted');
     this.openTransactions.delete(txn.id);
   }
 }

@@ -28,6 +28,11 @@ export class Transaction {
   readonly created = new Map<string, Collection>();
   /** The store version at the snapshot: a document written after it conflicts. */
   readonly snapshotVersion: number;
+  /** Milliseconds since the epoch when it started (for transactionLifetimeLimitSeconds). */
+  readonly startedAt = Date.now();
+  /** Resolves once the transaction commits or aborts: writes outside it that it blocked run then. */
+  readonly ended: Promise<void>;
+  private markEnded!: () => void;
 
   constructor(
     readonly txnNumber: number,
@@ -36,6 +41,14 @@ export class Transaction {
     readonly readAt: Timestamp,
   ) {
     this.snapshotVersion = snapshotVersion;
+    this.ended = new Promise((resolve) => {
+      this.markEnded = resolve;
+    });
+  }
+
+  end(state: 'committed' | 'aborted'): void {
+    this.state = state;
+    this.markEnded();
   }
 
   view(coll: Collection, documentsAt: (coll: Collection, at: Timestamp) => Map<string, Document>): TransactionCollection {
