@@ -1,5 +1,5 @@
 import { AsyncResource } from 'node:async_hooks';
-import { httpErrorOf, requireTenantFromRequest, runWithTenant, type TenantSource, tenantFromRequest } from '@polymongo/core';
+import { enterRequestTenant, httpErrorOf, type TenantSource } from '@polymongo/core';
 import type { FastifyError, FastifyPluginCallback, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -35,25 +35,21 @@ const plugin: FastifyPluginCallback<PolyMongoFastifyOptions> = (app, options, do
   const { poly } = options;
   app.decorateRequest('tenant', undefined);
   app.addHook('onRequest', (req, _reply, next) => {
-    let tenant: string | undefined;
-    try {
-      tenant = options.optional ? tenantFromRequest(req, options) : requireTenantFromRequest(req, options);
-      if (tenant !== undefined) poly.route(tenant);
-    } catch (error) {
-      next(error as Error);
-      return;
-    }
-    if (tenant === undefined) {
-      next();
-      return;
-    }
-    req.tenant = tenant;
-    // Body parsing runs in the socket's callbacks, outside any context: an async resource created inside the
-    // tenant's context carries it into the hooks and the handler that come after (the @fastify/request-context way).
-    runWithTenant(tenant, () => {
-      (req as ScopedRequest)[scope] = new AsyncResource('polymongo-tenant');
-      next();
-    });
+    enterRequestTenant(
+      req,
+      options,
+      (tenant) => poly.route(tenant),
+      (error) => {
+        if (error !== undefined) {
+          next(error as Error);
+          return;
+        }
+        // Body parsing runs in the socket's callbacks, outside any context: an async resource created inside the
+        // tenant's context carries it into the hooks and the handler that come after (the @fastify/request-context way).
+        if (req.tenant !== undefined) (req as ScopedRequest)[scope] = new AsyncResource('polymongo-tenant');
+        next();
+      },
+    );
   });
   const reenter = (req: FastifyRequest, _reply: unknown, next: () => void) => {
     const resource = (req as ScopedRequest)[scope];

@@ -121,3 +121,21 @@ test('from: path and from: subdomain', async () => {
   const none = await fetch(`${bySubdomain}/x/count`);
   expect(none.status).toBe(400);
 });
+
+test('optional: a request naming no tenant goes on without one; one naming a tenant still runs in it', async () => {
+  const url = await serve({ from: 'header', header: 'x-org', optional: true });
+  // The plugin lets it through; poly.db() then refuses it (strictTenancy), not the plugin.
+  const without = (await (await fetch(`${url}/any/count`)).json()) as { code: string; message: string };
+  expect(without.code).toBe('TENANT_REQUIRED');
+  expect(without.message).not.toContain('This request names no tenant');
+  const tenant = `fst_${run}_o`;
+  const named = await fetch(`${url}/any/count`, { headers: { 'x-org': tenant } });
+  expect(await named.json()).toEqual({ tenant, count: 0 });
+});
+
+test('TENANT_REQUIRED says which header to send', async () => {
+  const url = await serve({ header: 'x-org' });
+  const res = await fetch(`${url}/any/count`);
+  expect(res.status).toBe(400);
+  expect(await res.json()).toEqual({ code: 'TENANT_REQUIRED', message: expect.stringContaining('send the "x-org" header') });
+});
