@@ -127,3 +127,25 @@ test('the admission panel lists the hottest tenants first, bounded, the rest add
   expect(panel).toMatchObject(numbers(10, 9, 9, 6));
   model.stop();
 });
+
+test('a refusal reported both as a failed operation and as tenantThrottled is counted once', () => {
+  vi.useFakeTimers();
+  const { source, emit } = fakeSource();
+  const model = new DashboardModel(source, { intervalMS: 1000, historySize: 10, maxTenants: 10 });
+  // A repository operation refused by fairness, then one refused by quotas: each is both events.
+  emit('operation', op('acme', 'repo.find', 0.1, { name: 'TenantOverloadedError', code: 'TENANT_OVERLOADED', message: 'busy' }));
+  emit('tenantThrottled', { tenantId: 'acme', code: 'TENANT_OVERLOADED' });
+  emit('operation', op('acme', 'repo.find', 0.1, { name: 'TenantQuotaExceededError', code: 'TENANT_QUOTA_EXCEEDED', message: 'rate' }));
+  emit('tenantThrottled', { tenantId: 'acme', code: 'TENANT_QUOTA_EXCEEDED' });
+  // A plain driver command refused: only tenantThrottled.
+  emit('tenantThrottled', { tenantId: 'acme', code: 'TENANT_OVERLOADED' });
+  expect(model.tenant('acme')).toMatchObject({
+    refusals: 3,
+    serverErrors: 0,
+    errorsByCode: { TENANT_OVERLOADED: 2, TENANT_QUOTA_EXCEEDED: 1 },
+  });
+  expect(model.snapshot()).toMatchObject({ refusals: 3, serverErrors: 0 });
+  vi.advanceTimersByTime(1000);
+  expect(model.history().at(-1)).toMatchObject({ refusals: 3, serverErrors: 0 });
+  model.stop();
+});

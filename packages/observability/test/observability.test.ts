@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createPolyMongo, type PolyMongo } from '@polymongo/native';
+import { createPolyMongo, defineRepository, type PolyMongo } from '@polymongo/native';
 import { EmbeddedMongo, type RunningMongo, startMongo } from '@polymongo/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { createMetrics, dashboardHandler, type Handler, healthHandler, readyHandler } from '../src/index.js';
@@ -283,5 +283,19 @@ describe('dashboard', () => {
     const detail = (await (await fetch(`${url}/dashboard/tenant/pmo_drill`)).json()) as Record<string, unknown>;
     expect(detail).toMatchObject({ tenant: 'pmo_drill', ops: 3, serverErrors: 1, refusals: 0, errorsByCode: { '11000': 1 } });
     expect((await fetch(`${url}/dashboard/tenant/nobody`)).status).toBe(404);
+  });
+
+  test('a repository operation refused by quotas counts as one refusal in the drill-down', async () => {
+    const poly = createPolyMongo({ uri: mongo.uri, logger: { level: 'silent' }, quotas: { opsPerSecond: 0.001, burst: 1 } });
+    cleanup.push(() => poly.forceClose());
+    const dashboard = dashboardHandler(poly, { public: true });
+    cleanup.push(async () => dashboard.stop());
+    const url = await serve(dashboard);
+    const Notes = defineRepository({ collection: 'notes' });
+    const notes = poly.tenant('pmo_refused').repo(Notes);
+    await notes.findOne({});
+    await expect(notes.findOne({})).rejects.toMatchObject({ code: 'TENANT_QUOTA_EXCEEDED' });
+    const detail = (await (await fetch(`${url}/dashboard/tenant/pmo_refused`)).json()) as Record<string, unknown>;
+    expect(detail).toMatchObject({ refusals: 1, serverErrors: 0, errorsByCode: { TENANT_QUOTA_EXCEEDED: 1 } });
   });
 });

@@ -136,10 +136,14 @@ export class DashboardModel {
       interval.byCommand.set(op.command, cmd);
     }
     if (cmd && cmd.length < 1024) cmd.push(op.durationMS);
+    // An admission refusal also arrives as `tenantThrottled` (for every operation, wrapped or not): counted there only.
+    const admission = op.error !== undefined && ADMISSION_CODES.has(op.error.code as string);
     const refused = op.error !== undefined && isRefusal(op.error.code);
     if (op.error && refused) {
-      interval.refusals += 1;
-      this.#refusalsTotal += 1;
+      if (!admission) {
+        interval.refusals += 1;
+        this.#refusalsTotal += 1;
+      }
     } else if (op.error) {
       interval.serverErrors += 1;
       this.#serverErrorsTotal += 1;
@@ -149,7 +153,7 @@ export class DashboardModel {
     entry.ops += 1;
     entry.lastSeen = now;
     entry.latency.add(op, now);
-    if (op.error) {
+    if (op.error && !admission) {
       if (refused) entry.refusals += 1;
       else entry.serverErrors += 1;
       const code = String(op.error.code ?? op.error.name);
@@ -279,6 +283,9 @@ export class DashboardModel {
     };
   }
 }
+
+/** Refusals of fairness and quotas, which the client also reports as `tenantThrottled`. */
+const ADMISSION_CODES: ReadonlySet<string> = new Set(['TENANT_OVERLOADED', 'TENANT_QUOTA_EXCEEDED']);
 
 /** PolyMongo's own codes (strings) are refusals made before the server; numeric codes and driver errors are the server's. */
 function isRefusal(code: string | number | undefined): boolean {
