@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ConfigError } from '@polymongo/core';
 import { createPolyMongo, defineRepository, type PolyMongo } from '@polymongo/native';
 import { EmbeddedMongo, type RunningMongo, startMongo } from '@polymongo/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
@@ -297,5 +298,35 @@ describe('dashboard', () => {
     await expect(notes.findOne({})).rejects.toMatchObject({ code: 'TENANT_QUOTA_EXCEEDED' });
     const detail = (await (await fetch(`${url}/dashboard/tenant/pmo_refused`)).json()) as Record<string, unknown>;
     expect(detail).toMatchObject({ refusals: 1, serverErrors: 0, errorsByCode: { TENANT_QUOTA_EXCEEDED: 1 } });
+  });
+
+  test('bad options fail at once with CONFIG_INVALID, naming each bad field and what to pass', () => {
+    const poly = client();
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ intervalMS: 0 }, 'dashboard.intervalMS: must be a whole number of at least 10'],
+      [{ intervalMS: 2.5 }, 'dashboard.intervalMS'],
+      [{ historySize: -1 }, 'dashboard.historySize: must be a whole number of at least 1'],
+      [{ maxTenants: '10' }, 'dashboard.maxTenants'],
+      [{ title: 5 }, 'dashboard.title: must be a string'],
+      [{ authorize: 'admin' }, 'dashboard.authorize: must be a function'],
+      [{ public: 'yes' }, 'dashboard.public: must be true or false'],
+      [{ authorise: () => true }, 'dashboard.authorise: is not a dashboard option; known: title, intervalMS'],
+    ];
+    for (const [options, message] of cases) {
+      const error = (() => {
+        try {
+          dashboardHandler(poly, options as never);
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      })();
+      expect(error, JSON.stringify(options)).toBeInstanceOf(ConfigError);
+      expect(error).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining(message) });
+    }
+    expect(() => dashboardHandler({} as never, { public: true })).toThrow(/poly: must be a PolyMongo client/);
+    expect(() => dashboardHandler(poly, { intervalMS: -5, maxTenants: 0 } as never)).toThrow(
+      /dashboard\.intervalMS[\s\S]*dashboard\.maxTenants/,
+    );
   });
 });

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { ConfigError, type ConfigIssue } from '@polymongo/core';
 import type { PolyMongo } from '@polymongo/native';
 import { type Handler, pathOf, sendJson } from '../http.js';
 import { DashboardModel, type DashboardSource, type HistoryPoint, type TenantDetail } from './DashboardModel.js';
@@ -41,6 +42,7 @@ export type DashboardSnapshot = ReturnType<DashboardModel['snapshot']>;
  * const dashboard = dashboardHandler(poly, { public: true });                             // local only
  */
 export function dashboardHandler(poly: PolyMongo, options: DashboardOptions = {}): Handler & { stop(): void } {
+  checkDashboardOptions(poly, options);
   const intervalMS = options.intervalMS ?? 1000;
   const model = new DashboardModel(poly as unknown as DashboardSource, {
     intervalMS,
@@ -113,4 +115,45 @@ export function dashboardHandler(poly: PolyMongo, options: DashboardOptions = {}
       );
   };
   return Object.assign(handler, { stop: () => model.stop() });
+}
+
+const OPTION_NAMES = new Set<string>(['title', 'intervalMS', 'historySize', 'maxTenants', 'authorize', 'public']);
+
+/** Bad options fail at once with CONFIG_INVALID naming every bad field, before anything subscribes or starts a timer. */
+function checkDashboardOptions(poly: unknown, options: unknown): void {
+  const issues: ConfigIssue[] = [];
+  const source = poly as { on?: unknown; stats?: unknown } | null;
+  if (typeof source?.on !== 'function' || typeof source.stats !== 'function') {
+    issues.push({
+      path: 'poly',
+      message: 'must be a PolyMongo client (from createPolyMongo), e.g. dashboardHandler(poly, { public: true })',
+    });
+  }
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new ConfigError([
+      ...issues,
+      { path: 'dashboard', message: 'options must be an object, e.g. { authorize: (req) => isAdmin(req) }' },
+    ]);
+  }
+  const o = options as Record<string, unknown>;
+  const whole = (name: string, min: number, example: number) => {
+    const v = o[name];
+    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= min)) {
+      issues.push({ path: `dashboard.${name}`, message: `must be a whole number of at least ${min}, e.g. ${example} (got ${String(v)})` });
+    }
+  };
+  whole('intervalMS', 10, 1000);
+  whole('historySize', 1, 900);
+  whole('maxTenants', 1, 1000);
+  if (o.title !== undefined && typeof o.title !== 'string') issues.push({ path: 'dashboard.title', message: 'must be a string' });
+  if (o.authorize !== undefined && typeof o.authorize !== 'function') {
+    issues.push({ path: 'dashboard.authorize', message: 'must be a function (req) => boolean | Promise<boolean>' });
+  }
+  if (o.public !== undefined && typeof o.public !== 'boolean') issues.push({ path: 'dashboard.public', message: 'must be true or false' });
+  for (const name of Object.keys(o)) {
+    if (!OPTION_NAMES.has(name)) {
+      issues.push({ path: `dashboard.${name}`, message: `is not a dashboard option; known: ${[...OPTION_NAMES].join(', ')}` });
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
 }
