@@ -15,44 +15,65 @@ import { collectionName, refuseView, viewOf, writeErrorEntry } from './namespace
 /**
  * Runs one write statement. Outside a transaction, a statement that reached a document an open transaction has
  * written waits until that transaction ends and then runs again (it wrote nothing before it was blocked), as mongod
- * retries a write conflict; past the command's maxTimeMS it fails with MaxTimeMSExpired.
+ * retries a write conflict; past the command's maxTimeMS it fails with MaxTimeMSExpired. A statement that was not
+ * blocked returns its result directly, so the common path adds no turn of the event loop.
  */
-async function writeStatement<T>(ctx: CommandContext, statement: () => T): Promise<T> {
-  for (;;) {
-    try {
-      return statement();
-    } catch (err) {
-      if (!(err instanceof WriteBlocked)) throw err;
-      await ctx.catalog.waitForRelease(err, ctx.deadline);
-    }
+function writeStatement<T>(ctx: CommandContext, statement: () => T): T | Promise<T> {
+  try {
+    return statement();
+  } catch (err) {
+    if (!(err instanceof WriteBlocked)) throw err;
+    return ctx.catalog.waitForRelease(err, ctx.deadline).then(() => writeStatement(ctx, statement));
   }
 }
 
-/** An error that ends the whole command rather than one statement of it. */
-function endsCommand(err: unknown): boolean {
-  return err instanceof CommandError && err.code === ErrorCodes.MaxTimeMSExpired;
+/**
+ * Runs a command's statements `from`..`count - 1` in order (`statement` returns true to stop, as an ordered batch
+ * does after an error), then builds the reply. Synchronous while no statement is blocked; a blocked one runs again,
+ * with the rest after it, once the transaction that blocked it ends.
+ */
+function runStatements(
+  ctx: CommandContext,
+  count: number,
+  statement: (i: number) => boolean,
+  reply: () => Document,
+  from = 0,
+): Document | Promise<Document> {
+  for (let i = from; i < count; i++) {
+    try {
+      if (statement(i)) break;
+    } catch (err) {
+      if (!(err instanceof WriteBlocked)) throw err;
+      return ctx.catalog.waitForRelease(err, ctx.deadline).then(() => runStatements(ctx, count, statement, reply, i));
+    }
+  }
+  return reply();
 }
 
-const insert: CommandHandler = async (ctx) => {
+const insert: CommandHandler = (ctx) => {
   const view = viewOf(ctx, collectionName(ctx, 'insert'), true) as CollectionView;
-  const documents = (ctx.body.documents ?? []) as Document[];
+  const documents = ((ctx.body.documents ?? []) as Document[]).map(withId);
   const ordered = ctx.body.ordered !== false;
   const writeErrors: Document[] = [];
   let n = 0;
-  for (let i = 0; i < documents.length; i++) {
-    ctx.opcounters.insert += 1;
-    const doc = withId(documents[i] as Document);
-    try {
-      validateWrite(view.coll, undefined, doc, ctx.body.bypassDocumentValidation === true);
-      await writeStatement(ctx, () => view.insert(idKey(doc._id), doc));
-      n += 1;
-    } catch (err) {
-      if (endsCommand(err)) throw err;
-      writeErrors.push(writeErrorEntry(i, err));
-      if (ordered) break;
-    }
-  }
-  return writeErrors.length > 0 ? { n, writeErrors, ok: 1 } : { n, ok: 1 };
+  return runStatements(
+    ctx,
+    documents.length,
+    (i) => {
+      ctx.opcounters.insert += 1;
+      const doc = documents[i] as Document;
+      try {
+        validateWrite(view.coll, undefined, doc, ctx.body.bypassDocumentValidation === true);
+        view.insert(idKey(doc._id), doc);
+        n += 1;
+        return false;
+      } catch (err) {
+        writeErrors.push(writeErrorEntry(i, err)); // rethrows what is not a write error (WriteBlocked included)
+        return ordered;
+      }
+    },
+    () => (writeErrors.length > 0 ? { n, writeErrors, ok: 1 } : { n, ok: 1 }),
+  );
 };
 
 const find: CommandHandler = (ctx) => {
@@ -73,7 +94,7 @@ const find: CommandHandler = (ctx) => {
   return firstBatchReply(ctx.cursors, `${ctx.db}.${name}`, docs, b.batchSize, singleBatch);
 };
 
-const update: CommandHandler = async (ctx) => {
+const update: CommandHandler = (ctx) => {
   const updates = (ctx.body.updates ?? []) as Document[];
   // Update statements take `sort` from MongoDB 8.0 on; a 7.0 server refuses the unknown field before anything runs.
   if (updates.some((u) => u.sort !== undefined)) {
@@ -85,52 +106,61 @@ const update: CommandHandler = async (ctx) => {
   const upserted: Document[] = [];
   let n = 0;
   let nModified = 0;
-  for (let i = 0; i < updates.length; i++) {
-    ctx.opcounters.update += 1;
-    const u = updates[i] as Document;
-    try {
-      const outcome = await writeStatement(ctx, () =>
-        updateMatching(view, u.q ?? {}, u.u, {
+  return runStatements(
+    ctx,
+    updates.length,
+    (i) => {
+      ctx.opcounters.update += 1;
+      const u = updates[i] as Document;
+      try {
+        const outcome = updateMatching(view, u.q ?? {}, u.u, {
           multi: u.multi === true,
           upsert: u.upsert === true,
           arrayFilters: u.arrayFilters,
           bypassDocumentValidation: ctx.body.bypassDocumentValidation === true,
           variables: ctx.body.let,
           collation: effectiveCollation(u.collation, view.coll.options),
-        }),
-      );
-      n += outcome.n;
-      nModified += outcome.nModified;
-      if (outcome.upsertedId !== undefined) upserted.push({ index: i, _id: outcome.upsertedId });
-    } catch (err) {
-      if (endsCommand(err)) throw err;
-      writeErrors.push(writeErrorEntry(i, err));
-      if (ordered) break;
-    }
-  }
-  const reply: Document = { n, nModified, ok: 1 };
-  if (upserted.length > 0) reply.upserted = upserted;
-  if (writeErrors.length > 0) reply.writeErrors = writeErrors;
-  return reply;
+        });
+        n += outcome.n;
+        nModified += outcome.nModified;
+        if (outcome.upsertedId !== undefined) upserted.push({ index: i, _id: outcome.upsertedId });
+        return false;
+      } catch (err) {
+        writeErrors.push(writeErrorEntry(i, err));
+        return ordered;
+      }
+    },
+    () => {
+      const reply: Document = { n, nModified, ok: 1 };
+      if (upserted.length > 0) reply.upserted = upserted;
+      if (writeErrors.length > 0) reply.writeErrors = writeErrors;
+      return reply;
+    },
+  );
 };
 
-const del: CommandHandler = async (ctx) => {
+const del: CommandHandler = (ctx) => {
   refuseView(ctx, collectionName(ctx, 'delete'));
   const view = viewOf(ctx, collectionName(ctx, 'delete'), false);
   const deletes = (ctx.body.deletes ?? []) as Document[];
   let n = 0;
-  for (const d of deletes) {
-    ctx.opcounters.delete += 1;
-    if (!view) continue;
-    n += await writeStatement(ctx, () => {
+  return runStatements(
+    ctx,
+    deletes.length,
+    (i) => {
+      ctx.opcounters.delete += 1;
+      if (!view) return false;
+      const d = deletes[i] as Document;
       let matches = select(view, d.q ?? {}, ctx.body.let, effectiveCollation(d.collation, view.coll.options));
       if (d.limit === 1) matches = matches.slice(0, 1);
+      // A multi-document delete outside a transaction waits, before removing any, if a transaction holds one of them.
       view.checkWritable(matches.map(([key]) => key));
       for (const [key, before] of matches) view.remove(key, before);
-      return matches.length;
-    });
-  }
-  return { n, ok: 1 };
+      n += matches.length;
+      return false;
+    },
+    () => ({ n, ok: 1 }),
+  );
 };
 
 function project(doc: Document | null | undefined, fields: Document | undefined): Document | null {
