@@ -1,5 +1,6 @@
 import type { Db, Document, IndexDescription } from 'mongodb';
 import { auditFleet } from '../audit/auditFleet.js';
+import { compareIds } from '../runner/compareIds.js';
 import type { FleetContext, FleetRunOptions } from '../runner/FleetContext.js';
 import type { FleetFailure } from '../runner/runTenants.js';
 import { compareIndexes, type IndexDrift } from './compareIndexes.js';
@@ -117,7 +118,7 @@ export class IndexFleet {
     result.failed = run.failed;
     result.skipped = run.skipped;
     result.tenants += run.failed.length;
-    result.drift.sort((a, b) => a.tenant.localeCompare(b.tenant) || a.collection.localeCompare(b.collection));
+    result.drift.sort((a, b) => compareIds(a.tenant, b.tenant) || compareIds(a.collection, b.collection));
     return result;
   }
 }

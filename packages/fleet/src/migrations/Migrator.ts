@@ -8,6 +8,7 @@ import {
   MigrationNotReversibleError,
   UnknownMigrationError,
 } from '../errors.js';
+import { compareIds } from '../runner/compareIds.js';
 import type { FleetContext, FleetRunOptions } from '../runner/FleetContext.js';
 import { type FailureInfo, toFailureInfo } from '../runner/runTenants.js';
 import type { Migration } from './defineMigration.js';
@@ -162,7 +163,7 @@ export class Migrator {
     for (const f of run.failed) result.failed.push({ tenant: f.tenant, id: null, error: f.error });
     result.skipped = run.skipped;
     const order = (a: { tenant: string; id: string | null }, b: { tenant: string; id: string | null }) =>
-      a.tenant.localeCompare(b.tenant) || String(a.id).localeCompare(String(b.id));
+      compareIds(a.tenant, b.tenant) || compareIds(String(a.id), String(b.id));
     result.applied.sort(order);
     result.failed.sort(order);
     return result;
@@ -295,6 +296,6 @@ export class Migrator {
       { ...runOptions, stopOnError: true },
     );
     if (firstError !== undefined) throw firstError;
-    return out.sort((a, b) => a.tenant.localeCompare(b.tenant));
+    return out.sort((a, b) => compareIds(a.tenant, b.tenant));
   }
 }

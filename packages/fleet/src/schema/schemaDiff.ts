@@ -2,6 +2,7 @@ import type { PolyMongo } from '@polymongo/native';
 import type { Document } from 'mongodb';
 import type { z } from 'zod';
 import { FleetSpecError } from '../errors.js';
+import { compareIds } from '../runner/compareIds.js';
 
 /** A Mongoose schema, structurally (mongoose is never imported at run time). */
 export interface MongooseSchemaLike {
@@ -207,6 +208,6 @@ export async function schemaDiff(poly: PolyMongo, tenant: string, options: Schem
   } finally {
     await cursor.close();
   }
-  result.fields = [...fields.values()].sort((a, b) => a.path.localeCompare(b.path));
+  result.fields = [...fields.values()].sort((a, b) => compareIds(a.path, b.path));
   return result;
 }

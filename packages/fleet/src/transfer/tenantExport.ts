@@ -4,6 +4,7 @@ import type { PolyMongo } from '@polymongo/native';
 import { BSON, type Document } from 'mongodb';
 import { FleetSpecError, ImportValidationError, TenantNotEmptyError } from '../errors.js';
 import { LEASE_ID } from '../migrations/TenantLease.js';
+import { compareIds } from '../runner/compareIds.js';
 
 const { EJSON } = BSON;
 
@@ -51,7 +52,7 @@ async function* exportLines(poly: PolyMongo, tenant: string, options: ExportOpti
   const wanted = options.collections ? new Set(options.collections) : undefined;
   const infos = (await db.listCollections().toArray())
     .filter((c) => !c.name.startsWith('system.') && (!wanted || wanted.has(c.name)))
-    .sort((a, b) => a.name.localeCompare(b.name));
+    .sort((a, b) => compareIds(a.name, b.name));
   for (const info of infos) {
     const isView = info.type === 'view';
     const indexes =

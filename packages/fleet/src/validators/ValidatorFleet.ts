@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { auditFleet } from '../audit/auditFleet.js';
 import { FleetSpecError } from '../errors.js';
 import type { PlanResult, SyncSummary } from '../indexes/IndexFleet.js';
+import { compareIds } from '../runner/compareIds.js';
 import type { FleetContext, FleetRunOptions } from '../runner/FleetContext.js';
 import { zodToJsonSchema } from './zodToJsonSchema.js';
 
@@ -170,7 +171,7 @@ export class ValidatorFleet {
     result.failed = run.failed;
     result.skipped = run.skipped;
     result.tenants += run.failed.length;
-    result.drift.sort((a, b) => a.tenant.localeCompare(b.tenant) || a.collection.localeCompare(b.collection));
+    result.drift.sort((a, b) => compareIds(a.tenant, b.tenant) || compareIds(a.collection, b.collection));
     return result;
   }
 }
