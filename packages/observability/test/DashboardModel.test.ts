@@ -149,3 +149,15 @@ test('a refusal reported both as a failed operation and as tenantThrottled is co
   expect(model.history().at(-1)).toMatchObject({ refusals: 3, serverErrors: 0 });
   model.stop();
 });
+
+test('connectivity failures are server errors even with an upper-case code; only refusals before the server are refusals', () => {
+  const { source, emit } = fakeSource();
+  const model = new DashboardModel(source, { intervalMS: 1000, historySize: 10, maxTenants: 10 });
+  emit('operation', op('acme', 'find', 1, { name: 'Error', code: 'ECONNRESET', message: 'socket hang up' }));
+  emit('operation', op('acme', 'find', 1, { name: 'ConnectionError', code: 'CONNECTION_FAILED', message: 'down' }));
+  emit('operation', op('acme', 'find', 1, { name: 'PingTimeoutError', code: 'PING_TIMEOUT', message: 'slow' }));
+  emit('operation', op('acme', 'find', 0.1, { name: 'InvalidTenantError', code: 'INVALID_TENANT', message: 'bad id' }));
+  expect(model.tenant('acme')).toMatchObject({ ops: 4, serverErrors: 3, refusals: 1 });
+  expect(model.snapshot()).toMatchObject({ serverErrors: 3, refusals: 1 });
+  model.stop();
+});

@@ -1,4 +1,4 @@
-import type { OperationInfo } from '@polymongo/core';
+import type { OperationInfo, PolyMongoErrorCode } from '@polymongo/core';
 import { OperationWindow } from '../metrics/OperationWindow.js';
 
 /** What the dashboard needs of a client: its events and stats. */
@@ -285,11 +285,30 @@ export class DashboardModel {
 }
 
 /** Refusals of fairness and quotas, which the client also reports as `tenantThrottled`. */
-const ADMISSION_CODES: ReadonlySet<string> = new Set(['TENANT_OVERLOADED', 'TENANT_QUOTA_EXCEEDED']);
+const ADMISSION_CODES: ReadonlySet<string> = new Set<PolyMongoErrorCode>(['TENANT_OVERLOADED', 'TENANT_QUOTA_EXCEEDED']);
 
-/** PolyMongo's own codes (strings) are refusals made before the server; numeric codes and driver errors are the server's. */
+/**
+ * PolyMongo's codes for what it refuses before the server is asked (bad input, tenant rules, admission). Everything
+ * else is a server error, including PolyMongo's connectivity codes (CONNECTION_FAILED, AUTH_FAILED, PING_TIMEOUT)
+ * and Node's upper-case system codes (ECONNRESET), which a pattern on the code's spelling would count as refusals.
+ */
+const REFUSAL_CODES: ReadonlySet<string> = new Set<PolyMongoErrorCode>([
+  'CONFIG_INVALID',
+  'INVALID_TENANT',
+  'TENANT_REQUIRED',
+  'UNKNOWN_CLUSTER',
+  'CLIENT_CLOSED',
+  'DEDICATED_POOL_LIMIT',
+  'TRANSACTIONS_UNSUPPORTED',
+  'CROSS_CLUSTER_TRANSACTION',
+  'CROSS_TENANT_WRITE',
+  'VALIDATION_FAILED',
+  'TENANT_OVERLOADED',
+  'TENANT_QUOTA_EXCEEDED',
+]);
+
 function isRefusal(code: string | number | undefined): boolean {
-  return typeof code === 'string' && /^[A-Z][A-Z_]+$/.test(code);
+  return typeof code === 'string' && REFUSAL_CODES.has(code);
 }
 
 function percentiles(values: number[]): { p50: number; p99: number } {
