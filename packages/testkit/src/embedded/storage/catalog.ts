@@ -195,6 +195,7 @@ export class Catalog {
       txn.ended.then(() => true),
       new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(false), Math.max(0, waitUntil - Date.now()));
+        timer.unref(); // a stopped server's waiting write must not keep the process alive
       }),
     ]);
     clearTimeout(timer);
