@@ -119,6 +119,32 @@ describe('indexes', () => {
     expect(await indexNames(t, 'members')).toEqual(['_id_', 'handle_1', 'team_1_handle_1']);
   });
 
+  test('a tenant that cannot be compared is counted as failed, not in tenants or drift: compared + failed + skipped = all', async () => {
+    const ids = await seedTenants(env.observer, unique('ixf'), 3);
+    const appName = unique('ixfail');
+    const fleet = createFleet(env.make({ driverOptions: { appName } } as never));
+    const failNext = () =>
+      env.observer.db('admin').command({
+        configureFailPoint: 'failCommand',
+        mode: { times: 1 },
+        data: { failCommands: ['listIndexes'], errorCode: 13, appName },
+      });
+    try {
+      // One tenant at a time: the first one's listIndexes fails, the two others are compared (all drift).
+      await failNext();
+      expect(await fleet.indexes.plan([Users], { tenants: ids, concurrency: 1 })).toEqual({
+        tenants: 2,
+        drift: ids.slice(1).map((tenant) => expect.objectContaining({ tenant, collection: 'users' })),
+      });
+      await failNext();
+      const dry = await fleet.indexes.sync([Users], { tenants: ids, concurrency: 1, dryRun: true });
+      expect(dry).toMatchObject({ tenants: 2, skipped: 0, failed: [{ tenant: ids[0], error: expect.objectContaining({ code: 13 }) }] });
+      expect(dry.drift.map((d) => d.tenant)).toEqual(ids.slice(1));
+    } finally {
+      await env.observer.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off' });
+    }
+  });
+
   test('a malformed spec is refused before any tenant is touched', async () => {
     const fleet = createFleet(env.make());
     await expect(fleet.indexes.plan([{ collection: 'x', indexes: [{ key: {} }] }])).rejects.toBeInstanceOf(FleetSpecError);

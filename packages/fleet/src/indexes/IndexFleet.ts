@@ -8,7 +8,10 @@ import { type IndexSpec, normaliseIndexSpec } from './indexSpec.js';
 
 /** What `indexes.plan` and `validators.plan` return (the shape DESIGN.md settles). */
 export interface PlanResult<Drift> {
-  /** Tenants the plan ran on (compared, or failed to compare). */
+  /**
+   * Tenants compared. A tenant that could not be compared (an error) is neither counted here nor in `drift`: it is
+   * named in `sync(spec, { dryRun: true })`'s `failed` (the CLI's plan commands name it and exit 1).
+   */
   tenants: number;
   /** Only the tenants (and collections) with drift. */
   drift: Drift[];
@@ -16,7 +19,7 @@ export interface PlanResult<Drift> {
 
 /** A sync's run summary besides its drift: which tenants failed (each named) and how many were skipped. */
 export interface SyncSummary<Drift> extends PlanResult<Drift> {
-  /** Tenants that could not be compared or changed. */
+  /** Tenants that could not be compared or changed (not counted in `tenants`: compared + failed + skipped = all). */
   failed: FleetFailure[];
   /** Tenants not run: checkpoint, or never started after an abort. */
   skipped: number;
@@ -56,7 +59,8 @@ export class IndexFleet {
 
   /**
    * Per tenant and collection: indexes missing, extra and different from `spec` — `{ tenants, drift }`. Changes
-   * nothing. Tenants that could not be compared are in `sync(spec, { dryRun: true })`'s `failed`.
+   * nothing. `tenants` counts the tenants compared; those that could not be are in `sync(spec, { dryRun: true })`'s
+   * `failed`.
    */
   async plan(spec: IndexSpec, options: FleetRunOptions = {}): Promise<PlanResult<IndexDrift>> {
     const { tenants, drift } = await this.sync(spec, { ...options, dryRun: true });
@@ -75,7 +79,7 @@ export class IndexFleet {
       () => this.#sync(spec, options),
       (r) => ({
         failed: r.failed,
-        succeeded: r.tenants - r.failed.length,
+        succeeded: r.tenants,
         details: { created: r.created, dropped: r.dropped, replaced: r.replaced, tenants: r.tenants, skipped: r.skipped },
       }),
     );
@@ -117,7 +121,6 @@ export class IndexFleet {
     }, runOptions);
     result.failed = run.failed;
     result.skipped = run.skipped;
-    result.tenants += run.failed.length;
     result.drift.sort((a, b) => compareIds(a.tenant, b.tenant) || compareIds(a.collection, b.collection));
     return result;
   }

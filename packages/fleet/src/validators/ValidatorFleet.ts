@@ -100,7 +100,8 @@ export class ValidatorFleet {
 
   /**
    * Per tenant and collection: validators missing, extra and different from `spec` — `{ tenants, drift }`. Changes
-   * nothing. Tenants that could not be compared are in `sync(spec, { dryRun: true })`'s `failed`.
+   * nothing. `tenants` counts the tenants compared; those that could not be are in `sync(spec, { dryRun: true })`'s
+   * `failed`.
    */
   async plan(spec: ValidatorSpec, options: FleetRunOptions = {}): Promise<PlanResult<ValidatorDrift>> {
     const { tenants, drift } = await this.sync(spec, { ...options, dryRun: true });
@@ -119,7 +120,7 @@ export class ValidatorFleet {
       () => this.#sync(spec, options),
       (r) => ({
         failed: r.failed,
-        succeeded: r.tenants - r.failed.length,
+        succeeded: r.tenants,
         details: { created: r.created, modified: r.modified, dropped: r.dropped, tenants: r.tenants, skipped: r.skipped },
       }),
     );
@@ -170,7 +171,6 @@ export class ValidatorFleet {
     }, runOptions);
     result.failed = run.failed;
     result.skipped = run.skipped;
-    result.tenants += run.failed.length;
     result.drift.sort((a, b) => compareIds(a.tenant, b.tenant) || compareIds(a.collection, b.collection));
     return result;
   }
