@@ -22,9 +22,17 @@ export interface PoolView<Pool> {
 
 /** A tenant's route, its pool and the driver handle for its database. */
 export interface TenantHandle<Pool, Handle> {
+  readonly tenantId: string;
+  readonly dbName: string;
+  /** The whole route; built on first access (tenantId and dbName need not). */
   readonly route: Route;
   readonly pool: PoolView<Pool>;
   readonly handle: Handle;
+  /**
+   * One value an adapter keeps with the cached handle, so that it needs no per-tenant map of its own (the Mongoose
+   * adapter: the tenant's connection). Undefined on a new handle; see `onHandleReleased` to free it.
+   */
+  attachment: unknown;
 }
 
 /** The configuration values adapters need, resolved from the options. */
@@ -76,6 +84,8 @@ export interface AdapterHost<Pool, Handle, Binding = unknown> {
   pin(route: Route): () => void;
   /** Frees a tenant's cached handles (`tenantEvicted` fires); a pinned tenant stays unless it was dropped. */
   evict(tenantId: string, reason?: 'manual' | 'dropped' | 'rerouted'): boolean;
+  /** Calls `listener` with each cached handle core drops (eviction, pool close), before `tenantEvicted`. */
+  onHandleReleased(listener: (handle: TenantHandle<Pool, Handle>) => void): () => void;
   /** Subscribes to an event (`tenantEvicted` is the eviction hook); returns the unsubscribe function. */
   on<K extends PolyMongoEventName>(event: K, listener: (payload: PolyMongoEvents[K]) => void): () => void;
   /** Emits an `error` event for something an adapter saw go wrong (a change stream error, say). */

@@ -48,6 +48,7 @@ export class PolyMongoCore<Pool, Handle, Binding = undefined> implements CoreHos
   readonly #router: TenantRouter;
   readonly #registry: PoolRegistry<Pool, Handle>;
   readonly #handles: TenantHandles<Pool, Handle>;
+  readonly #released = new Set<(handle: TenantHandle<Pool, Handle>) => void>();
   readonly #operations: OperationRunner;
   readonly #shutdown: Shutdown;
   #state: ConnectionState = 'idle';
@@ -105,6 +106,15 @@ export class PolyMongoCore<Pool, Handle, Binding = undefined> implements CoreHos
       router: this.#router,
       events: this.#events,
       logger: this.logger,
+      onRelease: (handle) => {
+        for (const listener of this.#released) {
+          try {
+            listener(handle);
+          } catch (error) {
+            this.logger.warn({ err: redactText(String(error)) }, 'a handle release listener threw');
+          }
+        }
+      },
     });
     this.#operations = new OperationRunner({
       events: this.#events,
@@ -258,6 +268,11 @@ export class PolyMongoCore<Pool, Handle, Binding = undefined> implements CoreHos
     this.setDedicated(tenants, options);
     const list = Array.isArray(tenants) ? tenants : [tenants];
     await Promise.all(list.map((t) => this.connectPool(this.acquire(t).pool)));
+  }
+
+  onHandleReleased(listener: (handle: TenantHandle<Pool, Handle>) => void): () => void {
+    this.#released.add(listener);
+    return () => this.#released.delete(listener);
   }
 
   on<K extends PolyMongoEventName>(event: K, listener: (payload: PolyMongoEvents[K]) => void): () => void {

@@ -3,16 +3,41 @@ import { redactText } from '../config/uri.js';
 import type { PolyMongoEvents } from '../events/events.js';
 import type { TypedEmitter } from '../events/TypedEmitter.js';
 import type { DriverPort } from '../pools/DriverPort.js';
-import { LruCache } from '../pools/LruCache.js';
+import { LruCache, type LruEntry } from '../pools/LruCache.js';
 import type { PoolEntry, PoolRegistry } from '../pools/PoolRegistry.js';
 import type { Route, TenantRouter } from '../tenancy/TenantRouter.js';
 import type { TenantHandle } from './AdapterHost.js';
 
 export type EvictionReason = PolyMongoEvents['tenantEvicted']['reason'];
 
-/** A cached handle; core keeps the pool's mutable entry, adapters see it read-only. */
-interface CachedHandle<Pool, Handle> extends TenantHandle<Pool, Handle> {
-  readonly pool: PoolEntry<Pool>;
+/**
+ * A cached tenant: its database, pool and driver handle, its LRU links and the adapter's slot, in one object (memory
+ * per tenant counts: no separate route, list node or adapter entry). Core keeps the pool's mutable entry; adapters see
+ * it read-only.
+ */
+class CachedHandle<Pool, Handle> implements TenantHandle<Pool, Handle>, LruEntry<string> {
+  newer: LruEntry<string> | undefined = undefined;
+  older: LruEntry<string> | undefined = undefined;
+  attachment: unknown = undefined;
+  #route: Route | undefined = undefined;
+
+  constructor(
+    /** The tenant id. */
+    readonly key: string,
+    readonly dbName: string,
+    readonly pool: PoolEntry<Pool>,
+    readonly handle: Handle,
+  ) {}
+
+  get tenantId(): string {
+    return this.key;
+  }
+
+  /** Built when first asked for (the hot path does not): the pool's spec holds the cluster and pool key. */
+  get route(): Route {
+    this.#route ??= { tenantId: this.key, dbName: this.dbName, clusterId: this.pool.spec.clusterId, poolKey: this.pool.spec.key };
+    return this.#route;
+  }
 }
 
 interface TenantHandlesOptions<Pool, Handle> {
@@ -22,6 +47,8 @@ interface TenantHandlesOptions<Pool, Handle> {
   router: TenantRouter;
   events: TypedEmitter<PolyMongoEvents>;
   logger: LoggerLike;
+  /** Called with each handle dropped from the cache, before `tenantEvicted` (adapters free what they attached). */
+  onRelease(handle: TenantHandle<Pool, Handle>): void;
 }
 
 /**
@@ -34,8 +61,8 @@ export class TenantHandles<Pool, Handle> {
   evictions = 0;
 
   constructor(private readonly o: TenantHandlesOptions<Pool, Handle>) {
-    this.cache = new LruCache(o.capacity, (tenantId, entry) => {
-      if (this.pins.has(tenantId)) return false;
+    this.cache = new LruCache(o.capacity, (entry) => {
+      if (this.pins.has(entry.key)) return false;
       this.release(entry, 'lru');
       return true;
     });
@@ -48,11 +75,11 @@ export class TenantHandles<Pool, Handle> {
       this.o.registry.touch(cached.pool);
       return cached;
     }
-    // The handle keeps the route: the router need not cache a second copy (memory and time on every miss).
+    // The handle keeps what the route says: the router need not cache a copy (memory and time on every miss).
     const route = this.o.router.resolve(tenantId, { cache: false });
     const pool = this.o.registry.entryFor(route);
-    const entry: CachedHandle<Pool, Handle> = { route, pool, handle: this.o.port.handle(pool.pool, route.dbName, tenantId) };
-    this.cache.set(tenantId, entry);
+    const entry = new CachedHandle(tenantId, route.dbName, pool, this.o.port.handle(pool.pool, route.dbName, tenantId));
+    this.cache.set(entry);
     return entry;
   }
 
@@ -91,7 +118,7 @@ export class TenantHandles<Pool, Handle> {
   /** Drops every handle on a pool that core closed (idle close, closePool). */
   dropPool(poolKey: string): void {
     const onPool: string[] = [];
-    for (const key of this.cache.keys()) if (this.cache.peek(key)?.route.poolKey === poolKey) onPool.push(key);
+    for (const entry of this.cache.values()) if (entry.pool.spec.key === poolKey) onPool.push(entry.key);
     for (const tenantId of onPool) {
       const entry = this.cache.peek(tenantId);
       if (!entry) continue;
@@ -115,10 +142,11 @@ export class TenantHandles<Pool, Handle> {
   private release(entry: CachedHandle<Pool, Handle>, reason: EvictionReason): void {
     this.evictions += 1;
     try {
-      this.o.port.releaseHandle?.(entry.pool.pool, entry.handle, entry.route.dbName);
+      this.o.port.releaseHandle?.(entry.pool.pool, entry.handle, entry.dbName);
     } catch (error) {
-      this.o.logger.warn({ tenant: entry.route.tenantId, err: redactText(String(error)) }, 'releasing a tenant handle failed');
+      this.o.logger.warn({ tenant: entry.key, err: redactText(String(error)) }, 'releasing a tenant handle failed');
     }
-    this.o.events.emit('tenantEvicted', { tenantId: entry.route.tenantId, reason });
+    this.o.onRelease(entry);
+    this.o.events.emit('tenantEvicted', { tenantId: entry.key, reason });
   }
 }

@@ -1,57 +1,56 @@
-interface LruNode<K, V> {
-  key: K;
-  value: V;
-  newer: LruNode<K, V> | undefined;
-  older: LruNode<K, V> | undefined;
+/**
+ * What a value carries to live in an LruCache: its key and its recency links (written by the cache only). The value
+ * is its own list node, so a cached entry costs one object and one Map entry.
+ */
+export interface LruEntry<K> {
+  readonly key: K;
+  newer: LruEntry<K> | undefined;
+  older: LruEntry<K> | undefined;
 }
 
 /**
- * A least-recently-used map with a size bound: a Map for lookup plus a doubly linked list for recency, so a hit
- * moves a node with a few pointer writes and allocates nothing, and eviction takes the oldest node in O(1).
+ * A least-recently-used map with a size bound: a Map for lookup plus a doubly linked list through the values for
+ * recency, so a hit moves an entry with a few pointer writes and allocates nothing, and eviction takes the oldest
+ * entry in O(1).
  */
-export class LruCache<K, V> {
-  private readonly map = new Map<K, LruNode<K, V>>();
-  private newest: LruNode<K, V> | undefined;
-  private oldest: LruNode<K, V> | undefined;
+export class LruCache<K, V extends LruEntry<K>> {
+  private readonly map = new Map<K, V>();
+  private newest: LruEntry<K> | undefined;
+  private oldest: LruEntry<K> | undefined;
 
   constructor(
     private readonly capacity: number,
     /** Called for each entry pushed out by the bound; return false to keep it (a pinned entry). */
-    private readonly onEvict?: (key: K, value: V) => boolean | undefined,
+    private readonly onEvict?: (value: V) => boolean | undefined,
   ) {}
 
   get(key: K): V | undefined {
-    const node = this.map.get(key);
-    if (node === undefined) return undefined;
-    if (node !== this.newest) {
-      this.unlink(node);
-      this.linkNewest(node);
+    const entry = this.map.get(key);
+    if (entry === undefined) return undefined;
+    if (entry !== this.newest) {
+      this.unlink(entry);
+      this.linkNewest(entry);
     }
-    return node.value;
+    return entry;
   }
 
   peek(key: K): V | undefined {
-    return this.map.get(key)?.value;
+    return this.map.get(key);
   }
 
-  set(key: K, value: V): void {
-    const existing = this.map.get(key);
-    if (existing) {
-      existing.value = value;
-      this.unlink(existing);
-      this.linkNewest(existing);
-      return;
-    }
-    const node: LruNode<K, V> = { key, value, newer: undefined, older: undefined };
-    this.map.set(key, node);
-    this.linkNewest(node);
-    if (this.map.size > this.capacity) this.shrink();
+  /** Adds `value` under its key as the newest entry, replacing an entry of the same key. */
+  set(value: V): void {
+    const existing = this.map.get(value.key);
+    if (existing !== undefined) this.unlink(existing);
+    this.map.set(value.key, value);
+    this.linkNewest(value);
+    if (existing === undefined && this.map.size > this.capacity) this.shrink();
   }
 
   delete(key: K): boolean {
-    const node = this.map.get(key);
-    if (!node) return false;
-    this.unlink(node);
+    const entry = this.map.get(key);
+    if (entry === undefined) return false;
+    this.unlink(entry);
     return this.map.delete(key);
   }
 
@@ -69,34 +68,38 @@ export class LruCache<K, V> {
     return this.map.keys();
   }
 
+  values(): IterableIterator<V> {
+    return this.map.values();
+  }
+
   private shrink(): void {
     // Kept (pinned) entries move to the newest end, so each is looked at once per pass.
     let budget = this.map.size;
     while (this.map.size > this.capacity && budget-- > 0) {
-      const node = this.oldest as LruNode<K, V>;
-      this.unlink(node);
-      if (this.onEvict?.(node.key, node.value) === false) {
-        this.linkNewest(node);
+      const entry = this.oldest as V;
+      this.unlink(entry);
+      if (this.onEvict?.(entry) === false) {
+        this.linkNewest(entry);
         continue;
       }
-      this.map.delete(node.key);
+      this.map.delete(entry.key);
     }
   }
 
-  private unlink(node: LruNode<K, V>): void {
-    if (node.newer) node.newer.older = node.older;
-    else this.newest = node.older;
-    if (node.older) node.older.newer = node.newer;
-    else this.oldest = node.newer;
-    node.newer = undefined;
-    node.older = undefined;
+  private unlink(entry: LruEntry<K>): void {
+    if (entry.newer) entry.newer.older = entry.older;
+    else this.newest = entry.older;
+    if (entry.older) entry.older.newer = entry.newer;
+    else this.oldest = entry.newer;
+    entry.newer = undefined;
+    entry.older = undefined;
   }
 
-  private linkNewest(node: LruNode<K, V>): void {
-    node.older = this.newest;
-    node.newer = undefined;
-    if (this.newest) this.newest.newer = node;
-    this.newest = node;
-    this.oldest ??= node;
+  private linkNewest(entry: LruEntry<K>): void {
+    entry.older = this.newest;
+    entry.newer = undefined;
+    if (this.newest) this.newest.newer = entry;
+    this.newest = entry;
+    this.oldest ??= entry;
   }
 }

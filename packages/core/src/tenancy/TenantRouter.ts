@@ -1,5 +1,5 @@
 import { InvalidTenantError, TenantRequiredError } from '../errors/errors.js';
-import { LruCache } from '../pools/LruCache.js';
+import { LruCache, type LruEntry } from '../pools/LruCache.js';
 import type { ClusterRouter } from '../routing/ClusterRouter.js';
 import { currentTenant } from './context.js';
 import { assertDatabaseName, normalizeTenantId, type TenantCasePolicy } from './databaseName.js';
@@ -28,9 +28,13 @@ export interface TenantRouterOptions {
   dedicatedPoolKey(tenantId: string): string | undefined;
 }
 
+interface CachedRoute extends LruEntry<string> {
+  readonly route: Route;
+}
+
 /** Maps tenant ids to routes, validating each id once; routes are cached, so a repeat resolve allocates nothing. */
 export class TenantRouter {
-  private readonly cache: LruCache<string, Route>;
+  private readonly cache: LruCache<string, CachedRoute>;
   private readonly toDbName: (tenantId: string) => string;
   private readonly casePolicy: TenantCasePolicy;
   private readonly prefix: string;
@@ -57,7 +61,7 @@ export class TenantRouter {
    */
   resolve(id: string, options?: { cache?: boolean }): Route {
     const hit = this.cache.get(id);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) return hit.route;
     const tenantId = this.casePolicy === 'lower' && typeof id === 'string' ? id.toLowerCase() : id;
     const dbName = this.resolveName(tenantId);
     const clusterId = this.options.clusters.clusterOf(tenantId);
@@ -67,7 +71,7 @@ export class TenantRouter {
       clusterId,
       poolKey: this.options.dedicatedPoolKey(tenantId) ?? sharedPoolKey(clusterId),
     };
-    if (options?.cache !== false) this.cache.set(tenantId, route);
+    if (options?.cache !== false) this.cache.set({ key: tenantId, route, newer: undefined, older: undefined });
     return route;
   }
 
