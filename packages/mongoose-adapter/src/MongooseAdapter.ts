@@ -48,7 +48,7 @@ export class MongooseAdapter {
 
   /** The tenant's Mongoose connection (argument, else runWithTenant, else default). */
   connection(tenant?: string | null): Connection {
-    return this.connections.connectionFor(tenant).conn;
+    return this.connections.connectionFor(tenant);
   }
 
   route(tenant?: string | null): Route {
@@ -62,8 +62,7 @@ export class MongooseAdapter {
 
   /** The base model bound to one tenant's database, compiled on first use and cached. */
   model<M extends AnyModel>(base: M, tenant?: string | null): M {
-    const { conn, handle } = this.connections.connectionFor(tenant);
-    const route = handle.route;
+    const conn = this.connections.connectionFor(tenant);
     const model = tenantModel(base, conn);
     // Model.db(t).watch() is tracked as poly.watch(t) is: it pins the tenant until closed and closes with close().
     // One plain field on the model, not a closure and a defined property per tenant: memory per tenant counts.
@@ -72,10 +71,11 @@ export class MongooseAdapter {
       if (Object.hasOwn(tracked, 'watch')) {
         // A schema static named watch: wrap that one.
         const own = tracked.watch as (...a: unknown[]) => ClosableStream;
-        const trackStream = this.trackStream;
+        const { trackStream, connections } = this;
         const wrapped = (...args: unknown[]) => {
           const stream = own.apply(model, args);
-          trackStream(route.tenantId, stream);
+          const tenant = connections.tenantOf(conn);
+          if (tenant !== undefined) trackStream(tenant, stream);
           return stream;
         };
         this.wrappedStatics.add(wrapped);

@@ -3,47 +3,67 @@ import type { NativePool } from '@polymongo/native';
 import type { Db } from 'mongodb';
 import type { Connection, Mongoose } from 'mongoose';
 
-interface TenantConnection {
-  /** The core's cached handle of the tenant: its route, and the Db the connection uses (see shareDb). */
-  handle: TenantHandle<NativePool, Db>;
-  conn: Connection;
-  base: Connection;
-}
+/**
+ * Where a tenant connection names its tenant when its database name cannot (a function `tenantDb` without inverse),
+ * so that a model kept past its tenant's eviction still knows it.
+ */
+const TENANT = Symbol('polymongo.tenant');
+
+type TenantConnection = Connection & { [TENANT]?: string };
+type Handle = TenantHandle<NativePool, Db>;
+
+/** Clients whose handles' `attachment` slot an adapter uses: a second adapter on the same client keeps a map. */
+const slotTaken = new WeakSet<object>();
 
 /**
  * Mongoose connections for tenants: one base Connection per PolyMongo pool, bound to that pool's MongoClient
  * with `setClient` (so Mongoose and native access share sockets), and one `useDb` connection per tenant.
  *
- * A tenant's connection lives exactly as long as the core's cached handle of that tenant: its entry names that
- * handle (one LRU for both, so a lookup relinks one list node, not two), and when the core evicts the tenant, for any
+ * A tenant's connection lives exactly as long as the core's cached handle of that tenant: it is kept in the handle's
+ * `attachment` slot (no map of our own: memory per tenant counts), and when the core drops the handle, for any
  * reason, the connection is removed from Mongoose's own caches too.
  */
 export class TenantConnections {
   private readonly bases = new WeakMap<NativePool, Connection>();
-  /** Valid while its `handle` is the core's cached one: a new handle means the tenant was evicted meanwhile. */
-  private readonly byTenant = new Map<string, TenantConnection>();
+  /** Tenant connections made before their base was bound, each with the core's Db it should use once wired. */
+  private readonly unbound = new Map<Connection, Array<[TenantConnection, Db]>>();
+  /** Only for a second adapter on the same client: its connections by handle. */
+  private readonly byHandle: WeakMap<Handle, TenantConnection> | undefined;
+  private count = 0;
 
   constructor(
     private readonly host: AdapterHost<NativePool, Db>,
     private readonly mongoose: Mongoose,
   ) {
-    host.on('tenantEvicted', ({ tenantId }) => this.release(tenantId));
+    if (slotTaken.has(host)) this.byHandle = new WeakMap();
+    else slotTaken.add(host);
+    host.onHandleReleased((handle) => this.release(handle));
   }
 
   /** The tenant's Mongoose connection (a `useDb` child of its pool's base connection). */
-  connectionFor(tenant?: string | null): TenantConnection {
+  connectionFor(tenant?: string | null): Connection {
     const handle = this.host.acquire(tenant);
-    const cached = this.byTenant.get(handle.route.tenantId);
-    if (cached?.handle === handle) return cached;
+    const cached = this.byHandle === undefined ? (handle.attachment as TenantConnection | undefined) : this.byHandle.get(handle);
+    if (cached !== undefined) return cached;
     const base = this.baseOf(handle.pool);
-    // Mongoose 9 dropped `noListener` (useDb registers no listeners any more); useCache shares one child per name.
-    const conn = base.useDb(handle.route.dbName, { useCache: true });
-    const entry: TenantConnection = { handle, conn, base };
+    // Not useCache: this class is the cache (by tenant, in the handle), so Mongoose's own by-name map would be a second
+    // entry per tenant. The connection shares the base's relatedDbs object, as useCache's connections do.
+    const conn: TenantConnection = base.useDb(handle.dbName);
+    const internal = conn as unknown as { relatedDbs: unknown; otherDbs: Connection[] };
+    internal.relatedDbs = (base as unknown as { relatedDbs: unknown }).relatedDbs;
+    // The same one-parent list, sized to it: Mongoose's push onto an empty array reserves 17 slots (128 B more).
+    internal.otherDbs = [base];
+    // A property costs memory per tenant: only where the database name does not lead back to the tenant.
+    if (this.host.tenantForDatabase(handle.dbName) !== handle.tenantId) conn[TENANT] = handle.tenantId;
     if (this.host.admission) useAdmittedDb(conn, handle.handle);
-    else shareDb(conn, handle.handle);
-    this.release(handle.route.tenantId);
-    this.byTenant.set(handle.route.tenantId, entry);
-    return entry;
+    else {
+      shareDb(conn, handle.handle);
+      this.unbound.get(base)?.push([conn, handle.handle]);
+    }
+    if (this.byHandle === undefined) handle.attachment = conn;
+    else this.byHandle.set(handle, conn);
+    this.count += 1;
+    return conn;
   }
 
   /** The base connection of a cluster's shared pool (default: the default cluster). */
@@ -59,12 +79,15 @@ export class TenantConnections {
       const created = this.mongoose.createConnection();
       base = created;
       this.bases.set(pool, created);
+      this.unbound.set(created, []);
       const bind = () => {
         if (created.readyState !== 0) return;
         created.setClient(pool.client);
+        const waiting = this.unbound.get(created) ?? [];
+        this.unbound.delete(created);
         // setClient has just wired the tenant connections made before it, each with a Db of its own.
-        if (this.host.admission) return;
-        for (const t of this.byTenant.values()) if (t.base === created) shareDb(t.conn, t.handle.handle);
+        const live = new Set((created as unknown as { otherDbs: Connection[] }).otherDbs);
+        for (const [conn, db] of waiting) if (live.has(conn)) shareDb(conn, db);
       };
       this.host
         .connectPool(entry)
@@ -79,34 +102,35 @@ export class TenantConnections {
     return base;
   }
 
-  /**
-   * The tenant a connection of this class serves (what `Model.db(t).watch()` tracks its stream under): looked up
-   * rather than stored on each tenant model, since a field per model is memory per tenant and watch() is rare.
-   */
+  /** The tenant a connection of this class serves (what `Model.db(t).watch()` tracks its stream under). */
   tenantOf(conn: Connection): string | undefined {
-    for (const [tenantId, entry] of this.byTenant) if (entry.conn === conn) return tenantId;
-    return this.host.tenantForDatabase(conn.name);
+    return (conn as TenantConnection)[TENANT] ?? this.host.tenantForDatabase(conn.name);
   }
 
   /** Drops a tenant's connection from every Mongoose cache that would keep it (and its models) alive. */
-  release(tenantId: string): boolean {
-    const entry = this.byTenant.get(tenantId);
-    if (!entry) return false;
-    this.byTenant.delete(tenantId);
-    const { base, conn } = entry;
-    const internal = base as unknown as { relatedDbs: Record<string, Connection>; otherDbs: Connection[] };
-    if (internal.relatedDbs[conn.name] === conn) delete internal.relatedDbs[conn.name];
+  private release(handle: Handle): void {
+    let conn: TenantConnection | undefined;
+    if (this.byHandle === undefined) {
+      conn = handle.attachment as TenantConnection | undefined;
+      handle.attachment = undefined;
+    } else {
+      conn = this.byHandle.get(handle);
+      this.byHandle.delete(handle);
+    }
+    const base = this.bases.get(handle.pool.pool);
+    if (conn === undefined || base === undefined) return;
+    this.count -= 1;
+    const internal = base as unknown as { otherDbs: Connection[] };
     const at = internal.otherDbs.indexOf(conn);
     if (at !== -1) internal.otherDbs.splice(at, 1);
     const child = conn as unknown as { otherDbs: Connection[]; models: Record<string, unknown>; collections: Record<string, unknown> };
     child.otherDbs = [];
     for (const model of Object.keys(child.models)) delete child.models[model];
     for (const coll of Object.keys(child.collections)) delete child.collections[coll];
-    return true;
   }
 
   get size(): number {
-    return this.byTenant.size;
+    return this.count;
   }
 }
 

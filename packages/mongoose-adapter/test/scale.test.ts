@@ -43,4 +43,21 @@ describe('10,000 tenants', () => {
     expect(m.evict(t)).toBe(true);
     expect(await Wrapped.db(t).countDocuments()).toBe(1);
   });
+
+  test('two adapters on one client keep separate tenant connections, each freed when the tenant is evicted', async () => {
+    const poly = env.make({ maxCachedTenants: 2 });
+    const a = createMongooseAdapter({ poly });
+    const b = createMongooseAdapter({ poly });
+    const t = tenantId('two');
+    const ca = a.connection(t);
+    const cb = b.connection(t);
+    expect(ca).not.toBe(cb);
+    expect(a.connection(t)).toBe(ca);
+    expect(b.connection(t)).toBe(cb);
+    expect([a.cachedTenants, b.cachedTenants]).toEqual([1, 1]);
+    expect(poly.evict(t)).toBe(true);
+    expect([a.cachedTenants, b.cachedTenants]).toEqual([0, 0]);
+    expect(a.connection(t)).not.toBe(ca);
+    expect(b.connection(t)).not.toBe(cb);
+  });
 });

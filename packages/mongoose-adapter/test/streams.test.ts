@@ -48,4 +48,20 @@ describe('Mongoose change streams', () => {
     expect(poly.stats().openStreams).toBe(0);
     await poly.close();
   });
+
+  test("watch() on a model kept past its tenant's eviction is tracked under that tenant (tenantDb function, no inverse)", async () => {
+    const poly = env.make({ tenantDb: (t: string) => `fx_${t}`, maxCachedTenants: 1 });
+    const m = createMongooseAdapter({ poly });
+    const Orders = m.wrapModel(Order);
+    const t = tenantId('kept');
+    const kept = Orders.db(t);
+    await kept.countDocuments();
+    Orders.db(`${t}_other`);
+    expect(m.cachedTenants).toBe(1);
+    const stream = kept.watch();
+    expect(poly.stats().openStreams).toBe(1);
+    expect(poly.evict(t)).toBe(false);
+    expect(await poly.closeStreams(t)).toBe(1);
+    expect(stream.closed).toBe(true);
+  });
 });
