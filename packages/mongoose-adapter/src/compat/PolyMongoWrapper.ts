@@ -7,6 +7,7 @@ import {
   type PolyMongoError,
   redactText,
   redactUri,
+  type StatsSnapshot,
   TypedEmitter,
 } from '@polymongo/core';
 import { adapterHost, createPolyMongo, type PolyMongo } from '@polymongo/native';
@@ -345,10 +346,10 @@ export class PolyMongoWrapper {
     if (!route.poolKey.startsWith('dedicated:')) this.#managedDbs.add(route.dbName);
   }
 
-  #noteDb(tenant: string | undefined): void {
-    const dbName = this.#poly.route(tenant).dbName;
+  /** Notes a database used through wrapModel: its name and connection come from the tenant model (no second route). */
+  #noteDb(connection: Connection): void {
+    const dbName = connection.name;
     if (this.#knownDbs.has(dbName)) return;
-    const connection = this.#adapter.connection(tenant);
     this.#knownDbs.set(dbName, connection);
     // 1.3 fires a database's connect once the shared pool is up (after the call that asked for it).
     if (this.#everConnected && this.#poly.state === 'connected') queueMicrotask(() => this.#fire('connect', dbName, connection, 1));
@@ -366,7 +367,7 @@ export class PolyMongoWrapper {
     const bound = (name?: string | null): M => {
       const tenant = wrapper.#tenantFor(name);
       const tenantModel = wrapper.#adapter.model(base, tenant);
-      wrapper.#noteDb(tenant);
+      wrapper.#noteDb(tenantModel.db);
       return new Proxy(tenantModel, {
         get(target, prop) {
           const value = Reflect.get(target, prop, target);
@@ -387,8 +388,7 @@ export class PolyMongoWrapper {
   }
 
   /** Connection statistics in the 1.x shape; also callable as `stats.general()`, `stats.db(name)`, `stats.listDatabases()`. */
-  #poolStats(key: string): LegacyPoolStats | null {
-    const pool = this.#poly.stats().pools.find((p) => p.key === key);
+  #poolStats(pool: StatsSnapshot['pools'][number] | undefined): LegacyPoolStats | null {
     if (!pool) return null;
     const settings = adapterHost(this.#poly).settings.pool;
     return {
@@ -442,7 +442,7 @@ export class PolyMongoWrapper {
       totalActivePools: s.pools.length,
       totalConnectionsAcrossPools: s.pools.reduce((n, p) => n + p.connections.open, 0),
       primary: shared
-        ? { readyState: readyStateOf(shared.state), poolStats: this.#poolStats(shared.key), sharedDatabases: [...this.#managedDbs] }
+        ? { readyState: readyStateOf(shared.state), poolStats: this.#poolStats(shared), sharedDatabases: [...this.#managedDbs] }
         : null,
       // 1.3 lists a separate connection from its creation until it is closed (idle auto-close, closeAll).
       separateDB: dedicated
@@ -457,7 +457,7 @@ export class PolyMongoWrapper {
             lastAccessed: Date.now(),
             isInitialized: true,
             config,
-            poolStats: this.#poolStats(p.key),
+            poolStats: this.#poolStats(p),
           };
         }),
     };
@@ -490,7 +490,7 @@ export class PolyMongoWrapper {
       mongoURI: redactUri((this.#separateConfigs.get(route.dbName)?.mongoURI as string | undefined) ?? this.#options.mongoURI),
       isInitialized: true,
       config: this.#dbConfigs.get(route.dbName) ?? {},
-      poolStats: this.#poolStats(route.poolKey),
+      poolStats: this.#poolStats(this.#poly.stats().pools.find((p) => p.key === route.poolKey)),
     };
   }
 

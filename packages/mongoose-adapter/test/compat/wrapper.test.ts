@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import PolyMongo from '@polymongo/mongoose/compat';
+import { PolyMongo as NativePolyMongo } from '@polymongo/native';
 import mongoose, { Schema } from 'mongoose';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { compatLogger } from '../../src/compat/logger.js';
 import { tenantId, useServer } from '../helpers.js';
 
@@ -151,6 +152,28 @@ describe('PolyMongo 1.x compatibility: state, stats and events', () => {
     expect(dbStats).toMatchObject({ numCollections: 1, isInitialized: true });
     expect(dbStats.collections[0]).toMatchObject({ name: CompatUser.collection.collectionName, docCount: 1 });
     expect((await w.stats.listDatabases()).map((d) => d.dbName)).toContain(t);
+  });
+
+  test('stats.general() reads one stats snapshot, however many pools there are', async () => {
+    const w = wrapper();
+    const User = w.wrapModel(CompatUser);
+    await User.db(tenantId('one')).create({ name: 's' });
+    const stats = vi.spyOn(NativePolyMongo.prototype, 'stats');
+    env.cleanup.push(async () => stats.mockRestore());
+    expect(w.stats.general().primary?.poolStats).toMatchObject({ maxPoolSize: expect.any(Number) });
+    expect(stats).toHaveBeenCalledTimes(1);
+  });
+
+  test('Model.db(name) reaches its database without resolving the route a second time', async () => {
+    const w = wrapper();
+    const User = w.wrapModel(CompatUser);
+    const t = tenantId('route');
+    User.db(t);
+    const route = vi.spyOn(NativePolyMongo.prototype, 'route');
+    env.cleanup.push(async () => route.mockRestore());
+    expect(User.db(t).db.name).toBe(t);
+    expect(w.stats().databases).toEqual([t]);
+    expect(route).not.toHaveBeenCalled();
   });
 });
 
