@@ -30,11 +30,14 @@ export class TenantConnections {
   /** Only for a second adapter on the same client: its connections by handle. */
   private readonly byHandle: WeakMap<Handle, TenantConnection> | undefined;
   private count = 0;
+  /** Identity and prefix naming always map a database name back to its tenant; a function may not (no inverse). */
+  private readonly namingIsFunction: boolean;
 
   constructor(
     private readonly host: AdapterHost<NativePool, Db>,
     private readonly mongoose: Mongoose,
   ) {
+    this.namingIsFunction = typeof host.settings.tenantDb === 'function';
     if (slotTaken.has(host)) this.byHandle = new WeakMap();
     else slotTaken.add(host);
     host.onHandleReleased((handle) => this.release(handle));
@@ -53,8 +56,8 @@ export class TenantConnections {
     internal.relatedDbs = (base as unknown as { relatedDbs: unknown }).relatedDbs;
     // The same one-parent list, sized to it: Mongoose's push onto an empty array reserves 17 slots (128 B more).
     internal.otherDbs = [base];
-    // A property costs memory per tenant: only where the database name does not lead back to the tenant.
-    if (this.host.tenantForDatabase(handle.dbName) !== handle.tenantId) conn[TENANT] = handle.tenantId;
+    // A property costs memory per tenant: only where the database name may not lead back to the tenant.
+    if (this.namingIsFunction && this.host.tenantForDatabase(handle.dbName) !== handle.tenantId) conn[TENANT] = handle.tenantId;
     if (this.host.admission) useAdmittedDb(conn, handle.handle);
     else {
       shareDb(conn, handle.handle);
@@ -81,10 +84,10 @@ export class TenantConnections {
       this.bases.set(pool, created);
       this.unbound.set(created, []);
       const bind = () => {
-        if (created.readyState !== 0) return;
-        created.setClient(pool.client);
         const waiting = this.unbound.get(created) ?? [];
         this.unbound.delete(created);
+        if (created.readyState !== 0) return;
+        created.setClient(pool.client);
         // setClient has just wired the tenant connections made before it, each with a Db of its own.
         const live = new Set((created as unknown as { otherDbs: Connection[] }).otherDbs);
         for (const [conn, db] of waiting) if (live.has(conn)) shareDb(conn, db);
