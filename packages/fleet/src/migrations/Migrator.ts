@@ -76,6 +76,7 @@ function stillPending(steps: Migration[], state: TenantState, direction: 'up' | 
 class NotOurs extends Error {}
 
 const WRITE_CONFLICT = 112;
+const NAMESPACE_EXISTS = 48;
 const DUPLICATE_KEY = 11000;
 
 /** What a step needs besides the migration. */
@@ -249,8 +250,10 @@ export class Migrator {
         return 'done';
       } catch (error) {
         if (error instanceof NotOurs) return 'contended';
-        // Another runner's transaction wrote the same documents first (retried until it gave up).
-        if (!lease.held && (error as { code?: unknown }).code === WRITE_CONFLICT) return 'contended';
+        // Another runner's transaction wrote the same documents first (retried until it gave up), or created the
+        // migrations collection while this transaction did.
+        const code = (error as { code?: unknown }).code;
+        if (!lease.held && (code === WRITE_CONFLICT || code === NAMESPACE_EXISTS)) return 'contended';
         // Refused before the callback ran: a standalone server. Run without a transaction from now on.
         if (!(error instanceof PolyMongoError && error.code === 'TRANSACTIONS_UNSUPPORTED')) throw error;
         this.#transactions = false;
