@@ -209,6 +209,44 @@ describe('migrations', () => {
     expect(await stateOf(t)).toEqual({ applied: ['long-1', 'long-2'] });
   });
 
+  test('a step that outlasts its lease keeps the tenant: a takeover attempted meanwhile waits and finds the lease live', async () => {
+    const [t] = (await seedTenants(env.observer, unique('keep'), 1)) as [string];
+    const leaseMS = 300;
+    let takeover: Promise<number> | undefined;
+    // Three steps: the first one takes the lease, the second one (long) runs with it committed before it.
+    const first = defineMigration({ id: 'keep-1', up: async () => undefined });
+    const long = defineMigration({
+      id: 'keep-2',
+      up: async ({ db, session }) => {
+        const lease = await db.collection(MIGRATIONS_COLLECTION).findOne({ _id: LEASE }, { session });
+        const expiresAt = (lease as unknown as { expiresAt: Date }).expiresAt.getTime();
+        await vi.waitFor(
+          () => {
+            if (Date.now() < expiresAt + leaseMS) throw new Error('still within the lease');
+          },
+          { timeout: 10_000, interval: 20 },
+        );
+        // Another runner sees the lease as written at the step's start, expired, and takes it over. MongoDB makes
+        // this write wait until the step's transaction ends (the transaction wrote the lease); then it matches only
+        // if the lease is still expired.
+        takeover = env.observer
+          .db(t)
+          .collection(MIGRATIONS_COLLECTION)
+          .updateOne(
+            { _id: LEASE, expiresAt: { $lte: new Date() } },
+            { $set: { owner: 'thief', expiresAt: new Date(Date.now() + 60_000) } },
+          )
+          .then((r) => r.matchedCount);
+      },
+    });
+    const last = defineMigration({ id: 'keep-3', up: async () => undefined });
+    const result = await createFleet(env.make()).migrate({ migrations: [first, long, last], tenants: [t], leaseMS });
+    expect(await takeover).toBe(0);
+    expect(result.failed).toEqual([]);
+    expect(result.applied.map((a) => a.id)).toEqual(['keep-1', 'keep-2', 'keep-3']);
+    expect(await stateOf(t)).toEqual({ applied: ['keep-1', 'keep-2', 'keep-3'] });
+  });
+
   test('a step another runner recorded while this one waited for the lease is not applied again', async () => {
     const [w, t] = (await seedTenants(env.observer, unique('late'), 2)) as [string, string];
     const records = env.observer.db(t).collection(MIGRATIONS_COLLECTION);

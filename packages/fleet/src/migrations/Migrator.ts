@@ -240,9 +240,13 @@ export class Migrator {
       try {
         await this.ctx.poly.withTransaction(
           async (session) => {
+            const started = Date.now();
             if (step.leased) await leaseWrite(session, step.last);
             await record(session);
             await change(session);
+            // A step that ran past a renewal period extends the lease again, so it is live when the transaction
+            // commits: a takeover that waited for the transaction then finds it held.
+            if (step.leased && !step.last && lease.dueSince(started)) await leaseWrite(session, false);
           },
           { tenants: [tenant] },
         );

@@ -71,6 +71,11 @@ export class TenantLease {
     return new Date(Date.now() + this.leaseMS);
   }
 
+  /** Whether a renewal period has passed since `since` (a write then would have renewed the lease). */
+  dueSince(since: number): boolean {
+    return Date.now() - since >= this.leaseMS / 3;
+  }
+
   /** Another runner's lease that has not expired: wait for it. */
   heldByOther(state: TenantState): boolean {
     const lease = state.lease;
