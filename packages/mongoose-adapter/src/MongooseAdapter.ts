@@ -63,6 +63,10 @@ export class MongooseAdapter {
   /** The base model bound to one tenant's database, compiled on first use and cached. */
   model<M extends AnyModel>(base: M, tenant?: string | null): M {
     const conn = this.connections.connectionFor(tenant);
+    // The hot path: compiled on first use, with its watch tracked then (reading `watch` off one of thousands of model
+    // functions, each of its own shape, on every call would cost more than the rest of this method).
+    const compiled = conn.models[base.modelName] as M | undefined;
+    if (compiled !== undefined) return compiled;
     const model = tenantModel(base, conn);
     // Model.db(t).watch() is tracked as poly.watch(t) is: it pins the tenant until closed and closes with close().
     // One plain field on the model, not a closure and a defined property per tenant: memory per tenant counts.
