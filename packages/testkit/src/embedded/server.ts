@@ -316,7 +316,7 @@ export class EmbeddedMongo {
 function toCommandError(err: unknown): CommandError {
   if (err instanceof CommandError) return err;
   if (err instanceof WriteError) return new CommandError(err.code, err.message, [], err.extra);
-  // Writes that do not wait for a transaction ($out, $merge) fail as a transaction's conflicting write does.
+  // A write that does not wait for a transaction ($out) fails as a transaction's conflicting write does.
   if (err instanceof WriteBlocked) return writeConflict();
   const message = err instanceof Error ? err.message : String(err);
   return new CommandError(ErrorCodes.InternalError, `embedded server: ${message}`);

@@ -249,6 +249,34 @@ describe('write conflicts between transactions and other writes', () => {
     ]);
   });
 
+  test('a $merge outside any transaction into a document a transaction has written waits for it, then merges', async () => {
+    const db = env.client.db(uniqueDbName('wc-merge'));
+    await db.collection('target').insertOne({ _id: 1 as never, a: 0 });
+    await db.collection('source').insertMany([
+      { _id: 1 as never, b: 1 },
+      { _id: 2 as never, b: 2 },
+    ]);
+    await inTransaction(async (session) => {
+      await db.collection('target').updateOne({ _id: 1 as never }, { $set: { a: 1 } }, { session });
+      await expect(
+        db
+          .collection('source')
+          .aggregate([{ $merge: { into: 'target' } }], { maxTimeMS: 50 })
+          .toArray(),
+      ).rejects.toMatchObject({ code: 50 });
+      const waiting = db
+        .collection('source')
+        .aggregate([{ $merge: { into: 'target' } }])
+        .toArray();
+      await session.commitTransaction();
+      await waiting;
+    });
+    expect(await db.collection('target').find({}).sort({ _id: 1 }).toArray()).toEqual([
+      { _id: 1, a: 1, b: 1 },
+      { _id: 2, b: 2 },
+    ]);
+  });
+
   test('an aborted transaction lets the write it blocked run', async () => {
     const coll = env.client.db(uniqueDbName('wc-abort')).collection('c');
     await coll.insertOne({ _id: 1 as never, n: 0 });

@@ -13,6 +13,7 @@ import { getPath, idKey } from '../storage/documents.js';
 import { withId } from '../update.js';
 import { checkStageNames } from './changeStream.js';
 import { viewOf } from './namespace.js';
+import { runStatements } from './statements.js';
 
 /** The collection a `$out` or `$merge` writes to: a name in this database, or `{ db, coll }`. */
 function target(ctx: CommandContext, spec: unknown): { db: string; coll: string } {
@@ -60,7 +61,7 @@ function mergeByPipeline(existing: Document, incoming: Document, pipeline: Docum
 }
 
 /** `$merge`: matches output documents to the target on `on` fields and merges, replaces, keeps, fails or inserts. */
-function writeMerge(ctx: CommandContext, raw: Document | string, results: Document[]): void {
+function writeMerge(ctx: CommandContext, raw: Document | string, results: Document[]): Document | Promise<Document> {
   const spec: Document = typeof raw === 'string' ? { into: raw } : raw;
   const { db, coll } = target(ctx, spec.into);
   const on: string[] = spec.on === undefined ? ['_id'] : Array.isArray(spec.on) ? spec.on : [spec.on];
@@ -70,31 +71,39 @@ function writeMerge(ctx: CommandContext, raw: Document | string, results: Docume
     throw new CommandError(MERGE_JOIN_FIELDS_NOT_UNIQUE, 'Cannot find index to verify that join fields will be unique');
   }
   const view = writableView(ctx, db, coll);
-  for (const doc of results) {
-    const filter = Object.fromEntries(on.map((f) => [f, getPath(doc, f) ?? null]));
-    const [match] = select(view, filter);
-    if (!match) {
-      if (whenNotMatched === 'discard') continue;
-      if (whenNotMatched === 'fail') {
-        throw new CommandError(
-          ErrorCodes.MergeStageNoMatchingDocument,
-          '$merge could not find a matching document in the target collection for at least one document in the source collection',
-        );
+  // One statement a document: outside a transaction, one a transaction holds waits for it (see runStatements).
+  return runStatements(
+    ctx,
+    results.length,
+    (i) => {
+      const doc = results[i] as Document;
+      const filter = Object.fromEntries(on.map((f) => [f, getPath(doc, f) ?? null]));
+      const [match] = select(view, filter);
+      if (!match) {
+        if (whenNotMatched === 'discard') return false;
+        if (whenNotMatched === 'fail') {
+          throw new CommandError(
+            ErrorCodes.MergeStageNoMatchingDocument,
+            '$merge could not find a matching document in the target collection for at least one document in the source collection',
+          );
+        }
+        const d = withId(doc);
+        view.insert(idKey(d._id), d);
+        return false;
       }
-      const d = withId(doc);
-      view.insert(idKey(d._id), d);
-      continue;
-    }
-    const [key, existing] = match;
-    if (whenMatched === 'keepExisting') continue;
-    if (whenMatched === 'fail') throw duplicateIdError(view.coll, existing._id);
-    if (Array.isArray(whenMatched)) {
-      view.update(key, existing, mergeByPipeline(existing, doc, whenMatched, spec.let), false);
-      continue;
-    }
-    const after = whenMatched === 'replace' ? { ...doc, _id: existing._id } : { ...existing, ...doc, _id: existing._id };
-    view.update(key, existing, after, whenMatched === 'replace');
-  }
+      const [key, existing] = match;
+      if (whenMatched === 'keepExisting') return false;
+      if (whenMatched === 'fail') throw duplicateIdError(view.coll, existing._id);
+      if (Array.isArray(whenMatched)) {
+        view.update(key, existing, mergeByPipeline(existing, doc, whenMatched, spec.let), false);
+        return false;
+      }
+      const after = whenMatched === 'replace' ? { ...doc, _id: existing._id } : { ...existing, ...doc, _id: existing._id };
+      view.update(key, existing, after, whenMatched === 'replace');
+      return false;
+    },
+    () => ({}),
+  );
 }
 
 const aggregate: CommandHandler = (ctx) => {
@@ -134,9 +143,13 @@ const aggregate: CommandHandler = (ctx) => {
   const last = stages[stages.length - 1];
   if (last && ('$out' in last || '$merge' in last)) {
     const results = runPipeline(ctx, source, stages.slice(0, -1), b.let, collation);
-    if ('$out' in last) writeOut(ctx, last.$out, results);
-    else writeMerge(ctx, last.$merge as Document | string, results);
-    return { cursor: { firstBatch: [], id: Long.fromNumber(0), ns }, ok: 1 };
+    const reply = { cursor: { firstBatch: [], id: Long.fromNumber(0), ns }, ok: 1 };
+    if ('$out' in last) {
+      writeOut(ctx, last.$out, results);
+      return reply;
+    }
+    const merged = writeMerge(ctx, last.$merge as Document | string, results);
+    return merged instanceof Promise ? merged.then(() => reply) : reply;
   }
   const results = runPipeline(ctx, source, stages, b.let, collation);
   return firstBatchReply(ctx.cursors, ns, results, b.cursor?.batchSize);

@@ -3,7 +3,7 @@ import { find as mingoFind } from 'mingo';
 import { effectiveCollation, keyStrings } from '../collation.js';
 import type { CommandContext, CommandHandler } from '../context.js';
 import { firstBatchReply } from '../cursors.js';
-import { CommandError, ErrorCodes, WriteBlocked, WriteError } from '../errors.js';
+import { CommandError, ErrorCodes, WriteError } from '../errors.js';
 import { runQuery, select, sortDocuments } from '../query.js';
 import { promote } from '../storage/bsonValues.js';
 import type { CollectionView } from '../storage/catalog.js';
@@ -11,44 +11,7 @@ import { idKey } from '../storage/documents.js';
 import { updateMatching, withId } from '../update.js';
 import { validateWrite } from '../validation.js';
 import { collectionName, refuseView, viewOf, writeErrorEntry } from './namespace.js';
-
-/**
- * Runs one write statement. Outside a transaction, a statement that reached a document an open transaction has
- * written waits until that transaction ends and then runs again (it wrote nothing before it was blocked), as mongod
- * retries a write conflict; past the command's maxTimeMS it fails with MaxTimeMSExpired. A statement that was not
- * blocked returns its result directly, so the common path adds no turn of the event loop.
- */
-function writeStatement<T>(ctx: CommandContext, statement: () => T): T | Promise<T> {
-  try {
-    return statement();
-  } catch (err) {
-    if (!(err instanceof WriteBlocked)) throw err;
-    return ctx.catalog.waitForRelease(err, ctx.deadline).then(() => writeStatement(ctx, statement));
-  }
-}
-
-/**
- * Runs a command's statements `from`..`count - 1` in order (`statement` returns true to stop, as an ordered batch
- * does after an error), then builds the reply. Synchronous while no statement is blocked; a blocked one runs again,
- * with the rest after it, once the transaction that blocked it ends.
- */
-function runStatements(
-  ctx: CommandContext,
-  count: number,
-  statement: (i: number) => boolean,
-  reply: () => Document,
-  from = 0,
-): Document | Promise<Document> {
-  for (let i = from; i < count; i++) {
-    try {
-      if (statement(i)) break;
-    } catch (err) {
-      if (!(err instanceof WriteBlocked)) throw err;
-      return ctx.catalog.waitForRelease(err, ctx.deadline).then(() => runStatements(ctx, count, statement, reply, i));
-    }
-  }
-  return reply();
-}
+import { runStatements, writeStatement } from './statements.js';
 
 const insert: CommandHandler = (ctx) => {
   const view = viewOf(ctx, collectionName(ctx, 'insert'), true) as CollectionView;
