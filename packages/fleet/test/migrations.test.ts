@@ -126,6 +126,32 @@ describe('migrations', () => {
     expect(await counts(ids, 'race-1')).toEqual(ids.map(() => 1));
   });
 
+  test('two concurrent runners with several steps per tenant apply each exactly once, in order, under the lease', async () => {
+    const ids = await seedTenants(env.observer, unique('race3'), 8);
+    const order = new Map<string, string[]>();
+    const step = (id: string) =>
+      defineMigration({
+        id,
+        up: async ({ db, tenant, session }) => {
+          await db.collection('counters').updateOne({ _id: id as never }, { $inc: { n: 1 } }, { upsert: true, session });
+          order.set(tenant, [...(order.get(tenant) ?? []), id]);
+          await new Promise((r) => setTimeout(r, 5));
+        },
+      });
+    const migrations = [step('r3-1'), step('r3-2'), step('r3-3')];
+    const [a, b] = [createFleet(env.make()), createFleet(env.make())];
+    const options = { migrations, tenants: ids, concurrency: 4, leaseMS: 2_000 };
+    const [ra, rb] = await Promise.all([a.migrate(options), b.migrate(options)]);
+    expect([...ra.failed, ...rb.failed]).toEqual([]);
+    expect(ra.applied.length + rb.applied.length).toBe(ids.length * 3);
+    for (const id of ['r3-1', 'r3-2', 'r3-3']) expect(await counts(ids, id)).toEqual(ids.map(() => 1));
+    for (const id of ids) {
+      expect(await stateOf(id)).toEqual({ applied: ['r3-1', 'r3-2', 'r3-3'] });
+      // Rolled-back attempts may have run up() too; the committed ones ran in id order.
+      expect((order.get(id) ?? []).filter((m, i, all) => all.indexOf(m) === i)).toEqual(['r3-1', 'r3-2', 'r3-3']);
+    }
+  });
+
   test('an expired lease of a dead runner is taken over; a live one fails the tenant with MIGRATION_LOCKED', async () => {
     const [dead, live] = (await seedTenants(env.observer, unique('lease'), 2)) as [string, string];
     const lease = (expiresAt: Date) => ({ _id: LEASE, owner: 'crashed-runner', expiresAt });
