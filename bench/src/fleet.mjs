@@ -306,14 +306,37 @@ await server.stop();
 console.log(`${new Date().toISOString()}: ${((performance.now() - benchStarted) / 1000).toFixed(0)} s in all`);
 console.log(`concurrency ${concurrency}, server: ${(values.uri ?? process.env.MONGODB_URI) ? 'given URI' : 'embedded (separate process)'}`);
 console.table(rows);
-// Per round, fleet time / hand-loop time of the same scenario and size (the pair ran back to back).
-const ratios = {};
+// Per round, fleet time / hand-loop time of the same scenario and size (the pair ran back to back); then the median of
+// those ratios and, over all rounds, fleet / hand client CPU and server CPU (less sensitive to a busy machine).
+const pairs = {};
 for (const row of rows.filter((r) => r.contender === '@polymongo/fleet')) {
   const hand = rows.find(
     (r) => r.contender !== row.contender && r.round === row.round && r.scenario === row.scenario && r.tenants === row.tenants,
   );
   if (!hand) continue;
   const key = `${row.scenario} ${row.tenants}`;
-  ratios[key] = [...(ratios[key] ?? []), +(row.seconds / hand.seconds).toFixed(2)];
+  pairs[key] = [...(pairs[key] ?? []), { fleet: row, hand }];
 }
-for (const [key, list] of Object.entries(ratios)) console.log(`${key}: fleet/hand ${list.join(', ')}`);
+const sum = (list, field) => list.reduce((n, r) => n + (r[field] ?? 0), 0);
+for (const [key, list] of Object.entries(pairs)) {
+  const walls = list.map((p) => +(p.fleet.seconds / p.hand.seconds).toFixed(2));
+  const sorted = [...walls].sort((a, b) => a - b);
+  const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+  const ratio = (field) => {
+    const hand = sum(
+      list.map((p) => p.hand),
+      field,
+    );
+    return hand > 0
+      ? (
+          sum(
+            list.map((p) => p.fleet),
+            field,
+          ) / hand
+        ).toFixed(2)
+      : 'n/a';
+  };
+  console.log(
+    `${key}: fleet/hand wall ${walls.join(', ')} (median ${median.toFixed(2)}); client CPU ${ratio('clientCpuSeconds')}, server CPU ${ratio('serverCpuSeconds')}`,
+  );
+}
