@@ -19,7 +19,7 @@ class CachedHandle<Pool, Handle> implements TenantHandle<Pool, Handle>, LruEntry
   newer: LruEntry<string> | undefined = undefined;
   older: LruEntry<string> | undefined = undefined;
   attachment: unknown = undefined;
-  #route: Route | undefined = undefined;
+  #route: Route | undefined;
 
   constructor(
     /** The tenant id. */
@@ -27,7 +27,11 @@ class CachedHandle<Pool, Handle> implements TenantHandle<Pool, Handle>, LruEntry
     readonly dbName: string,
     readonly pool: PoolEntry<Pool>,
     readonly handle: Handle,
-  ) {}
+    /** Kept only when the pool's spec would not give it back (see `get`). */
+    route: Route | undefined,
+  ) {
+    this.#route = route;
+  }
 
   get tenantId(): string {
     return this.key;
@@ -78,7 +82,10 @@ export class TenantHandles<Pool, Handle> {
     // The handle keeps what the route says: the router need not cache a copy (memory and time on every miss).
     const route = this.o.router.resolve(tenantId, { cache: false });
     const pool = this.o.registry.entryFor(route);
-    const entry = new CachedHandle(tenantId, route.dbName, pool, this.o.port.handle(pool.pool, route.dbName, tenantId));
+    // The route is rebuilt on demand from the pool's spec; kept now only where the spec says otherwise (a dedicated
+    // pool still open after its tenant moved cluster).
+    const kept = pool.spec.clusterId === route.clusterId && pool.spec.key === route.poolKey ? undefined : route;
+    const entry = new CachedHandle(tenantId, route.dbName, pool, this.o.port.handle(pool.pool, route.dbName, tenantId), kept);
     this.cache.set(entry);
     return entry;
   }
