@@ -80,6 +80,16 @@ describe('tenant ids', () => {
     }
   });
 
+  test('counts UTF-8 bytes at the 63-byte limit whatever the id is made of', () => {
+    const c = core();
+    // Three-byte characters: 21 fit exactly, 22 do not (names of up to 21 UTF-16 units skip the byte count).
+    expect(c.route('€'.repeat(21)).dbName).toBe('€'.repeat(21));
+    expect(() => c.route('€'.repeat(22))).toThrow(/longer than 63 bytes/);
+    // Four-byte characters take two UTF-16 units each: 15 (60 bytes) fit, 16 (64 bytes) do not.
+    expect(c.route('😀'.repeat(15)).dbName).toBe('😀'.repeat(15));
+    expect(() => c.route('😀'.repeat(16))).toThrow(/longer than 63 bytes/);
+  });
+
   test('allowReservedDatabases permits admin, local and config', () => {
     expect(core({ allowReservedDatabases: true }).route('admin').dbName).toBe('admin');
   });

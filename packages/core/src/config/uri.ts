@@ -148,6 +148,8 @@ function optionsProblem(params: Iterable<[string, string]>): string | undefined 
  */
 export function redactUri(uri: string): string {
   if (typeof uri !== 'string') return '[invalid uri]';
+  // No "@", no credentials: nothing to hide (and the regular expression below need not be compiled).
+  if (!uri.includes('@')) return uri;
   // Up to the last "@": an unencoded "@" or "/" in a password must not leave its tail behind (over-redacting is fine).
   return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/)(\S*)@/i, (_all, scheme: string, credentials: string) => {
     const colon = credentials.indexOf(':');

@@ -63,7 +63,8 @@ const AUTH_RECHECK_MS = 1000;
 export class PoolRegistry<Pool, Handle> {
   private readonly entries = new Map<string, PoolEntry<Pool>>();
   private readonly dedicated = new Map<string, DedicatedConfig>();
-  private readonly abort = new AbortController();
+  // Made on the first retry: most processes never wait between connect attempts.
+  private abort: AbortController | undefined;
   private closed = false;
 
   constructor(
@@ -121,17 +122,7 @@ export class PoolRegistry<Pool, Handle> {
     const cluster = this.options.clusters.get(route.clusterId);
     if (!cluster) throw new UnknownClusterError(route.clusterId);
     const spec: PoolSpec = dedicated
-      ? {
-          key: route.poolKey,
-          kind: 'dedicated',
-          clusterId: route.clusterId,
-          uri: dedicated.uri ?? cluster.uri,
-          maxPoolSize: dedicated.maxConnections,
-          minPoolSize: Math.min(cluster.pool.minPoolSize, dedicated.maxConnections),
-          maxIdleTimeMS: dedicated.maxIdleTimeMS ?? cluster.pool.maxIdleTimeMS,
-          tenant: route.tenantId,
-          ...(dedicated.autoClose ? { autoCloseMS: dedicated.ttlMS } : {}),
-        }
+      ? dedicatedSpec(route, cluster, dedicated)
       : { key: route.poolKey, kind: 'shared', clusterId: route.clusterId, uri: cluster.uri, ...cluster.pool };
     const monitor: PoolMonitor = {
       health: (health) => this.reportHealth(entry, health),
@@ -185,41 +176,53 @@ export class PoolRegistry<Pool, Handle> {
   }
 
   private async connectWithRetry(entry: PoolEntry<Pool>): Promise<void> {
-    const { retry, events } = this.options;
+    const { events } = this.options;
     const logger = entry.logger;
     const target = redactUri(entry.spec.uri);
     for (let attempt = 1; ; attempt++) {
       this.setState(entry, attempt === 1 ? 'connecting' : 'retrying');
       try {
         await this.port.connect(entry.pool);
-        if (this.closed || !this.entries.has(entry.spec.key)) return;
-        entry.lastError = undefined;
-        this.setState(entry, 'connected');
-        events.emit('connect', { poolKey: entry.spec.key, clusterId: entry.spec.clusterId });
-        logger.info({ uri: target }, 'connected');
-        this.scheduleIdleCheck(entry);
-        return;
       } catch (error) {
         if (this.closed) return;
-        const kind = classifyError(error);
-        const reason = redactText(error instanceof Error ? error.message : String(error));
-        if (kind === 'auth') {
-          entry.lastError = new AuthFailedError(target, { cause: error });
-          this.setState(entry, 'auth_failed');
-        } else if (kind === 'fatal' || attempt >= retry.attempts) {
-          entry.lastError = new ConnectionFailedError(target, attempt, reason, { cause: error });
-          this.setState(entry, 'failed');
-        }
-        if (entry.lastError && (entry.state === 'auth_failed' || entry.state === 'failed')) {
-          logger.error({ uri: target, attempt, code: entry.lastError.code }, entry.lastError.message);
-          events.emit('error', { error: entry.lastError, poolKey: entry.spec.key });
-          throw entry.lastError;
-        }
-        const delay = backoffDelay(retry, attempt);
-        logger.warn({ uri: target, attempt, delayMS: delay, reason }, 'connect failed; retrying');
-        await sleep(delay, this.abort.signal);
+        await this.failedAttempt(entry, error, attempt, target);
+        continue;
       }
+      if (this.closed || !this.entries.has(entry.spec.key)) return;
+      entry.lastError = undefined;
+      this.setState(entry, 'connected');
+      events.emit('connect', { poolKey: entry.spec.key, clusterId: entry.spec.clusterId });
+      logger.info({ uri: target }, 'connected');
+      if (entry.autoCloseTTL !== undefined) this.scheduleIdleCheck(entry);
+      return;
     }
+  }
+
+  /**
+   * A connect attempt failed: gives up (throws the pool's error) on bad credentials, a fatal error or the last
+   * attempt; otherwise waits out the backoff. Kept apart from the loop: it only runs when something went wrong.
+   */
+  private async failedAttempt(entry: PoolEntry<Pool>, error: unknown, attempt: number, target: string): Promise<void> {
+    const { retry, events } = this.options;
+    const logger = entry.logger;
+    const kind = classifyError(error);
+    const reason = redactText(error instanceof Error ? error.message : String(error));
+    if (kind === 'auth') {
+      entry.lastError = new AuthFailedError(target, { cause: error });
+      this.setState(entry, 'auth_failed');
+    } else if (kind === 'fatal' || attempt >= retry.attempts) {
+      entry.lastError = new ConnectionFailedError(target, attempt, reason, { cause: error });
+      this.setState(entry, 'failed');
+    }
+    if (entry.lastError && (entry.state === 'auth_failed' || entry.state === 'failed')) {
+      logger.error({ uri: target, attempt, code: entry.lastError.code }, entry.lastError.message);
+      events.emit('error', { error: entry.lastError, poolKey: entry.spec.key });
+      throw entry.lastError;
+    }
+    const delay = backoffDelay(retry, attempt);
+    logger.warn({ uri: target, attempt, delayMS: delay, reason }, 'connect failed; retrying');
+    this.abort ??= new AbortController();
+    await sleep(delay, this.abort.signal);
   }
 
   private setState(entry: PoolEntry<Pool>, to: ConnectionState): void {
@@ -246,28 +249,30 @@ export class PoolRegistry<Pool, Handle> {
    */
   reportHealth(entry: PoolEntry<Pool>, health: PoolHealth): void {
     if (this.closed || entry.connecting !== undefined || this.entries.get(entry.spec.key) !== entry) return;
-    const { events } = this.options;
     // The driver kept probing after PolyMongo's connect gave up, and found the server.
-    if (health.reachable && entry.state === 'failed') {
-      this.connectInBackground(entry);
-    } else if (!health.reachable && entry.state === 'connected') {
-      entry.downSince = performance.now();
-      entry.transitions.disconnects += 1;
-      entry.lastError = undefined;
-      this.setState(entry, 'retrying');
-      entry.logger.warn(
-        { reason: health.reason === undefined ? undefined : redactText(health.reason) },
-        'server unreachable; the driver keeps retrying',
-      );
-      events.emit('disconnect', { poolKey: entry.spec.key, clusterId: entry.spec.clusterId, reason: 'server' });
-    } else if (health.reachable && entry.state === 'retrying' && entry.downSince !== undefined) {
-      const downMS = performance.now() - entry.downSince;
-      entry.downSince = undefined;
-      entry.transitions.reconnects += 1;
-      this.setState(entry, 'connected');
-      entry.logger.info({ downMS: Math.round(downMS) }, 'server reachable again');
-      events.emit('reconnect', { poolKey: entry.spec.key, clusterId: entry.spec.clusterId, downMS });
-    }
+    if (health.reachable && entry.state === 'failed') this.connectInBackground(entry);
+    else if (!health.reachable && entry.state === 'connected') this.serverLost(entry, health.reason);
+    else if (health.reachable && entry.state === 'retrying' && entry.downSince !== undefined) this.serverFound(entry);
+  }
+
+  /** Topology monitoring lost the server of a connected pool: `retrying`, with a `disconnect` event. */
+  private serverLost(entry: PoolEntry<Pool>, reason: string | undefined): void {
+    entry.downSince = performance.now();
+    entry.transitions.disconnects += 1;
+    entry.lastError = undefined;
+    this.setState(entry, 'retrying');
+    entry.logger.warn({ reason: reason === undefined ? undefined : redactText(reason) }, 'server unreachable; the driver keeps retrying');
+    this.options.events.emit('disconnect', { poolKey: entry.spec.key, clusterId: entry.spec.clusterId, reason: 'server' });
+  }
+
+  /** Topology monitoring found the lost server again: `connected`, with a `reconnect` event. */
+  private serverFound(entry: PoolEntry<Pool>): void {
+    const downMS = performance.now() - (entry.downSince as number);
+    entry.downSince = undefined;
+    entry.transitions.reconnects += 1;
+    this.setState(entry, 'connected');
+    entry.logger.info({ downMS: Math.round(downMS) }, 'server reachable again');
+    this.options.events.emit('reconnect', { poolKey: entry.spec.key, clusterId: entry.spec.clusterId, downMS });
   }
 
   /** Marks an autoClose pool as used now; its idle timer restarts from this moment. */
@@ -379,7 +384,22 @@ export class PoolRegistry<Pool, Handle> {
 
   async closeAll(force: boolean): Promise<void> {
     this.closed = true;
-    this.abort.abort();
+    this.abort?.abort();
     await Promise.all([...this.entries.values()].map((e) => this.closeEntry(e, 'close', force)));
   }
+}
+
+/** A dedicated pool's settings: its own size and idle rules, over its cluster's. */
+function dedicatedSpec(route: Route, cluster: ClusterConfig, dedicated: DedicatedConfig): PoolSpec {
+  return {
+    key: route.poolKey,
+    kind: 'dedicated',
+    clusterId: route.clusterId,
+    uri: dedicated.uri ?? cluster.uri,
+    maxPoolSize: dedicated.maxConnections,
+    minPoolSize: Math.min(cluster.pool.minPoolSize, dedicated.maxConnections),
+    maxIdleTimeMS: dedicated.maxIdleTimeMS ?? cluster.pool.maxIdleTimeMS,
+    tenant: route.tenantId,
+    ...(dedicated.autoClose ? { autoCloseMS: dedicated.ttlMS } : {}),
+  };
 }

@@ -23,6 +23,7 @@ const MAX_BYTES = 63;
  * Throws InvalidTenantError unless `dbName` is a database name MongoDB accepts on every platform.
  * `casedPart` is the part of the name that comes from the tenant id (all of it unless a prefix is known): under the
  * `reject` policy it must be lower case, so no two accepted ids can name databases that differ only in case.
+ * Every check is one line here and the messages are built apart: this runs before a cold start's first operation.
  */
 export function assertDatabaseName(
   tenantId: string,
@@ -31,55 +32,74 @@ export function assertDatabaseName(
   casePolicy: TenantCasePolicy = 'reject',
   casedPart: string = dbName,
 ): void {
-  if (dbName.length === 0)
-    throw new InvalidTenantError('empty', `Tenant "${printable(tenantId)}" maps to an empty database name; use a non-empty tenant id.`);
+  if (dbName.length === 0) throw invalid('empty', tenantId, dbName);
   assertCharacters(tenantId, dbName);
-  if (Buffer.byteLength(dbName, 'utf8') > MAX_BYTES) {
-    throw new InvalidTenantError(
-      'length',
-      `Tenant "${printable(tenantId.slice(0, 80))}" maps to a database name longer than ${MAX_BYTES} bytes; use a shorter tenant id or prefix.`,
-    );
-  }
-  if (casePolicy !== 'preserve' && casedPart !== casedPart.toLowerCase()) {
-    throw new InvalidTenantError(
-      'case',
-      `Tenant "${printable(tenantId)}" maps to database "${printable(dbName)}", which has upper-case letters; MongoDB refuses ` +
-        `databases whose names differ only in case (error 13297), so PolyMongo accepts lower-case names only. Use ` +
-        `"${printable(tenantId.toLowerCase())}", or set tenantCase: 'lower' to treat ids case-insensitively, or 'preserve' if your ids never differ only in case.`,
-    );
-  }
-  if (!allowReserved && RESERVED.has(dbName.toLowerCase())) {
-    throw new InvalidTenantError(
-      'reserved',
-      `Tenant "${printable(tenantId)}" maps to the reserved database "${printable(dbName)}"; pick another id, or set allowReservedDatabases.`,
-    );
-  }
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: a name of up to 21 units is short enough without counting.
+  if (dbName.length * 3 > MAX_BYTES && Buffer.byteLength(dbName, 'utf8') > MAX_BYTES) throw invalid('length', tenantId, dbName);
+  if (casePolicy !== 'preserve' && casedPart !== casedPart.toLowerCase()) throw invalid('case', tenantId, dbName);
+  if (!allowReserved && RESERVED.has(dbName.toLowerCase())) throw invalid('reserved', tenantId, dbName);
 }
 
 function assertCharacters(tenantId: string, dbName: string): void {
   const ascii = PRINTABLE_ASCII.test(dbName) && (tenantId === dbName || PRINTABLE_ASCII.test(tenantId));
   // The id itself is checked too: a naming function could drop what makes it unusable in logs or caches.
-  for (const name of ascii ? [] : tenantId === dbName ? [dbName] : [tenantId, dbName]) {
-    if (LONE_SURROGATE.test(name)) {
-      throw new InvalidTenantError(
-        'unicode',
-        `Tenant "${printable(tenantId)}" is not well-formed Unicode (it has an unpaired UTF-16 surrogate, which MongoDB would store as U+FFFD); decode the id properly before using it.`,
-      );
-    }
-    if (CONTROL.test(name)) {
-      throw new InvalidTenantError(
-        'control',
-        `Tenant "${printable(tenantId)}" contains a control or invisible format character; tenant ids must be printable.`,
-      );
-    }
-  }
+  if (!ascii) assertPrintableUnicode(tenantId, dbName);
   const bad = FORBIDDEN.exec(dbName) ?? (ascii ? null : WHITESPACE.exec(dbName));
-  if (bad) {
-    const shown = bad[0] === '\0' ? 'NUL' : bad[0] === ' ' ? 'space' : WHITESPACE.test(bad[0]) ? 'whitespace' : `"${bad[0]}"`;
-    throw new InvalidTenantError(
-      'characters',
-      `Tenant "${printable(tenantId)}" maps to database "${printable(dbName)}", which contains ${shown}; database names cannot contain / \\ . " $ * < > : | ? whitespace or NUL.`,
-    );
+  if (bad) throw invalid('characters', tenantId, dbName, bad[0]);
+}
+
+function assertPrintableUnicode(tenantId: string, dbName: string): void {
+  for (const name of tenantId === dbName ? [dbName] : [tenantId, dbName]) {
+    if (LONE_SURROGATE.test(name)) throw invalid('unicode', tenantId, dbName);
+    if (CONTROL.test(name)) throw invalid('control', tenantId, dbName);
+  }
+}
+
+/** The error of a failed check, with a message that says what to do. */
+function invalid(
+  reason: 'empty' | 'length' | 'case' | 'reserved' | 'characters' | 'unicode' | 'control',
+  tenantId: string,
+  dbName: string,
+  character = '',
+): InvalidTenantError {
+  const id = printable(reason === 'length' ? tenantId.slice(0, 80) : tenantId);
+  switch (reason) {
+    case 'empty':
+      return new InvalidTenantError('empty', `Tenant "${id}" maps to an empty database name; use a non-empty tenant id.`);
+    case 'length':
+      return new InvalidTenantError(
+        'length',
+        `Tenant "${id}" maps to a database name longer than ${MAX_BYTES} bytes; use a shorter tenant id or prefix.`,
+      );
+    case 'case':
+      return new InvalidTenantError(
+        'case',
+        `Tenant "${id}" maps to database "${printable(dbName)}", which has upper-case letters; MongoDB refuses ` +
+          `databases whose names differ only in case (error 13297), so PolyMongo accepts lower-case names only. Use ` +
+          `"${printable(tenantId.toLowerCase())}", or set tenantCase: 'lower' to treat ids case-insensitively, or 'preserve' if your ids never differ only in case.`,
+      );
+    case 'reserved':
+      return new InvalidTenantError(
+        'reserved',
+        `Tenant "${id}" maps to the reserved database "${printable(dbName)}"; pick another id, or set allowReservedDatabases.`,
+      );
+    case 'unicode':
+      return new InvalidTenantError(
+        'unicode',
+        `Tenant "${id}" is not well-formed Unicode (it has an unpaired UTF-16 surrogate, which MongoDB would store as U+FFFD); decode the id properly before using it.`,
+      );
+    case 'control':
+      return new InvalidTenantError(
+        'control',
+        `Tenant "${id}" contains a control or invisible format character; tenant ids must be printable.`,
+      );
+    case 'characters': {
+      const shown = character === '\0' ? 'NUL' : character === ' ' ? 'space' : WHITESPACE.test(character) ? 'whitespace' : `"${character}"`;
+      return new InvalidTenantError(
+        'characters',
+        `Tenant "${id}" maps to database "${printable(dbName)}", which contains ${shown}; database names cannot contain / \\ . " $ * < > : | ? whitespace or NUL.`,
+      );
+    }
   }
 }
 
