@@ -119,16 +119,16 @@ export function adapterHost(poly: PolyMongo): NativeHost {
 /** Every event a PolyMongo client emits: core's, plus `audit` (tenant administration). */
 export type NativeEvents = PolyMongoEvents & { audit: AuditEvent };
 
-const audits = new WeakMap<PolyMongo, AuditLog>();
+// Set once, by the class's static block: reads a client's audit log (made on first use) without a public member.
+let auditOf: (poly: PolyMongo) => AuditLog;
 
 /**
  * A client's audit log, for tools that administer tenants through it (`@polymongo/fleet`, the CLI): each of their
  * actions becomes one `audit` event, log line and sink document. Applications only listen: `poly.on('audit', fn)`.
  */
 export function auditLog(poly: PolyMongo): AuditLog {
-  const log = audits.get(poly);
-  if (!log) throw new InvalidClientError();
-  return log;
+  if (!hosts.has(poly)) throw new InvalidClientError();
+  return auditOf(poly);
 }
 
 /**
@@ -137,8 +137,15 @@ export function auditLog(poly: PolyMongo): AuditLog {
  */
 export class PolyMongo {
   readonly #core: CoreHost<NativePool, Db, NativeBinding>;
-  readonly #streams: WatchManager;
-  readonly #audit: AuditLog;
+  // Both made on first use: most clients never open a change stream or administer tenants, and a cold start pays
+  // for every object it builds before the first operation.
+  #streams: WatchManager | undefined;
+  #audit: AuditLog | undefined;
+  readonly #auditOptions: AuditOptions | undefined;
+
+  static {
+    auditOf = (poly) => poly.#auditLog();
+  }
 
   constructor(options: NativeOptions) {
     const probe = options as PolyMongoOptions;
@@ -155,16 +162,30 @@ export class PolyMongo {
     });
     const binding: NativeBinding = {
       driver: mongodb ?? { MongoClient },
-      trackStream: (tenant, stream) => this.#streams.track(this.#core.route(tenant), stream),
+      trackStream: (tenant, stream) => this.#watches().track(this.#core.route(tenant), stream),
     };
     core = createCore(coreOptions as PolyMongoOptions, port, binding);
     this.#core = core;
     if (audit?.sink) core.route(audit.sink.tenant); // INVALID_TENANT at construction, not at the first event
-    this.#audit = new AuditLog(audit, core.logger, (tenant) => this.db(tenant));
-    audits.set(this, this.#audit);
+    this.#auditOptions = audit;
     hosts.set(this, core);
-    const host = core;
-    this.#streams = new WatchManager({
+    // Eager dedicated tenants got their handles while the core was being built, before admission could wrap them.
+    if (core.admission) for (const tenant of core.eagerDedicatedTenants) core.evict(tenant);
+    if (!core.settings.coldStart) {
+      core.connect().catch(() => undefined);
+    }
+  }
+
+  #auditLog(): AuditLog {
+    this.#audit ??= new AuditLog(this.#auditOptions, this.#core.logger, (tenant) => this.db(tenant));
+    return this.#audit;
+  }
+
+  /** The change stream tracker; the first call also makes close() close its streams. */
+  #watches(): WatchManager {
+    if (this.#streams) return this.#streams;
+    const host = this.#core;
+    const streams = new WatchManager({
       host,
       clusterClients: () =>
         host.settings.clusterIds.map((id) => {
@@ -174,12 +195,9 @@ export class PolyMongo {
       tenantForDatabase: (dbName) => host.tenantForDatabase(dbName),
       emitError: (error, poolKey) => host.reportError(error, poolKey),
     });
-    core.onClose(() => this.#streams.closeAll().then(() => undefined));
-    // Eager dedicated tenants got their handles while the core was being built, before admission could wrap them.
-    if (core.admission) for (const tenant of core.eagerDedicatedTenants) core.evict(tenant);
-    if (!core.settings.coldStart) {
-      core.connect().catch(() => undefined);
-    }
+    host.onClose(() => streams.closeAll().then(() => undefined));
+    this.#streams = streams;
+    return streams;
   }
 
   /**
@@ -248,7 +266,7 @@ export class PolyMongo {
    * poly.watch('acme', { collection: 'orders', maxInFlight: 4, handler: async (change) => index(change) });
    */
   watch(tenant: string | undefined | null, options?: WatchOptions): ChangeStream {
-    return this.#streams.watch(tenant, options);
+    return this.#watches().watch(tenant, options);
   }
 
   /**
@@ -256,22 +274,23 @@ export class PolyMongo {
    * and every earlier one are handled (at-least-once); see `CommitMode` for the other modes.
    */
   resumeWatch(tenant: string | undefined | null, options: ResumableWatchOptions): Promise<ChangeStream> {
-    return this.#streams.resumeWatch(tenant, options);
+    return this.#watches().resumeWatch(tenant, options);
   }
 
   /** One cluster-wide change stream per cluster, fanned out to listeners by tenant. */
   watchAll(options: WatchAllOptions = {}): TenantFanOut {
-    return this.#streams.watchAll(options);
+    return this.#watches().watchAll(options);
   }
 
   /** Closes a tenant's change streams (the 1.x `closeDBstream`); returns how many were open. */
   closeStreams(tenant: string): Promise<number> {
-    return this.#streams.closeStreams(this.#core.route(tenant).tenantId);
+    const tenantId = this.#core.route(tenant).tenantId;
+    return this.#streams ? this.#streams.closeStreams(tenantId) : Promise.resolve(0);
   }
 
   /** Closes every change stream (the 1.x `closeAllWatches`). */
   closeAllStreams(): Promise<number> {
-    return this.#streams.closeAll();
+    return this.#streams ? this.#streams.closeAll() : Promise.resolve(0);
   }
 
   /** Round trip of a `ping` to the default cluster, in milliseconds (connecting it first if needed). */
@@ -315,9 +334,9 @@ export class PolyMongo {
 
   /** Drops a tenant's database, closes its change streams and evicts it from every cache. */
   dropTenant(tenant: string): Promise<void> {
-    return this.#audit.run({ action: 'tenant.drop', tenant }, async () => {
+    return this.#auditLog().run({ action: 'tenant.drop', tenant }, async () => {
       const { route, handle } = this.#core.acquire(tenant);
-      await this.#streams.closeStreams(route.tenantId);
+      await this.#streams?.closeStreams(route.tenantId);
       await handle.dropDatabase();
       this.#core.evict(route.tenantId, 'dropped');
     });
@@ -330,23 +349,23 @@ export class PolyMongo {
 
   /** Gives tenants dedicated pools (the 1.x `scale.setDB`). */
   setDedicated(tenants: string | string[], options?: Omit<DedicatedOptions, 'tenants'>): void {
-    this.#audit.runSync(dedicatedEntry(tenants, options, false), () => this.#core.setDedicated(tenants, options));
+    this.#auditLog().runSync(dedicatedEntry(tenants, options, false), () => this.#core.setDedicated(tenants, options));
   }
 
   /** Gives tenants dedicated pools and connects them now (the 1.x `scale.connectDB`). */
   connectDedicated(tenants: string | string[], options?: Omit<DedicatedOptions, 'tenants'>): Promise<void> {
-    return this.#audit.run(dedicatedEntry(tenants, options, true), () => this.#core.connectDedicated(tenants, options));
+    return this.#auditLog().run(dedicatedEntry(tenants, options, true), () => this.#core.connectDedicated(tenants, options));
   }
 
   /** Moves a tenant to another cluster; `undefined` returns it to the routing rules. */
   setPlacement(tenant: string, clusterId: string | undefined): void {
     const entry: AuditEntry = { action: 'tenant.placement', tenant, details: { cluster: clusterId ?? null } };
-    this.#audit.runSync(entry, () => this.#core.setPlacement(tenant, clusterId));
+    this.#auditLog().runSync(entry, () => this.#core.setPlacement(tenant, clusterId));
   }
 
   /** The core's snapshot plus change stream counters (`streams`). */
   stats(): NativeStats {
-    return { ...this.#core.stats(), streams: this.#streams.stats() };
+    return { ...this.#core.stats(), streams: this.#streams ? this.#streams.stats() : { open: 0, errors: 0, unrouted: 0 } };
   }
 
   get state(): ConnectionState {
@@ -360,7 +379,7 @@ export class PolyMongo {
 
   /** Subscribes to an event (see `NativeEvents`); returns the unsubscribe function. */
   on<K extends keyof NativeEvents>(event: K, listener: (payload: NativeEvents[K]) => void): () => void {
-    if (event === 'audit') return this.#audit.on(listener as (payload: AuditEvent) => void);
+    if (event === 'audit') return this.#auditLog().on(listener as (payload: AuditEvent) => void);
     return this.#core.on(event as PolyMongoEventName, listener as (payload: PolyMongoEvents[PolyMongoEventName]) => void);
   }
 

@@ -178,6 +178,16 @@ describe('change streams', () => {
     }
   });
 
+  test('a client that never opened a stream counts none and closes none', async () => {
+    const poly = env.make();
+    await poly.db(tenantId('ns')).collection('c').insertOne({ x: 1 });
+    expect(poly.stats().streams).toEqual({ open: 0, errors: 0, unrouted: 0 });
+    expect(await poly.closeStreams(tenantId('ns'))).toBe(0);
+    expect(await poly.closeAllStreams()).toBe(0);
+    await poly.close({ timeoutMS: 2000 });
+    expect(poly.state).toBe('closed');
+  });
+
   test('close() closes open streams before closing the pools', async () => {
     const poly = env.make();
     const stream = poly.watch(tenantId('cl'), FAST);

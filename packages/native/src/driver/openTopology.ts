@@ -79,7 +79,8 @@ export function ownTopology(client: MongoClient, SelectionError: SelectionErrorC
     const onOpening = () => {
       guarded = internal.topology;
       if (guarded) keepOpenOnFailure(guarded);
-      queueMicrotask(restore);
+      // A promise job rather than queueMicrotask, whose first call sets up an AsyncResource (start-up time).
+      void Promise.resolve().then(restore);
     };
     // While this open is under way, the driver's close of a failed open is skipped; any other close (the client's
     // close(), an idle suspend, which unset `client.topology` first) goes through.
