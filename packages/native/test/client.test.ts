@@ -40,6 +40,22 @@ describe('tenant databases', () => {
     expect(await databaseNames(env.observer)).toContain(`pmn_pfx_${id}`);
   });
 
+  test("a pool's MongoClient gets PolyMongo's pool settings over driverOptions and the URI's query", () => {
+    const settings = (options: Parameters<typeof env.make>[0]) => {
+      // tracing: false: with @opentelemetry/api installed (as here), tracing turns command monitoring on.
+      const o = env.make({ tracing: false, ...options }).client().options;
+      return { max: o.maxPoolSize, min: o.minPoolSize, idle: o.maxIdleTimeMS, monitor: o.monitorCommands };
+    };
+    expect(settings({})).toEqual({ max: 100, min: 0, idle: 0, monitor: false });
+    expect(settings({ pool: { maxPoolSize: 7, minPoolSize: 1 } })).toEqual({ max: 7, min: 1, idle: 0, monitor: false });
+    // The default settings still win over what driverOptions or the URI say: pool sizes come from `pool`.
+    const driverOptions = { maxPoolSize: 3, minPoolSize: 2, maxIdleTimeMS: 5, monitorCommands: true };
+    expect(settings({ driverOptions })).toEqual({ max: 100, min: 0, idle: 0, monitor: false });
+    const uri = `${env.mongo.uri}${env.mongo.uri.includes('?') ? '&' : '?'}maxPoolSize=3&minPoolSize=2&maxIdleTimeMS=5`;
+    expect(settings({ uri })).toEqual({ max: 100, min: 0, idle: 0, monitor: false });
+    expect(settings({ monitorOperations: true })).toMatchObject({ monitor: true });
+  });
+
   test('1,000 tenants queried at once share one pool: server connections stay within maxPoolSize', async () => {
     const poly = env.make({ pool: { maxPoolSize: 5 } });
     const before = await serverConnections(env.observer);

@@ -67,18 +67,23 @@ export class MongoDriverPort implements DriverPort<NativePool, Db> {
   }
 
   createPool(spec: PoolSpec, monitor: PoolMonitor): NativePool {
-    const client = new this.Client(spec.uri, {
-      ...this.options.driverOptions,
-      maxPoolSize: spec.maxPoolSize,
-      minPoolSize: spec.minPoolSize,
-      maxIdleTimeMS: spec.maxIdleTimeMS,
-      monitorCommands: this.options.monitorOperations || this.options.tracer !== undefined,
-    });
+    const client = new this.Client(spec.uri, clientOptions(this.options.driverOptions, spec, this.monitorsCommands));
     const SelectionError = (this.options.mongodb?.MongoServerSelectionError ?? MongoServerSelectionError) as SelectionErrorClass;
     openers.set(client, ownTopology(client, SelectionError));
     const pool: NativePool = { spec, client, numbers: { open: 0, inUse: 0, available: 0, waiting: 0 }, tenantsByDb: new Map() };
     countConnections(client, pool.numbers);
     followTopology(client, monitor);
+    if (spec.autoCloseMS !== undefined || this.monitorsCommands) this.listenMore(pool, monitor);
+    return pool;
+  }
+
+  private get monitorsCommands(): boolean {
+    return this.options.monitorOperations || this.options.tracer !== undefined;
+  }
+
+  /** What only some pools listen to: autoClose activity, operation monitoring, tracing. */
+  private listenMore(pool: NativePool, monitor: PoolMonitor): void {
+    const { client, spec } = pool;
     // autoClose pools: every check-out and check-in restarts the idle clock (shared pools pay nothing for this).
     if (spec.autoCloseMS !== undefined) {
       client.on('connectionCheckOutStarted', () => monitor.activity());
@@ -94,7 +99,6 @@ export class MongoDriverPort implements DriverPort<NativePool, Db> {
       const tenantForDatabase = (db: string) => pool.tenantsByDb.get(db) ?? byNaming?.(db);
       traceCommands(client, { clusterId: spec.clusterId, poolKey: spec.key, tenantForDatabase }, tracer);
     }
-    return pool;
   }
 
   /**
@@ -178,6 +182,25 @@ export class MongoDriverPort implements DriverPort<NativePool, Db> {
  * is neither waiting nor holding a connection). Explicit sessions (transactions) are counted by their connections.
  * `s.activeSessions` is the driver's own set (6.x and 7.x), kept for `MongoClient.close()`.
  */
+// What the driver assumes when an option is not given.
+const DRIVER_DEFAULTS = { maxPoolSize: 100, minPoolSize: 0, maxIdleTimeMS: 0, monitorCommands: false } as const;
+
+/**
+ * A pool's MongoClient options: the user's driverOptions, with PolyMongo's pool settings and command monitoring over
+ * them. A setting equal to the driver's default is left out unless driverOptions or the URI's query could name it
+ * (then it must override them): a client with default settings is built exactly as `new MongoClient(uri)` is.
+ */
+function clientOptions(driverOptions: MongoClientOptions, spec: PoolSpec, monitorCommands: boolean): MongoClientOptions {
+  const options: MongoClientOptions = { ...driverOptions };
+  const ours = { maxPoolSize: spec.maxPoolSize, minPoolSize: spec.minPoolSize, maxIdleTimeMS: spec.maxIdleTimeMS, monitorCommands };
+  const uriOptions = spec.uri.includes('?');
+  for (const key of Object.keys(ours) as Array<keyof typeof ours>) {
+    if (uriOptions || ours[key] !== DRIVER_DEFAULTS[key] || Object.hasOwn(driverOptions, key))
+      (options as Record<string, unknown>)[key] = ours[key];
+  }
+  return options;
+}
+
 function operationsInFlight(client: MongoClient): number {
   type Session = { explicit?: boolean; owner?: unknown };
   const sessions = (client as unknown as { s?: { activeSessions?: Set<Session> } }).s?.activeSessions;
