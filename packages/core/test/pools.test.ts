@@ -70,6 +70,22 @@ describe('pool registry', () => {
     expect(core.evict('never-seen')).toBe(false);
   });
 
+  test("an adapter's attachment lives with the cached handle and is handed back when the handle is dropped", () => {
+    const { core } = setup({ maxCachedTenants: 2 });
+    const order: string[] = [];
+    core.onHandleReleased((h) => order.push(`released ${h.tenantId} ${String(h.attachment)}`));
+    core.on('tenantEvicted', (e) => order.push(`evicted ${e.tenantId}`));
+    const a = core.acquire('a');
+    expect(a.attachment).toBeUndefined();
+    a.attachment = 'conn-a';
+    expect(core.acquire('a').attachment).toBe('conn-a');
+    expect([a.tenantId, a.dbName, a.route.tenantId, a.route.dbName]).toEqual(['a', 'a', 'a', 'a']);
+    core.acquire('b');
+    core.acquire('c');
+    expect(order).toEqual(['released a conn-a', 'evicted a']);
+    expect(core.acquire('a').attachment).toBeUndefined();
+  });
+
   test('a pinned tenant survives LRU pressure and manual eviction until unpinned', () => {
     const { port, core } = setup({ maxCachedTenants: 2 });
     const release = core.pin(core.route('streaming'));
