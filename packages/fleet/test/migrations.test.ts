@@ -362,6 +362,53 @@ describe('migrations', () => {
     expect(await stateOf(later)).toEqual({ applied: ['s1'], lease: { owner: 'thief', expiresAt: expect.any(Date) } });
   });
 
+  test("up() failing with NamespaceExists (48) is reported as that migration's failure at once, not as MIGRATION_LOCKED", async () => {
+    const [t] = (await seedTenants(env.observer, unique('ns48'), 1)) as [string];
+    let runs = 0;
+    // A common migration mistake: creating a collection that already exists (here: `seed`).
+    const m = defineMigration({
+      id: 'm1',
+      up: async ({ db, session }) => {
+        runs++;
+        await db.createCollection('seed', { session });
+      },
+    });
+    const result = await createFleet(env.make()).migrate({ migrations: [m], tenants: [t], leaseMS: 200, lockWaitMS: 400 });
+    expect(result.applied).toEqual([]);
+    expect(result.failed).toMatchObject([{ tenant: t, id: 'm1', error: { code: 48 } }]);
+    expect(runs).toBe(1);
+    expect(await stateOf(t)).toEqual({ applied: [] });
+  });
+
+  test('up() failing with WriteConflict (112) is reported as its failure after the transaction retries, not retried as contention', async () => {
+    const [t] = (await seedTenants(env.observer, unique('wc112'), 1)) as [string];
+    const appName = unique('wc112app');
+    let runs = 0;
+    const m = defineMigration({
+      id: 'm1',
+      up: async ({ db, session }) => {
+        runs++;
+        await db.collection('seed').updateMany({}, { $set: { migrated: true } }, { session });
+      },
+    });
+    const fleet = createFleet(env.make({ driverOptions: { appName } } as never));
+    await env.observer.db('admin').command({
+      configureFailPoint: 'failCommand',
+      mode: 'alwaysOn',
+      data: { failCommands: ['update'], errorCode: 112, appName },
+    });
+    try {
+      const result = await fleet.migrate({ migrations: [m], tenants: [t], leaseMS: 200, lockWaitMS: 400 });
+      expect(result.failed).toMatchObject([{ tenant: t, id: 'm1', error: { code: 112 } }]);
+      // Ran once per transaction attempt (bounded), not again and again until lockWaitMS.
+      expect(runs).toBeGreaterThanOrEqual(1);
+      expect(runs).toBeLessThanOrEqual(5);
+    } finally {
+      await env.observer.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off' });
+    }
+    expect(await stateOf(t)).toEqual({ applied: [] });
+  });
+
   test('down reverts the last applied migration, or every one after a target', async () => {
     const ids = await seedTenants(env.observer, unique('down'), 2);
     const all = [counter('d1'), counter('d2'), counter('d3')];

@@ -237,16 +237,23 @@ export class Migrator {
     };
     if (this.#transactions !== false) {
       await lease.pause();
+      // Where the last attempt got to: a WriteConflict or NamespaceExists means another runner only when our own
+      // statements (lease, record) or the commit raised it, never when the migration's change did.
+      let phase = 'claim' as 'claim' | 'change' | 'commit';
       try {
         await this.ctx.poly.withTransaction(
           async (session) => {
+            phase = 'claim';
             const started = Date.now();
             if (step.leased) await leaseWrite(session, step.last);
             await record(session);
+            phase = 'change';
             await change(session);
+            phase = 'claim';
             // A step that ran past a renewal period extends the lease again, so it is live when the transaction
             // commits: a takeover that waited for the transaction then finds it held.
             if (step.leased && !step.last && lease.dueSince(started)) await leaseWrite(session, false);
+            phase = 'commit';
           },
           { tenants: [tenant] },
         );
@@ -255,9 +262,9 @@ export class Migrator {
       } catch (error) {
         if (error instanceof NotOurs) return 'contended';
         // Another runner's transaction wrote the same documents first (retried until it gave up), or created the
-        // migrations collection while this transaction did.
+        // migrations collection while this transaction did. The same codes from up()/down() are its own failure.
         const code = (error as { code?: unknown }).code;
-        if (!lease.held && (code === WRITE_CONFLICT || code === NAMESPACE_EXISTS)) return 'contended';
+        if (!lease.held && phase !== 'change' && (code === WRITE_CONFLICT || code === NAMESPACE_EXISTS)) return 'contended';
         // Refused before the callback ran: a standalone server. Run without a transaction from now on.
         if (!(error instanceof PolyMongoError && error.code === 'TRANSACTIONS_UNSUPPORTED')) throw error;
         this.#transactions = false;
