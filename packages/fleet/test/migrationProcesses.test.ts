@@ -1,21 +1,29 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createFleet, defineMigration, MIGRATIONS_COLLECTION } from '../src/index.js';
+import { bundleRunner } from './fixtures/bundleRunner.js';
 import { seedTenants, unique, useServer } from './helpers.js';
 
 const env = useServer();
-const RUNNER = fileURLToPath(new URL('./fixtures/migrateRunner.mjs', import.meta.url));
-const built = existsSync(fileURLToPath(new URL('../dist/index.js', import.meta.url)));
+// The runner processes run fixtures/migrateRunner.mjs bundled with the current sources of every @polymongo package
+// (never dist/, which may be stale or missing); a bundling error fails the file.
+let runner: string;
+beforeAll(async () => {
+  runner = await bundleRunner();
+});
+afterAll(async () => {
+  if (runner) await rm(dirname(runner), { recursive: true, force: true });
+});
 
 /** Starts a runner process; `lines` collects what it prints. */
 function startRunner(tenants: string[], hang: string[], leaseMS: number): { child: ChildProcess; lines: string[] } {
   const child = spawn(
     process.execPath,
-    [RUNNER, env.mongo.uri, tenants.join(','), hang.length > 0 ? hang.join(',') : '-', String(leaseMS)],
+    [runner, env.mongo.uri, tenants.join(','), hang.length > 0 ? hang.join(',') : '-', String(leaseMS)],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -45,8 +53,7 @@ const counter = defineMigration({
   up: ({ db, session }) => db.collection('counters').updateOne({ _id: 'kill-1' as never }, { $inc: { n: 1 } }, { upsert: true, session }),
 });
 
-// The runner processes load the build (dist/); `pnpm test` builds before it runs vitest.
-describe.runIf(built)('migrations across processes', () => {
+describe('migrations across processes', () => {
   test('a runner SIGKILLed inside up() leaves each tenant migrated and recorded, or untouched; a rerun applies exactly once', async () => {
     const ids = await seedTenants(env.observer, unique('kill'), 10);
     // Four workers: tenants 1, 3, 5, 7 hang inside up(); 0, 2, 4, 6 finish first; 8 and 9 never start.
