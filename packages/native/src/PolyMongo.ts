@@ -29,7 +29,7 @@ import {
   type WatchOptions,
 } from './streams/WatchManager.js';
 import { TenantScope } from './tenancy/TenantScope.js';
-import { commandTracer } from './tracing/commandSpans.js';
+import { commandTracing } from './tracing/commandSpans.js';
 import { runTransaction, type WithTransactionOptions } from './transactions/withTransaction.js';
 
 /** Options of `createPolyMongo`: the core options plus the driver's own MongoClient options. */
@@ -45,9 +45,14 @@ export interface NativeOptions extends Omit<PolyMongoOptions, 'driverOptions'> {
    */
   reuse?: 'global';
   /**
-   * `false`: no OpenTelemetry spans. Default: with `@opentelemetry/api` installed, one span per command on a tenant's
-   * database (with `polymongo.tenant`, `polymongo.cluster`, `polymongo.pool`, `db.namespace`), which turns on the
-   * driver's command monitoring (`monitorCommands`); without the package, nothing. See docs/tracing.md.
+   * OpenTelemetry spans: one per command on a tenant's database (with `polymongo.tenant`, `polymongo.cluster`,
+   * `polymongo.pool`, `db.namespace`), from the driver's command monitoring (`monitorCommands`), which costs client CPU
+   * on every command. Never without `@opentelemetry/api` installed. See docs/tracing.md.
+   * Default: a pool is traced when a tracer provider is registered at the moment its client is created (when its
+   * first tenant is used), so an SDK started before the first query is honoured; with the API installed but no
+   * provider, nothing is traced and command monitoring stays off.
+   * @example tracing: true // every pool, also for a provider registered after the pools opened
+   * @example tracing: false // never, even with a provider (e.g. to keep only @opentelemetry/instrumentation-mongodb)
    */
   tracing?: boolean;
   /**
@@ -156,7 +161,7 @@ export class PolyMongo {
       driverOptions: (options?.driverOptions ?? {}) as MongoClientOptions,
       ...(mongodb ? { mongodb } : {}),
       monitorOperations,
-      tracer: commandTracer(tracing),
+      tracing: commandTracing(tracing),
       tenantForDatabase: (dbName) => core?.tenantForDatabase(dbName),
       admission: () => core?.admission,
     });

@@ -9,7 +9,7 @@ import {
 } from 'mongodb';
 import { admittedDb } from '../fairness/admittedDb.js';
 import { TenantAdmission } from '../fairness/TenantAdmission.js';
-import { type CommandTracer, traceCommands } from '../tracing/commandSpans.js';
+import { type CommandTracer, type PoolTracing, traceCommands } from '../tracing/commandSpans.js';
 import { ownTopology, type SelectionErrorClass, type TopologyOpener } from './openTopology.js';
 
 /** A MongoClient plus the connection numbers counted from its CMAP events, where its pools cannot be read. */
@@ -40,8 +40,8 @@ export interface NativePortOptions {
   mongodb?: MongoDriverModule;
   /** Report every finished command to core (for plugins, stats and the slow-operation log). */
   monitorOperations: boolean;
-  /** PolyMongo's OpenTelemetry spans, when `@opentelemetry/api` resolves and `tracing` is not false. */
-  tracer?: CommandTracer | undefined;
+  /** PolyMongo's OpenTelemetry spans, when `@opentelemetry/api` resolves and `tracing` is not false: asked per pool. */
+  tracing?: PoolTracing | undefined;
   /** The tenant of a database under the configured naming (for commands of handles already evicted). */
   tenantForDatabase?: (dbName: string) => string | undefined;
   /** Per-tenant admission, once core exists (the port is built first); undefined when fairness and quotas are off. */
@@ -67,22 +67,20 @@ export class MongoDriverPort implements DriverPort<NativePool, Db> {
   }
 
   createPool(spec: PoolSpec, monitor: PoolMonitor): NativePool {
-    const client = new this.Client(spec.uri, clientOptions(this.options.driverOptions, spec, this.monitorsCommands));
+    const tracer = this.options.tracing?.();
+    const monitorsCommands = this.options.monitorOperations || tracer !== undefined;
+    const client = new this.Client(spec.uri, clientOptions(this.options.driverOptions, spec, monitorsCommands));
     const SelectionError = (this.options.mongodb?.MongoServerSelectionError ?? MongoServerSelectionError) as SelectionErrorClass;
     openers.set(client, ownTopology(client, SelectionError));
     const pool: NativePool = { spec, client, numbers: { open: 0, inUse: 0, available: 0, waiting: 0 }, tenantsByDb: new Map() };
     countConnections(client, pool.numbers);
     followTopology(client, monitor);
-    if (spec.autoCloseMS !== undefined || this.monitorsCommands) this.listenMore(pool, monitor);
+    if (spec.autoCloseMS !== undefined || monitorsCommands) this.listenMore(pool, monitor, tracer);
     return pool;
   }
 
-  private get monitorsCommands(): boolean {
-    return this.options.monitorOperations || this.options.tracer !== undefined;
-  }
-
   /** What only some pools listen to: autoClose activity, operation monitoring, tracing. */
-  private listenMore(pool: NativePool, monitor: PoolMonitor): void {
+  private listenMore(pool: NativePool, monitor: PoolMonitor, tracer: CommandTracer | undefined): void {
     const { client, spec } = pool;
     // autoClose pools: every check-out and check-in restarts the idle clock (shared pools pay nothing for this).
     if (spec.autoCloseMS !== undefined) {
@@ -93,7 +91,6 @@ export class MongoDriverPort implements DriverPort<NativePool, Db> {
       ownRequests.set(client, new Set());
       forwardOperations(pool, monitor);
     }
-    const tracer = this.options.tracer;
     if (tracer) {
       const byNaming = this.options.tenantForDatabase;
       const tenantForDatabase = (db: string) => pool.tenantsByDb.get(db) ?? byNaming?.(db);
@@ -124,8 +121,9 @@ export class MongoDriverPort implements DriverPort<NativePool, Db> {
   }
 
   handle(pool: NativePool, dbName: string, tenantId: string): Db {
-    // Only operation monitoring maps a command's database back to its tenant; otherwise it is memory per tenant.
-    if (this.options.monitorOperations || this.options.tracer) pool.tenantsByDb.set(dbName, tenantId);
+    // Only operation monitoring and tracing (the pool's command monitoring) map a command's database back to its
+    // tenant; otherwise it is memory per tenant.
+    if (this.options.monitorOperations || pool.client.options.monitorCommands) pool.tenantsByDb.set(dbName, tenantId);
     const db = pool.client.db(dbName);
     // With fairness or quotas configured, the cached handle admits its operations; without, it is the driver's Db.
     const admission = this.options.admission();

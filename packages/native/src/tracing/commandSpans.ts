@@ -1,6 +1,6 @@
 import { redactText } from '@polymongo/core';
 import type { CommandFailedEvent, CommandStartedEvent, CommandSucceededEvent, MongoClient } from 'mongodb';
-import { type OtelApi, type OtelSpan, type OtelTracer, openTelemetryApi } from './openTelemetry.js';
+import { type OtelApi, type OtelSpan, type OtelTracer, openTelemetryApi, tracerProviderRegistered } from './openTelemetry.js';
 
 /** Where a command ran, as PolyMongo knows it: the pool's cluster and key, and the tenant of a database. */
 export interface CommandOrigin {
@@ -9,19 +9,46 @@ export interface CommandOrigin {
   tenantForDatabase(dbName: string): string | undefined;
 }
 
-/** The tracer PolyMongo's spans come from, when `@opentelemetry/api` resolves; undefined otherwise. */
+/** The tracer one pool's spans come from. */
 export interface CommandTracer {
   readonly api: OtelApi;
   readonly tracer: OtelTracer;
 }
 
+/** Asked once per pool, as its client is created: the pool's tracer, or undefined (no spans, no command monitoring). */
+export type PoolTracing = () => CommandTracer | undefined;
+
 const TRACER_NAME = '@polymongo/native';
 
-/** A tracer when the API is installed (and tracing is not switched off), else undefined: then nothing is traced. */
-export function commandTracer(enabled: boolean | undefined): CommandTracer | undefined {
+/**
+ * How pools are traced, or undefined when nothing is (`tracing: false`, or `@opentelemetry/api` not installed).
+ * Default (`undefined`): a pool is traced when a tracer provider is registered as its client is created — with the
+ * API installed but no provider, spans would go nowhere while command monitoring costs CPU on every command.
+ * `true`: every pool is traced; spans go to whichever provider is registered when each command starts.
+ */
+export function commandTracing(enabled: boolean | undefined): PoolTracing | undefined {
   if (enabled === false) return undefined;
   const api = openTelemetryApi();
-  return api ? { api, tracer: api.trace.getTracer(TRACER_NAME) } : undefined;
+  if (!api) return undefined;
+  if (enabled === true) return () => ({ api, tracer: lateTracer(api) });
+  return () => (tracerProviderRegistered(api) ? { api, tracer: api.trace.getTracer(TRACER_NAME) } : undefined);
+}
+
+/**
+ * A tracer that looks for the application's provider until one is registered, then keeps its tracer. Not the API's
+ * own ProxyTracer: that one follows only the provider registered through the same copy of the API, and the
+ * application's copy may be another (ESM beside CJS, or another version).
+ */
+function lateTracer(api: OtelApi): OtelTracer {
+  let found: OtelTracer | undefined;
+  return {
+    startSpan(name, options, context) {
+      if (found) return found.startSpan(name, options, context);
+      const tracer = api.trace.getTracer(TRACER_NAME);
+      if (tracerProviderRegistered(api)) found = tracer;
+      return tracer.startSpan(name, options, context);
+    },
+  };
 }
 
 /**

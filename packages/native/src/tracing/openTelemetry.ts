@@ -13,6 +13,8 @@ export interface OtelTracer {
 
 export interface OtelApi {
   trace: { getTracer(name: string, version?: string): OtelTracer };
+  /** The tracer `trace.getTracer` returns while no provider is registered (exported since 1.0, deprecated in 1.x). */
+  ProxyTracer?: unknown;
   context: { active(): unknown };
   SpanKind: { CLIENT: number };
   SpanStatusCode: { ERROR: number };
@@ -38,4 +40,21 @@ export function openTelemetryApi(): OtelApi | undefined {
     }
   }
   return loaded ?? undefined;
+}
+
+/**
+ * Whether the application registered a tracer provider. While none is, the API's global provider (a
+ * ProxyTracerProvider) hands out ProxyTracers, whose spans are no-op; once one is registered, it hands out that
+ * provider's tracers. A global registered through another copy of the API is another copy's provider: its tracers are
+ * no ProxyTracer of this copy, so it counts as registered. When this cannot be told (an API without ProxyTracer), it
+ * also counts as registered: better spans that may go nowhere than spans silently dropped.
+ */
+export function tracerProviderRegistered(api: OtelApi): boolean {
+  try {
+    const ProxyTracer = api.ProxyTracer;
+    if (typeof ProxyTracer !== 'function') return true;
+    return !(api.trace.getTracer('@polymongo/native') instanceof ProxyTracer);
+  } catch {
+    return true;
+  }
 }
