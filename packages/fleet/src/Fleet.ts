@@ -109,7 +109,10 @@ export class Fleet implements FleetContext {
     return schemaDiff(this.poly, tenant, options);
   }
 
-  /** Per tenant: applied and pending migration ids. */
+  /**
+   * Per tenant: applied and pending migration ids. Reads only. Rejects with the first tenant whose state cannot be read
+   * (a server error, or MIGRATION_STATE_UNKNOWN): the result has no place for per-tenant failures.
+   */
   migrationStatus(options: { migrations: readonly Migration[] } & FleetRunOptions): Promise<MigrationStatus[]> {
     return this.#migrator.status(options);
   }

@@ -49,6 +49,19 @@ export class MigrationLockedError extends PolyMongoError {
   }
 }
 
+/**
+ * A tenant's `_polymongo_migrations` holds a document that is neither a migration record nor the lease (an id starting
+ * with "__", such as the `__migrations__` document of an unreleased pre-alpha layout): nothing is run on that tenant.
+ */
+export class MigrationStateError extends PolyMongoError {
+  constructor(tenant: string, id: string) {
+    super(
+      'MIGRATION_STATE_UNKNOWN',
+      `Tenant "${tenant}" has a document "${id}" in _polymongo_migrations that is not a migration record (a state layout this version does not read); nothing was run on it. Convert it (insert { _id: <migration id>, appliedAt } for each migration it lists as applied), then delete it and rerun.`,
+    );
+  }
+}
+
 /** importTenant into a tenant that already has collections, without `drop: true`. */
 export class TenantNotEmptyError extends PolyMongoError {
   constructor(tenant: string) {

@@ -5,6 +5,7 @@ export {
   ImportValidationError,
   MigrationLockedError,
   MigrationNotReversibleError,
+  MigrationStateError,
   TenantNotEmptyError,
   UnknownMigrationError,
 } from './errors.js';

@@ -409,6 +409,33 @@ describe('migrations', () => {
     expect(await stateOf(t)).toEqual({ applied: [] });
   });
 
+  test("a tenant in the unreleased '__migrations__' state layout fails with MIGRATION_STATE_UNKNOWN; nothing runs on it", async () => {
+    const [old, fresh] = (await seedTenants(env.observer, unique('legacy'), 2)) as [string, string];
+    await env.observer
+      .db(old)
+      .collection(MIGRATIONS_COLLECTION)
+      .insertOne({ _id: '__migrations__' as never, applied: ['l1'], lease: null });
+    const fleet = createFleet(env.make());
+    const all = [counter('l1'), counter('l2')];
+    const result = await fleet.migrate({ migrations: all, tenants: [old, fresh] });
+    expect(result.applied).toEqual([
+      { tenant: fresh, id: 'l1' },
+      { tenant: fresh, id: 'l2' },
+    ]);
+    expect(result.failed).toEqual([
+      {
+        tenant: old,
+        id: null,
+        error: expect.objectContaining({ code: 'MIGRATION_STATE_UNKNOWN', message: expect.stringContaining('__migrations__') }),
+      },
+    ]);
+    expect(await counts([old], 'l1')).toEqual([0]);
+    expect(await counts([old], 'l2')).toEqual([0]);
+    const dry = await fleet.migrate({ migrations: all, tenants: [old], dryRun: true });
+    expect(dry.failed).toMatchObject([{ tenant: old, id: null, error: { code: 'MIGRATION_STATE_UNKNOWN' } }]);
+    await expect(fleet.migrationStatus({ migrations: all, tenants: [old] })).rejects.toMatchObject({ code: 'MIGRATION_STATE_UNKNOWN' });
+  });
+
   test('down reverts the last applied migration, or every one after a target', async () => {
     const ids = await seedTenants(env.observer, unique('down'), 2);
     const all = [counter('d1'), counter('d2'), counter('d3')];

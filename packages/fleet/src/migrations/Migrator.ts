@@ -63,8 +63,8 @@ function checkMigrations(migrations: unknown): Migration[] {
 }
 
 /** The ids of the migrations a tenant has applied. */
-async function appliedIds(records: Collection<Document>): Promise<Set<string>> {
-  return (await readState(records)).applied;
+async function appliedIds(records: Collection<Document>, tenant: string): Promise<Set<string>> {
+  return (await readState(records, tenant)).applied;
 }
 
 /** Whether every one of `steps` is still to do in `state` (another runner may have done some meanwhile). */
@@ -140,7 +140,7 @@ export class Migrator {
       const db = this.ctx.poly.db(tenant);
       const records = db.collection(MIGRATIONS_COLLECTION);
       if (dryRun) {
-        for (const m of this.#steps(sorted, await appliedIds(records), direction, to)) result.applied.push({ tenant, id: m.id });
+        for (const m of this.#steps(sorted, await appliedIds(records, tenant), direction, to)) result.applied.push({ tenant, id: m.id });
         return;
       }
       const target: StepTarget = { db, tenant, records, lease: new TenantLease(records, owner, leaseMS), direction };
@@ -148,7 +148,7 @@ export class Migrator {
       try {
         for (;;) {
           // A read first, as a hand-written loop does: an up-to-date tenant costs this one command.
-          const state = await readState(records);
+          const state = await readState(records, tenant);
           const steps = this.#steps(sorted, state.applied, direction, to);
           if (steps.length === 0) return;
           if (!target.lease.heldByOther(state) && (await this.#apply(target, steps, state, result)) === 'done') return;
@@ -277,7 +277,7 @@ export class Migrator {
         // Take the lease, then make sure nobody did these steps meanwhile.
         if (!(await lease.write(false, undefined))) return 'contended';
         lease.taken();
-        if (!step.pending(await readState(records))) return 'contended';
+        if (!step.pending(await readState(records, tenant))) return 'contended';
       }
       await change(undefined);
       // Record only while the lease is still ours (this write also extends it).
@@ -291,7 +291,7 @@ export class Migrator {
     return 'done';
   }
 
-  /** Per tenant: applied and pending migration ids. Reads only. */
+  /** Per tenant: applied and pending migration ids. Reads only. Rejects with the first tenant whose state cannot be read. */
   async status(options: { migrations: readonly Migration[] } & FleetRunOptions): Promise<MigrationStatus[]> {
     const { migrations, ...runOptions } = options ?? ({} as never);
     const sorted = checkMigrations(migrations);
@@ -300,7 +300,7 @@ export class Migrator {
     await this.ctx.run(
       async (tenant) => {
         try {
-          const applied = await appliedIds(this.ctx.poly.db(tenant).collection(MIGRATIONS_COLLECTION));
+          const applied = await appliedIds(this.ctx.poly.db(tenant).collection(MIGRATIONS_COLLECTION), tenant);
           out.push({ tenant, applied: [...applied].sort(), pending: sorted.filter((m) => !applied.has(m.id)).map((m) => m.id) });
         } catch (error) {
           firstError ??= error;

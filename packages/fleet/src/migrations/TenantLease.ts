@@ -1,4 +1,5 @@
 import type { ClientSession, Collection, Document } from 'mongodb';
+import { MigrationStateError } from '../errors.js';
 
 /**
  * The `_id` of the lease document in `_polymongo_migrations`: `{ _id: '__lease__', owner, expiresAt }`, present while
@@ -19,12 +20,18 @@ export interface TenantState {
   lease: LeaseDocument | undefined;
 }
 
-/** Reads a tenant's state: one find of its (small) migrations collection, the first command for every tenant. */
-export async function readState(records: Collection<Document>): Promise<TenantState> {
+/**
+ * Reads a tenant's state: one find of its (small) migrations collection, the first command for every tenant. Refuses
+ * (MIGRATION_STATE_UNKNOWN) a document that is neither a record nor the lease, such as `{ _id: '__migrations__' }` of
+ * an unreleased earlier layout: counting it as an applied id would run every migration again.
+ */
+export async function readState(records: Collection<Document>, tenant: string): Promise<TenantState> {
   const state: TenantState = { applied: new Set(), lease: undefined };
   for (const doc of await records.find({}).toArray()) {
-    if ((doc._id as unknown) === LEASE_ID) state.lease = doc as unknown as LeaseDocument;
-    else state.applied.add(String(doc._id));
+    const id = doc._id as unknown;
+    if (id === LEASE_ID) state.lease = doc as unknown as LeaseDocument;
+    else if (typeof id === 'string' && id.startsWith('__')) throw new MigrationStateError(tenant, id);
+    else state.applied.add(String(id));
   }
   return state;
 }
