@@ -98,6 +98,26 @@ describe('pool registry', () => {
     release();
     expect(core.evict('streaming')).toBe(true);
   });
+
+  test('with every other cached tenant pinned, the tenant just acquired stays cached (until the next miss)', () => {
+    const { port, core } = setup({ maxCachedTenants: 1 });
+    const dropped: string[] = [];
+    core.onHandleReleased((h) => dropped.push(`${h.tenantId} ${String(h.attachment)}`));
+    const unpin = core.pin(core.route('streaming'));
+    const x = core.acquire('x');
+    // Not dropped on arrival: what an adapter attaches now is handed back when the handle goes.
+    expect(dropped).toEqual([]);
+    x.attachment = 'conn-x';
+    expect(core.acquire('x')).toBe(x);
+    expect(core.stats().tenants.cached).toBe(2);
+    core.acquire('y');
+    expect(dropped).toEqual(['x conn-x']);
+    expect(port.released.map((h) => h.tenantId)).toEqual(['x']);
+    expect(core.stats().tenants.cached).toBe(2);
+    unpin();
+    core.acquire('z');
+    expect(core.stats().tenants.cached).toBe(1);
+  });
 });
 
 describe('dedicated pools', () => {

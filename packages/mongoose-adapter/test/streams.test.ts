@@ -32,6 +32,34 @@ describe('Mongoose change streams', () => {
     expect(poly.evict(t)).toBe(true);
   });
 
+  test('with every cached tenant pinned by a stream, a tenant used over and over keeps one connection, freed after it', async () => {
+    // Review s3: the handle was dropped on arrival, before its connection was attached, so each call left one more
+    // Mongoose connection in the base's otherDbs, never freed.
+    const poly = env.make({ maxCachedTenants: 1 });
+    const m = createMongooseAdapter({ poly });
+    const Orders = m.wrapModel(Order);
+    const pinned = tenantId('pin');
+    const stream = Orders.db(pinned).watch();
+    try {
+      const other = tenantId('other');
+      const conn = m.connection(other);
+      for (let i = 0; i < 20; i++) {
+        expect(m.connection(other)).toBe(conn);
+        Orders.db(other);
+      }
+      const base = (conn as unknown as { _parent: { otherDbs: unknown[] } })._parent;
+      expect(base.otherDbs.length).toBeLessThanOrEqual(2);
+      expect(m.cachedTenants).toBe(2);
+      // The next tenant takes its place: the one unpinned connection is released, not kept.
+      m.connection(tenantId('third'));
+      expect(base.otherDbs).not.toContain(conn);
+      expect(m.cachedTenants).toBe(2);
+    } finally {
+      await stream.close();
+    }
+    await poly.close();
+  });
+
   test('a watch closed by its caller unpins the tenant once', async () => {
     const poly = env.make();
     const m = createMongooseAdapter({ poly });

@@ -57,7 +57,9 @@ interface TenantHandlesOptions<Pool, Handle> {
 
 /**
  * The bounded cache of per-tenant driver handles, and the pins (open streams, running transactions) that keep a
- * tenant in it. 100k tenants cost `capacity` handles; the least recently used unpinned tenant goes first.
+ * tenant in it. 100k tenants cost `capacity` handles; the least recently used unpinned tenant goes first. Pinned
+ * tenants stay over the bound, and so does the tenant just acquired when every other one is pinned (until the next
+ * miss): a handle `get` returns is cached, so what an adapter attaches to it is released with it.
  */
 export class TenantHandles<Pool, Handle> {
   private readonly cache: LruCache<string, CachedHandle<Pool, Handle>>;

@@ -38,13 +38,17 @@ export class LruCache<K, V extends LruEntry<K>> {
     return this.map.get(key);
   }
 
-  /** Adds `value` under its key as the newest entry, replacing an entry of the same key. */
+  /**
+   * Adds `value` under its key as the newest entry, replacing an entry of the same key. `value` itself is never
+   * pushed out by its own insertion: when every other entry is kept (pinned), the cache holds one entry over the bound
+   * (the next insertion pushes that one out), so a caller never gets back a value already dropped.
+   */
   set(value: V): void {
     const existing = this.map.get(value.key);
     if (existing !== undefined) this.unlink(existing);
     this.map.set(value.key, value);
     this.linkNewest(value);
-    if (existing === undefined && this.map.size > this.capacity) this.shrink();
+    if (existing === undefined && this.map.size > this.capacity) this.shrink(value);
   }
 
   delete(key: K): boolean {
@@ -72,10 +76,11 @@ export class LruCache<K, V extends LruEntry<K>> {
     return this.map.values();
   }
 
-  private shrink(): void {
-    // Kept (pinned) entries move to the newest end, so each is looked at once per pass.
+  private shrink(inserted: V): void {
+    // Kept (pinned) entries move to the newest end, so each is looked at once per pass; once the entry just inserted
+    // is the oldest, every other one was kept.
     let budget = this.map.size;
-    while (this.map.size > this.capacity && budget-- > 0) {
+    while (this.map.size > this.capacity && budget-- > 0 && this.oldest !== inserted) {
       const entry = this.oldest as V;
       this.unlink(entry);
       if (this.onEvict?.(entry) === false) {
