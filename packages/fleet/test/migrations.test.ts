@@ -451,6 +451,34 @@ describe('migrations', () => {
     expect(up.applied.map((a) => a.id)).toEqual(['d2', 'd2']);
   });
 
+  test('two concurrent down runs without `to` revert only the migration that was last when they started', async () => {
+    const ids = await seedTenants(env.observer, unique('down2'), 3);
+    // down() outlasts the other runner's first read, so both runners pick the same migration to revert.
+    const slow = (id: string): Migration => {
+      const base = counter(id);
+      return defineMigration({
+        id,
+        up: base.up,
+        down: async (context) => {
+          await base.down?.(context);
+          await new Promise((resolve) => setTimeout(resolve, 300));
+        },
+      });
+    };
+    const all = [slow('c1'), slow('c2'), slow('c3')];
+    await createFleet(env.make()).migrate({ migrations: all, tenants: ids });
+    const [a, b] = await Promise.all(
+      [createFleet(env.make()), createFleet(env.make())].map((fleet) =>
+        fleet.migrate({ migrations: all, tenants: ids, direction: 'down' }),
+      ),
+    );
+    expect([...(a?.failed ?? []), ...(b?.failed ?? [])]).toEqual([]);
+    expect([...(a?.applied ?? []), ...(b?.applied ?? [])].map((x) => x.id)).toEqual(['c3', 'c3', 'c3']);
+    for (const id of ids) expect(await recorded(id)).toEqual(['c1', 'c2']);
+    expect(await counts(ids, 'c2')).toEqual([1, 1, 1]);
+    expect(await counts(ids, 'c3')).toEqual([0, 0, 0]);
+  });
+
   test('a dry run reports what would run and writes nothing, not even the migrations collection', async () => {
     const ids = await seedTenants(env.observer, unique('dry'), 3);
     const result = await createFleet(env.make()).migrate({ migrations: [counter('x1'), counter('x2')], tenants: ids, dryRun: true });

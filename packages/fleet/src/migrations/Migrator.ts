@@ -19,7 +19,10 @@ export const MIGRATIONS_COLLECTION = '_polymongo_migrations';
 
 export interface MigrateOptions extends FleetRunOptions {
   migrations: readonly Migration[];
-  /** Default 'up'. 'down' without `to` reverts the last applied migration of each tenant. */
+  /**
+   * Default 'up'. 'down' without `to` reverts the last applied migration of each tenant (the last one when the run
+   * read the tenant first: two concurrent runs revert it once, not one migration each).
+   */
   direction?: 'up' | 'down';
   /** Up: apply up to and including this id. Down: revert every migration after this id. */
   to?: string;
@@ -145,11 +148,18 @@ export class Migrator {
       }
       const target: StepTarget = { db, tenant, records, lease: new TenantLease(records, owner, leaseMS), direction };
       const started = Date.now();
+      // 'down' without `to`: the migration that was the tenant's last at the first read. Another runner reverting it
+      // meanwhile ends the tenant; the next one down is not reverted too (two concurrent runs revert one migration).
+      let last: string | undefined;
       try {
         for (;;) {
           // A read first, as a hand-written loop does: an up-to-date tenant costs this one command.
           const state = await readState(records, tenant);
-          const steps = this.#steps(sorted, state.applied, direction, to);
+          let steps = this.#steps(sorted, state.applied, direction, to);
+          if (direction === 'down' && to === undefined) {
+            last ??= steps[0]?.id;
+            steps = steps.filter((m) => m.id === last);
+          }
           if (steps.length === 0) return;
           if (!target.lease.heldByOther(state) && (await this.#apply(target, steps, state, result)) === 'done') return;
           // Another runner works on this tenant (or got there first): wait for it, then read again.
