@@ -200,6 +200,35 @@ describe('migrations', () => {
     }
   });
 
+  test('a standalone cluster of a multi-cluster client does not turn transactions off for the replica-set cluster', async () => {
+    const standalone = await startMongo({ replSet: false, embeddedOnly: true, quiet: true });
+    const observer = await new MongoClient(standalone.uri).connect();
+    try {
+      const [solo] = (await seedTenants(observer, unique('solo'), 1)) as [string];
+      const [rs] = (await seedTenants(env.observer, unique('rset'), 1)) as [string];
+      const sessions: Record<string, boolean> = {};
+      const m = defineMigration({
+        id: 'p1',
+        up: async ({ tenant, session }) => {
+          sessions[tenant] = session !== undefined;
+        },
+      });
+      const poly = env.make({
+        uri: undefined,
+        clusters: { rs: { uri: env.mongo.uri }, solo: { uri: standalone.uri } },
+        routing: { tenants: { [solo]: 'solo' } },
+        defaultCluster: 'rs',
+      } as never);
+      // The standalone tenant first: its refused transaction must not decide for the other cluster.
+      const result = await createFleet(poly).migrate({ migrations: [m], tenants: [solo, rs], concurrency: 1 });
+      expect(result.failed).toEqual([]);
+      expect(sessions).toEqual({ [solo]: false, [rs]: true });
+    } finally {
+      await observer.close();
+      await standalone.stop();
+    }
+  });
+
   test('a step in a transaction that outlasts its lease commits once: no renewal conflicts with it, up() is not rerun', async () => {
     const [t] = (await seedTenants(env.observer, unique('long'), 1)) as [string];
     const leaseMS = 300;

@@ -89,11 +89,14 @@ interface StepTarget {
   records: Collection<Document>;
   lease: TenantLease;
   direction: 'up' | 'down';
+  /** The tenant's pool (`route(tenant).poolKey`): whether transactions work is known per pool, not per Fleet. */
+  pool: string;
 }
 
 /** Migrations per tenant: state and a lease in the tenant's `_polymongo_migrations`, a transaction per step. */
 export class Migrator {
-  #transactions: boolean | undefined;
+  /** Per pool key: whether its server ran a transaction (true) or refused one (false); unknown until a step tries. */
+  readonly #transactions = new Map<string, boolean>();
 
   constructor(private readonly ctx: FleetContext) {}
 
@@ -146,7 +149,8 @@ export class Migrator {
         for (const m of this.#steps(sorted, await appliedIds(records, tenant), direction, to)) result.applied.push({ tenant, id: m.id });
         return;
       }
-      const target: StepTarget = { db, tenant, records, lease: new TenantLease(records, owner, leaseMS), direction };
+      const pool = this.ctx.poly.route(tenant).poolKey;
+      const target: StepTarget = { db, tenant, records, lease: new TenantLease(records, owner, leaseMS), direction, pool };
       const started = Date.now();
       // 'down' without `to`: the migration that was the tenant's last at the first read. Another runner reverting it
       // meanwhile ends the tenant; the next one down is not reverted too (two concurrent runs revert one migration).
@@ -223,7 +227,7 @@ export class Migrator {
     m: Migration,
     step: { last: boolean; leased: boolean; pending: (state: TenantState) => boolean },
   ): Promise<'done' | 'contended'> {
-    const { db, tenant, records, lease, direction } = target;
+    const { db, tenant, records, lease, direction, pool } = target;
     const change = (session: ClientSession | undefined) => {
       const context = { db, tenant, session };
       return direction === 'up' ? m.up(context) : (m.down as NonNullable<Migration['down']>)(context);
@@ -245,7 +249,7 @@ export class Migrator {
       if (held) throw new MigrationLockedError(tenant, 0);
       throw new NotOurs();
     };
-    if (this.#transactions !== false) {
+    if (this.#transactions.get(pool) !== false) {
       await lease.pause();
       // Where the last attempt got to: a WriteConflict or NamespaceExists means another runner only when our own
       // statements (lease, record) or the commit raised it, never when the migration's change did.
@@ -267,7 +271,7 @@ export class Migrator {
           },
           { tenants: [tenant] },
         );
-        this.#transactions = true;
+        this.#transactions.set(pool, true);
         return 'done';
       } catch (error) {
         if (error instanceof NotOurs) return 'contended';
@@ -277,7 +281,7 @@ export class Migrator {
         if (!lease.held && phase !== 'change' && (code === WRITE_CONFLICT || code === NAMESPACE_EXISTS)) return 'contended';
         // Refused before the callback ran: a standalone server. Run without a transaction from now on.
         if (!(error instanceof PolyMongoError && error.code === 'TRANSACTIONS_UNSUPPORTED')) throw error;
-        this.#transactions = false;
+        this.#transactions.set(pool, false);
       } finally {
         lease.resume();
       }
