@@ -25,8 +25,11 @@ const slotTaken = new WeakSet<object>();
  */
 export class TenantConnections {
   private readonly bases = new WeakMap<NativePool, Connection>();
-  /** Tenant connections made before their base was bound, each with the core's Db it should use once wired. */
-  private readonly unbound = new Map<Connection, Array<[TenantConnection, Db]>>();
+  /**
+   * By base not yet bound: its live tenant connections, each with the core's Db it should use once wired (a released
+   * connection leaves at once, so a base that never binds keeps no evicted tenant).
+   */
+  private readonly unbound = new WeakMap<Connection, Map<TenantConnection, Unbound>>();
   /** Only for a second adapter on the same client: its connections by handle. */
   private readonly byHandle: WeakMap<Handle, TenantConnection> | undefined;
   private count = 0;
@@ -51,6 +54,9 @@ export class TenantConnections {
     const base = this.baseOf(handle.pool);
     // Not useCache: this class is the cache (by tenant, in the handle), so Mongoose's own by-name map would be a second
     // entry per tenant. The connection shares the base's relatedDbs object, as useCache's connections do.
+    const waiting = this.unbound.get(base);
+    const queue = (base as unknown as { _queue: unknown[] })._queue;
+    const queued = waiting === undefined ? 0 : queue.length;
     const conn: TenantConnection = base.useDb(handle.dbName);
     const internal = conn as unknown as { relatedDbs: unknown; otherDbs: Connection[] };
     internal.relatedDbs = (base as unknown as { relatedDbs: unknown }).relatedDbs;
@@ -59,10 +65,9 @@ export class TenantConnections {
     // A property costs memory per tenant: only where the database name may not lead back to the tenant.
     if (this.namingIsFunction && this.host.tenantForDatabase(handle.dbName) !== handle.tenantId) conn[TENANT] = handle.tenantId;
     if (this.host.admission) useAdmittedDb(conn, handle.handle);
-    else {
-      shareDb(conn, handle.handle);
-      this.unbound.get(base)?.push([conn, handle.handle]);
-    }
+    else shareDb(conn, handle.handle);
+    // Before its base opens, Mongoose queues the connection's wiring on the base: kept to take it out on release.
+    waiting?.set(conn, { db: handle.handle, wiring: queue.length > queued ? queue[queue.length - 1] : undefined });
     if (this.byHandle === undefined) handle.attachment = conn;
     else this.byHandle.set(handle, conn);
     this.count += 1;
@@ -82,15 +87,16 @@ export class TenantConnections {
       const created = this.mongoose.createConnection();
       base = created;
       this.bases.set(pool, created);
-      this.unbound.set(created, []);
+      this.unbound.set(created, new Map());
       const bind = () => {
-        const waiting = this.unbound.get(created) ?? [];
+        const waiting = this.unbound.get(created) ?? new Map<TenantConnection, Unbound>();
         this.unbound.delete(created);
         if (created.readyState !== 0) return;
         created.setClient(pool.client);
+        if (this.host.admission) return;
         // setClient has just wired the tenant connections made before it, each with a Db of its own.
         const live = new Set((created as unknown as { otherDbs: Connection[] }).otherDbs);
-        for (const [conn, db] of waiting) if (live.has(conn)) shareDb(conn, db);
+        for (const [conn, { db }] of waiting) if (live.has(conn)) shareDb(conn, db);
       };
       this.host
         .connectPool(entry)
@@ -123,6 +129,7 @@ export class TenantConnections {
     const base = this.bases.get(handle.pool.pool);
     if (conn === undefined || base === undefined) return;
     this.count -= 1;
+    this.dropUnbound(base, conn);
     const internal = base as unknown as { otherDbs: Connection[] };
     const at = internal.otherDbs.indexOf(conn);
     if (at !== -1) internal.otherDbs.splice(at, 1);
@@ -135,6 +142,23 @@ export class TenantConnections {
   get size(): number {
     return this.count;
   }
+
+  /** A released connection of a base not bound yet: nothing keeps it, even if the base never binds. */
+  private dropUnbound(base: Connection, conn: TenantConnection): void {
+    const waiting = this.unbound.get(base);
+    const entry = waiting?.get(conn);
+    if (waiting === undefined || entry === undefined) return;
+    waiting.delete(conn);
+    const queue = (base as unknown as { _queue: unknown[] })._queue;
+    const at = entry.wiring === undefined ? -1 : queue.lastIndexOf(entry.wiring);
+    if (at !== -1) queue.splice(at, 1);
+  }
+}
+
+/** A tenant connection made before its base was bound: the core's Db to use once wired, and Mongoose's queued wiring. */
+interface Unbound {
+  db: Db;
+  wiring: unknown;
 }
 
 /**

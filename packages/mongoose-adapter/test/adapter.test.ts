@@ -1,3 +1,5 @@
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import mongoose, { Schema } from 'mongoose';
 import { describe, expect, expectTypeOf, test } from 'vitest';
 import { createMongooseAdapter, runWithTenant } from '../src/index.js';
@@ -157,5 +159,26 @@ describe('one pool for native and Mongoose', () => {
     expect(await User.db(t).countDocuments()).toBe(1);
     await m.close();
     expect(m.poly.state).toBe('closed');
+  });
+});
+
+describe('tenant connections made before the pool connects', () => {
+  test('those evicted before the base is bound are not kept, even while its first connect never succeeds', async () => {
+    // Nothing listens on port 9: the pool's first connect stays pending (then fails), so the base is not bound.
+    const poly = env.make({ uri: 'mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=30000', maxCachedTenants: 1 });
+    const m = createMongooseAdapter({ poly });
+    const base = m.baseConnection() as unknown as { _queue: unknown[] };
+    const evicted: Array<WeakRef<object>> = [];
+    for (let i = 0; i < 5; i++) evicted.push(new WeakRef(m.connection(tenantId(`pre${i}`))));
+    const live = evicted.pop();
+    expect(m.cachedTenants).toBe(1);
+    // Mongoose queues each connection's wiring on its unopened base: only the cached tenant's is left.
+    expect(base._queue).toHaveLength(1);
+    // WeakRefs keep their target until the job ends; then nothing of the adapter's holds the evicted connections.
+    await new Promise((resolve) => setImmediate(resolve));
+    v8.setFlagsFromString('--expose-gc');
+    (vm.runInNewContext('gc') as () => void)();
+    expect(evicted.map((ref) => ref.deref() === undefined)).toEqual([true, true, true, true]);
+    expect(live?.deref()).toBeDefined();
   });
 });
