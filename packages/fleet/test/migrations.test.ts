@@ -482,7 +482,8 @@ describe('migrations', () => {
 
   test('two concurrent down runs without `to` revert only the migration that was last when they started', async () => {
     const ids = await seedTenants(env.observer, unique('down2'), 3);
-    // down() outlasts the other runner's first read, so both runners pick the same migration to revert.
+    // down() outlasts the other runner's first read (a wide margin on a loaded machine), so both runners pick the same
+    // migration to revert.
     const slow = (id: string): Migration => {
       const base = counter(id);
       return defineMigration({
@@ -490,7 +491,7 @@ describe('migrations', () => {
         up: base.up,
         down: async (context) => {
           await base.down?.(context);
-          await new Promise((resolve) => setTimeout(resolve, 300));
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
         },
       });
     };
