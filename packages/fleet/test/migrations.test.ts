@@ -1,5 +1,5 @@
 import { startMongo } from '@polymongo/testkit';
-import { MongoClient } from 'mongodb';
+import { type ClientSession, type Db, MongoClient } from 'mongodb';
 import { describe, expect, test, vi } from 'vitest';
 import { createFleet, defineMigration, MIGRATIONS_COLLECTION, type Migration } from '../src/index.js';
 import { seedTenants, unique, useServer } from './helpers.js';
@@ -35,6 +35,21 @@ async function counts(ids: string[], migrationId: string): Promise<number[]> {
 }
 
 const LEASE = '__lease__' as never;
+
+/**
+ * Inside a step: reads the lease its transaction wrote (as the transaction sees it) and returns once a whole lease
+ * has passed after its expiry (at least three renewal periods).
+ */
+async function outlastLease(db: Db, session: ClientSession | undefined, leaseMS: number): Promise<void> {
+  const lease = await db.collection(MIGRATIONS_COLLECTION).findOne({ _id: LEASE }, { session });
+  const expiresAt = (lease as unknown as { expiresAt: Date }).expiresAt.getTime();
+  await vi.waitFor(
+    () => {
+      if (Date.now() < expiresAt + leaseMS) throw new Error('still within the lease');
+    },
+    { timeout: 10_000, interval: 20 },
+  );
+}
 
 /** A tenant's migration state: applied ids (one document each) and the lease document, if any. */
 async function stateOf(id: string) {
@@ -240,16 +255,8 @@ describe('migrations', () => {
         // A retried transaction runs up() again: fail at once rather than after every retry.
         if (calls > 1) throw new Error('up() ran again: its transaction was retried');
         await db.collection('counters').updateOne({ _id: 'long-1' as never }, { $inc: { n: 1 } }, { upsert: true, session });
-        // The lease this step's transaction wrote (the tenant has two steps), as the transaction sees it.
-        const lease = await db.collection(MIGRATIONS_COLLECTION).findOne({ _id: LEASE }, { session });
-        const expiresAt = (lease as unknown as { expiresAt: Date }).expiresAt.getTime();
-        // Run until the lease seen by this step is a whole lease past its expiry (at least 3 renewal periods).
-        await vi.waitFor(
-          () => {
-            if (Date.now() < expiresAt + leaseMS) throw new Error('still within the lease');
-          },
-          { timeout: 10_000, interval: 20 },
-        );
+        // The lease this step's transaction wrote (the tenant has two steps): run a whole lease past its expiry.
+        await outlastLease(db, session, leaseMS);
       },
     });
     const next = defineMigration({ id: 'long-2', up: async () => undefined });
@@ -273,14 +280,7 @@ describe('migrations', () => {
     const long = defineMigration({
       id: 'keep-2',
       up: async ({ db, session }) => {
-        const lease = await db.collection(MIGRATIONS_COLLECTION).findOne({ _id: LEASE }, { session });
-        const expiresAt = (lease as unknown as { expiresAt: Date }).expiresAt.getTime();
-        await vi.waitFor(
-          () => {
-            if (Date.now() < expiresAt + leaseMS) throw new Error('still within the lease');
-          },
-          { timeout: 10_000, interval: 20 },
-        );
+        await outlastLease(db, session, leaseMS);
         // Another runner sees the lease as written at the step's start, expired, and takes it over. MongoDB makes
         // this write wait until the step's transaction ends (the transaction wrote the lease); then it matches only
         // if the lease is still expired.
