@@ -230,6 +230,33 @@ describe('write conflicts between transactions and other writes', () => {
     expect(await coll.findOne({ _id: 1 as never })).toEqual({ _id: 1, n: 101 });
   });
 
+  test('a write that waited for a transaction counts once in serverStatus opcounters', async () => {
+    // Exact deltas: assumes no other client writes to this server meanwhile (true of the per-file test server).
+    const coll = env.client.db(uniqueDbName('wc-count')).collection('c');
+    await coll.insertMany([{ _id: 1 as never, n: 0 }, { _id: 3 as never }]);
+    const counters = async () => (await env.client.db('admin').command({ serverStatus: 1 })).opcounters;
+    await inTransaction(async (session) => {
+      await coll.updateOne({ _id: 1 as never }, { $inc: { n: 1 } }, { session });
+      await coll.insertOne({ _id: 2 as never }, { session });
+      await coll.updateOne({ _id: 3 as never }, { $set: { held: true } }, { session });
+      const before = await counters();
+      const update = coll.updateOne({ _id: 1 as never }, { $inc: { n: 10 } });
+      const insert = coll.insertOne({ _id: 2 as never });
+      const remove = coll.deleteOne({ _id: 3 as never });
+      await env.client.db('admin').command({ ping: 1 });
+      await session.commitTransaction();
+      expect((await update).modifiedCount).toBe(1);
+      await expect(insert).rejects.toMatchObject({ code: 11000 });
+      expect((await remove).deletedCount).toBe(1);
+      const after = await counters();
+      expect({
+        insert: after.insert - before.insert,
+        update: after.update - before.update,
+        delete: after.delete - before.delete,
+      }).toEqual({ insert: 1, update: 1, delete: 1 });
+    });
+  });
+
   test('a multi-document write that waited for a transaction changes each document once', async () => {
     const coll = env.client.db(uniqueDbName('wc-multi')).collection('c');
     await coll.insertMany([

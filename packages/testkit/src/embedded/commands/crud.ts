@@ -23,7 +23,6 @@ const insert: CommandHandler = (ctx) => {
     ctx,
     documents.length,
     (i) => {
-      ctx.opcounters.insert += 1;
       const doc = documents[i] as Document;
       try {
         validateWrite(view.coll, undefined, doc, ctx.body.bypassDocumentValidation === true);
@@ -36,6 +35,7 @@ const insert: CommandHandler = (ctx) => {
       }
     },
     () => (writeErrors.length > 0 ? { n, writeErrors, ok: 1 } : { n, ok: 1 }),
+    'insert',
   );
 };
 
@@ -73,7 +73,6 @@ const update: CommandHandler = (ctx) => {
     ctx,
     updates.length,
     (i) => {
-      ctx.opcounters.update += 1;
       const u = updates[i] as Document;
       try {
         const outcome = updateMatching(view, u.q ?? {}, u.u, {
@@ -99,6 +98,7 @@ const update: CommandHandler = (ctx) => {
       if (writeErrors.length > 0) reply.writeErrors = writeErrors;
       return reply;
     },
+    'update',
   );
 };
 
@@ -111,7 +111,6 @@ const del: CommandHandler = (ctx) => {
     ctx,
     deletes.length,
     (i) => {
-      ctx.opcounters.delete += 1;
       if (!view) return false;
       const d = deletes[i] as Document;
       let matches = select(view, d.q ?? {}, ctx.body.let, effectiveCollation(d.collation, view.coll.options));
@@ -123,6 +122,7 @@ const del: CommandHandler = (ctx) => {
       return false;
     },
     () => ({ n, ok: 1 }),
+    'delete',
   );
 };
 

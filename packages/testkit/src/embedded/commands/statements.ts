@@ -17,24 +17,41 @@ export function writeStatement<T>(ctx: CommandContext, statement: () => T): T | 
   }
 }
 
+/** The `opcounters` field a statement counts in, once however many times it re-runs after being blocked. */
+export type StatementCounter = 'insert' | 'update' | 'delete';
+
 /**
- * Runs a command's statements `from`..`count - 1` in order (`statement` returns true to stop, as an ordered batch
- * does after an error), then builds the reply. Synchronous while no statement is blocked; a blocked one runs again,
- * with the rest after it, once the transaction that blocked it ends.
+ * Runs a command's statements in order (`statement` returns true to stop, as an ordered batch does after an error),
+ * then builds the reply. Synchronous while no statement is blocked; a blocked one runs again, with the rest after it,
+ * once the transaction that blocked it ends. Each statement adds 1 to `opcounters[counter]` when it first starts.
  */
 export function runStatements(
   ctx: CommandContext,
   count: number,
   statement: (i: number) => boolean,
   reply: () => Document,
-  from = 0,
+  counter?: StatementCounter,
+): Document | Promise<Document> {
+  return runFrom(ctx, count, statement, reply, counter, 0);
+}
+
+/** Runs statements `from`..`count - 1`; statement `from` is a re-run (already counted) when `rerun` is true. */
+function runFrom(
+  ctx: CommandContext,
+  count: number,
+  statement: (i: number) => boolean,
+  reply: () => Document,
+  counter: StatementCounter | undefined,
+  from: number,
+  rerun = false,
 ): Document | Promise<Document> {
   for (let i = from; i < count; i++) {
+    if (counter && !(rerun && i === from)) ctx.opcounters[counter] += 1;
     try {
       if (statement(i)) break;
     } catch (err) {
       if (!(err instanceof WriteBlocked)) throw err;
-      return ctx.catalog.waitForRelease(err, ctx.deadline).then(() => runStatements(ctx, count, statement, reply, i));
+      return ctx.catalog.waitForRelease(err, ctx.deadline).then(() => runFrom(ctx, count, statement, reply, counter, i, true));
     }
   }
   return reply();
