@@ -3,79 +3,13 @@
 // --profile writes a CPU profile of construction → first answer only (bench/src/tools/profile-summary.mjs reads it).
 // Imports are dynamic so that their time is measured on its own; nothing else is loaded before them.
 import { parseArgs } from 'node:util';
+import { coldStarts } from './coldstart.contenders.mjs';
 
 const { values } = parseArgs({
   options: { contender: { type: 'string' }, uri: { type: 'string' }, profile: { type: 'string' } },
 });
 const { uri } = values;
-const ID_HEX = '650000000000000000000000';
-const fields = { name: String, n: Number, tags: [String] };
-const schemaOptions = { collection: 'items', autoCreate: false, autoIndex: false };
-
-const starts = {
-  'raw driver': async () => {
-    const { MongoClient, ObjectId } = await import('mongodb');
-    return async () => {
-      const client = new MongoClient(uri);
-      return client
-        .db('read_0')
-        .collection('items')
-        .findOne({ _id: new ObjectId(ID_HEX) });
-    };
-  },
-  'polymongo native': async () => {
-    const { createPolyMongo } = await import('@polymongo/native');
-    const { ObjectId } = await import('mongodb');
-    return async () => {
-      const poly = createPolyMongo({ uri, tracing: false });
-      return poly
-        .db('read_0')
-        .collection('items')
-        .findOne({ _id: new ObjectId(ID_HEX) });
-    };
-  },
-  // What an application that has @opentelemetry/api installed gets (no tracer provider registered): the API loaded at
-  // construction and command monitoring on. An extra row; see contenders.mjs for why the others pass tracing: false.
-  'polymongo native, tracing on': async () => {
-    const { createPolyMongo } = await import('@polymongo/native');
-    const { ObjectId } = await import('mongodb');
-    return async () => {
-      const poly = createPolyMongo({ uri });
-      return poly
-        .db('read_0')
-        .collection('items')
-        .findOne({ _id: new ObjectId(ID_HEX) });
-    };
-  },
-  'plain Mongoose': async () => {
-    const { default: mongoose } = await import('mongoose');
-    return async () => {
-      const conn = mongoose.createConnection(uri);
-      const Item = conn.useDb('read_0', { useCache: true }).model('Item', new mongoose.Schema(fields, schemaOptions));
-      return Item.findOne({ _id: ID_HEX }).lean();
-    };
-  },
-  'polymongo mongoose': async () => {
-    const { default: mongoose } = await import('mongoose');
-    const { createMongooseAdapter } = await import('@polymongo/mongoose');
-    return async () => {
-      const adapter = createMongooseAdapter({ uri, mongoose, tracing: false });
-      const Item = adapter.wrapModel(mongoose.model('Item', new mongoose.Schema(fields, schemaOptions)));
-      return Item.db('read_0').findOne({ _id: ID_HEX }).lean();
-    };
-  },
-  'polymongo 1.3.0': async () => {
-    const { createRequire } = await import('node:module');
-    const require = createRequire(import.meta.url);
-    const PolyMongoV1 = require('polymongo-v1');
-    const v1Mongoose = createRequire(require.resolve('polymongo-v1'))('mongoose');
-    return async () => {
-      const wrapper = (PolyMongoV1.default ?? PolyMongoV1).createWrapper({ mongoURI: uri, coldStart: true, debug: false });
-      const Item = wrapper.wrapModel(v1Mongoose.model('Item', new v1Mongoose.Schema(fields, schemaOptions)));
-      return Item.db('read_0').findOne({ _id: ID_HEX }).lean();
-    };
-  },
-};
+const starts = coldStarts(uri);
 
 async function startProfiler() {
   const { Session } = await import('node:inspector/promises');

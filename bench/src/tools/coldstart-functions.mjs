@@ -1,33 +1,18 @@
 // Lists the functions that run between construction and the first answer of a cold start (V8 precise coverage),
 // grouped by package, so that two contenders can be compared: what one runs and compiles that the other does not.
 //   node bench/src/tools/coldstart-functions.mjs --contender NAME --uri URI > A.txt   (then diff two such files)
-// Imports happen first, as in coldstart.child.mjs; only the span from construction to the first answer is counted.
+// Contenders start as in coldstart.child.mjs (both use scenarios/coldstart.contenders.mjs): imports first, and only
+// the span from construction to the first answer is counted. Any contender of that file works (mongoose ones too).
 import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
+import { coldStarts } from '../scenarios/coldstart.contenders.mjs';
 
 const { values } = parseArgs({ options: { contender: { type: 'string' }, uri: { type: 'string' }, summary: { type: 'boolean' } } });
 const { uri } = values;
-const ID_HEX = '650000000000000000000000';
-const starts = {
-  'raw driver': async () => {
-    const { MongoClient, ObjectId } = await import('mongodb');
-    return () =>
-      new MongoClient(uri)
-        .db('read_0')
-        .collection('items')
-        .findOne({ _id: new ObjectId(ID_HEX) });
-  },
-  'polymongo native': async () => {
-    const { createPolyMongo } = await import('@polymongo/native');
-    const { ObjectId } = await import('mongodb');
-    return () =>
-      createPolyMongo({ uri, tracing: false })
-        .db('read_0')
-        .collection('items')
-        .findOne({ _id: new ObjectId(ID_HEX) });
-  },
-};
-const first = await starts[values.contender]();
+const starts = coldStarts(uri);
+const name = values.contender.replace(/, twin$/, '');
+if (!starts[name]) throw new Error(`--contender: one of ${Object.keys(starts).join(', ')}`);
+const first = await starts[name]();
 const session = new Session();
 session.connect();
 await session.post('Profiler.enable');
