@@ -27,8 +27,9 @@ import { type MongoClient, MongoServerSelectionError, type TopologyDescription }
 export interface TopologyOpener {
   /**
    * Opens the client's topology, or joins the open under way; rejects after `serverSelectionTimeoutMS`. Resolves
-   * `true` when that open checked a connection (the driver's ping), `false` when it did not (the topology was
-   * already there, or the driver's auto-connect opened it without a ping).
+   * `true` when that open checked what a connect must (the server selected, and with credentials or a load balancer
+   * a connection checked out: the driver's ping), `false` when it did not (the topology was already there, or the
+   * driver's auto-connect opened it without a ping).
    */
   open(): Promise<boolean>;
   /** Operations waiting on the topology for a server (not yet holding or waiting for a connection). */
@@ -37,8 +38,11 @@ export interface TopologyOpener {
 
 interface MutableOptions {
   serverSelectionTimeoutMS: number;
-  /** Set by the driver's auto-connect: its open sends no ping. */
+  /** Set by the driver's auto-connect: its open checks out no connection. */
   __skipPingOnConnect?: boolean;
+  /** Set when the client authenticates (a user name, or a mechanism such as X.509). */
+  credentials?: unknown;
+  loadBalanced?: boolean;
 }
 
 interface InternalTopology {
@@ -56,8 +60,18 @@ export function ownTopology(client: MongoClient, SelectionError: SelectionErrorC
   const internal = client as unknown as { topology?: InternalTopology; options: MutableOptions; s: { hasBeenClosed?: boolean } };
   const driverConnect = client.connect.bind(client);
   const selectionMS = internal.options.serverSelectionTimeoutMS;
+  // What an open must check beyond selecting a server. Selection means the driver's monitor reached the server with
+  // the client's own host, TLS and timeouts; a pool connection adds only authentication (and, behind a load
+  // balancer, which has no monitor, reachability). Without either, the driver 6.x's own connect checked nothing more,
+  // and checking anyway costs the application's first operation a second connection: it is queued on the topology
+  // too, and the pool opens a connection for it while the check's own is still being made.
+  const connectionChecks = internal.options.credentials != null || internal.options.loadBalanced === true;
   let opening: Promise<unknown> | undefined;
   let openingChecks = false;
+  // What the open under way does when the driver makes its topology. One listener for the client's life, rather than
+  // one added and removed per open: the first removeListener of a process costs a cold start about 0.1 ms.
+  let onOpening: (() => void) | undefined;
+  client.on('topologyOpening', () => onOpening?.());
 
   // A topology that a failed open left open (state still `connecting`): usable, and not to be replaced.
   const live = (topology: InternalTopology | undefined): topology is InternalTopology =>
@@ -66,17 +80,20 @@ export function ownTopology(client: MongoClient, SelectionError: SelectionErrorC
   const start = (): Promise<unknown> => {
     const options = internal.options;
     openingChecks = options.__skipPingOnConnect !== true;
+    // Read by Topology.connect once it selected a server: left set until this open settles.
+    const skipCheck = openingChecks && !connectionChecks;
+    if (skipCheck) options.__skipPingOnConnect = true;
     // Read synchronously by Topology.connect as it starts; restored as soon as the topology exists.
     options.serverSelectionTimeoutMS = 0;
     let restored = false;
     const restore = () => {
       if (restored) return;
       restored = true;
-      client.off('topologyOpening', onOpening);
+      if (onOpening === opened) onOpening = undefined;
       options.serverSelectionTimeoutMS = selectionMS;
     };
     let guarded: InternalTopology | undefined;
-    const onOpening = () => {
+    const opened = () => {
       guarded = internal.topology;
       if (guarded) keepOpenOnFailure(guarded);
       // A promise job rather than queueMicrotask, whose first call sets up an AsyncResource (start-up time).
@@ -91,19 +108,21 @@ export function ownTopology(client: MongoClient, SelectionError: SelectionErrorC
         close.call(this);
       };
     };
-    client.on('topologyOpening', onOpening);
+    onOpening = opened;
     const before = internal.topology;
     let attempt: Promise<unknown>;
     try {
       attempt = driverConnect();
     } catch (error) {
       restore();
+      if (skipCheck) delete options.__skipPingOnConnect;
       throw error;
     }
     // With a plain host list the topology exists by now; SRV or TLS files make the driver wait first.
     if (internal.topology && internal.topology !== before) restore();
     const settle = () => {
       restore();
+      if (skipCheck) delete options.__skipPingOnConnect;
       opening = undefined;
       if (guarded) delete (guarded as Partial<InternalTopology>).close;
     };
