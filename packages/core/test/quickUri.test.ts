@@ -40,6 +40,10 @@ describe('plain connection strings', () => {
     'mongodb://h/?w=',
     'mongodb://h/app#x',
     'mongodb:///tmp/mongodb-27017.sock',
+    'mongodb://h:123456',
+    'mongodb://h:',
+    'mongodb://h,',
+    'mongodb://h/app?',
   ])('leaves %s to the parser', (uri) => {
     expect(parseSimple(uri)).toBeUndefined();
   });
@@ -66,5 +70,33 @@ describe('plain connection strings', () => {
       expect(simple, uri).toStrictEqual(parse(uri));
     }
     expect(answered).toBeGreaterThan(500);
+  });
+
+  test('answers exactly the URIs of the plain shape (its grammar as a regular expression), character by character', () => {
+    // The shape parseSimple reads, as the regular expression it used before it was written as a scanner.
+    const SHAPE =
+      /^mongodb:\/\/([A-Za-z0-9][A-Za-z0-9.-]*(?::\d{1,5})?(?:,[A-Za-z0-9][A-Za-z0-9.-]*(?::\d{1,5})?)*)(?:\/([A-Za-z0-9_-]*))?(?:\?([A-Za-z][A-Za-z0-9]*=[A-Za-z0-9_.:,-]+(?:&[A-Za-z][A-Za-z0-9]*=[A-Za-z0-9_.:,-]+)*))?$/;
+    // Short strings over the characters that matter to the grammar, after the scheme (and a few without it).
+    const alphabet = ['a', 'Z', '0', '9', '.', '-', '_', ':', ',', '/', '?', '=', '&', '@', '%', ' ', 'é'];
+    let seed = 11;
+    const next = (n: number) => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) % n;
+    };
+    let matched = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const tail = Array.from({ length: 1 + next(14) }, () => alphabet[next(alphabet.length)]).join('');
+      const uri = `${next(50) === 0 ? 'mongodb:/' : 'mongodb://'}${next(3) === 0 ? 'h' : ''}${tail}`;
+      const shape = SHAPE.exec(uri);
+      const simple = parseSimple(uri);
+      expect(simple === undefined, uri).toBe(shape === null);
+      if (shape === null || typeof simple !== 'object') continue;
+      matched += 1;
+      expect(simple.hosts, uri).toBe(shape[1]);
+      expect(simple.database, uri).toBe(shape[2] || undefined);
+    }
+    expect(matched).toBeGreaterThan(300);
   });
 });
