@@ -161,7 +161,8 @@ export class PolyMongo {
       driverOptions: (options?.driverOptions ?? {}) as MongoClientOptions,
       ...(mongodb ? { mongodb } : {}),
       monitorOperations,
-      tracing: commandTracing(tracing),
+      // tracing: false (the common explicit choice) skips even the look for @opentelemetry/api.
+      tracing: tracing === false ? undefined : commandTracing(tracing),
       tenantForDatabase: (dbName) => core?.tenantForDatabase(dbName),
       admission: () => core?.admission,
     });

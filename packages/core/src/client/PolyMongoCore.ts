@@ -44,13 +44,17 @@ export class PolyMongoCore<Pool, Handle, Binding = undefined> implements CoreHos
   readonly admission: AdmissionController | undefined;
   readonly #config: ResolvedConfig;
   readonly #events: TypedEmitter<PolyMongoEvents>;
-  readonly #clusters: ClusterRouter;
+  // Made when routing rules exist or a tenant is placed (setPlacement); until then every tenant is on the default.
+  #clusters: ClusterRouter | undefined;
   readonly #router: TenantRouter;
   readonly #registry: PoolRegistry<Pool, Handle>;
   readonly #handles: TenantHandles<Pool, Handle>;
   readonly #released = new Set<(handle: TenantHandle<Pool, Handle>) => void>();
-  readonly #operations: OperationRunner;
-  readonly #shutdown: Shutdown;
+  // Both made on first need (a cold start pays for every object and function it builds before the first answer):
+  // the runner when an operation is recorded, a plugin added or stats read; shutdown at close, a close hook, or at
+  // construction when it must listen to signals.
+  #operations: OperationRunner | undefined;
+  #shutdown: Shutdown | undefined;
   #state: ConnectionState = 'idle';
   #streams = 0;
 
@@ -71,11 +75,8 @@ export class PolyMongoCore<Pool, Handle, Binding = undefined> implements CoreHos
       coldStart: config.coldStart,
     });
     this.#events = new TypedEmitter((event, error) => this.logger.error({ event, err: redactText(String(error)) }, 'event listener threw'));
-    this.#clusters = new ClusterRouter({
-      defaultCluster: config.defaultCluster,
-      clusters: config.clusters.keys(),
-      ...(config.routing ?? {}),
-    });
+    if (config.routing) this.#clusters = this.#clusterRouter();
+    const { defaultCluster } = config;
     this.#registry = new PoolRegistry(port, {
       clusters: config.clusters,
       dedicated: config.dedicated,
@@ -85,7 +86,7 @@ export class PolyMongoCore<Pool, Handle, Binding = undefined> implements CoreHos
       events: this.#events,
       onStateChange: () => this.#refreshState(),
       onPoolClosed: (key) => this.#handles.dropPool(key),
-      onOperation: (info) => this.#operations.record(info),
+      onOperation: (info) => this.#runner().record(info),
     });
     this.#router = new TenantRouter({
       naming: config.tenantDb,
@@ -96,7 +97,7 @@ export class PolyMongoCore<Pool, Handle, Binding = undefined> implements CoreHos
       allowReservedDatabases: config.allowReservedDatabases,
       tenantCase: config.tenantCase,
       cacheSize: config.maxCachedTenants,
-      clusters: this.#clusters,
+      clusters: { clusterOf: (tenantId) => (this.#clusters === undefined ? defaultCluster : this.#clusters.clusterOf(tenantId)) },
       dedicatedPoolKey: (id) => this.#registry.dedicatedPoolKey(id),
     });
     this.#handles = new TenantHandles({
@@ -116,35 +117,12 @@ export class PolyMongoCore<Pool, Handle, Binding = undefined> implements CoreHos
         }
       },
     });
-    this.#operations = new OperationRunner({
-      events: this.#events,
-      logger: this.logger,
-      slowOperationMS: config.slowOperationMS,
-      topTenantsTracked: config.topTenantsTracked,
-      clusterOf: (key) => this.#registry.get(key)?.spec.clusterId,
-    });
     const { fairness, quotas } = config;
     this.admission =
       fairness || quotas
         ? new AdmissionController({ fairness, quotas, onThrottled: (event) => this.#events.emit('tenantThrottled', event) })
         : undefined;
-    this.#shutdown = new Shutdown({
-      logger: this.logger,
-      defaultTimeoutMS: config.shutdown?.timeoutMS ?? 10_000,
-      signals: config.shutdown?.signals ?? [],
-      busy: () => this.#operations.inFlight + this.#registry.busy(),
-      settled: () => this.#registry.settled(),
-      begin: () => {
-        this.admission?.close();
-        this.#setState('disconnecting');
-      },
-      finish: async (force) => {
-        await this.#registry.closeAll(force);
-        this.#handles.clear();
-        this.#router.invalidate();
-        this.#setState('closed');
-      },
-    });
+    if (config.shutdown?.signals?.length) this.#shutdownPart();
     for (const d of config.dedicated) {
       if (!d.coldStart) this.acquire(d.tenant);
     }
@@ -155,7 +133,7 @@ export class PolyMongoCore<Pool, Handle, Binding = undefined> implements CoreHos
   }
 
   get isClosing(): boolean {
-    return this.#shutdown.closing;
+    return this.#shutdown?.closing === true;
   }
 
   route(tenant?: string | null): Route {
@@ -168,7 +146,7 @@ export class PolyMongoCore<Pool, Handle, Binding = undefined> implements CoreHos
   }
 
   acquire(tenant?: string | null): TenantHandle<Pool, Handle> {
-    if (this.#shutdown.closing) throw new ClientClosedError();
+    if (this.#shutdown?.closing === true) throw new ClientClosedError();
     return this.#handles.get(this.#router.tenantOf(tenant));
   }
 
@@ -237,7 +215,7 @@ export class PolyMongoCore<Pool, Handle, Binding = undefined> implements CoreHos
   }
 
   pin(route: Route): () => void {
-    if (this.#shutdown.closing) throw new ClientClosedError();
+    if (this.#shutdown?.closing === true) throw new ClientClosedError();
     return this.#handles.pin(route);
   }
 
@@ -247,6 +225,7 @@ export class PolyMongoCore<Pool, Handle, Binding = undefined> implements CoreHos
 
   /** Moves a tenant to another cluster (or back to its rules with `undefined`); takes effect on its next use. */
   setPlacement(tenantId: string, clusterId: string | undefined): void {
+    this.#clusters ??= this.#clusterRouter();
     this.#clusters.setOverride(tenantId, clusterId);
     this.evict(tenantId, 'rerouted');
   }
@@ -281,15 +260,15 @@ export class PolyMongoCore<Pool, Handle, Binding = undefined> implements CoreHos
 
   /** Adds a plugin; it receives every event from now on. Returns the function that removes it. */
   use(plugin: PolyMongoPlugin): () => void {
-    return this.#operations.use(plugin);
+    return this.#runner().use(plugin);
   }
 
   runOperation<T>(start: OperationStart, fn: () => Promise<T>): Promise<T> {
-    return this.#operations.run(start, fn);
+    return this.#runner().run(start, fn);
   }
 
   recordOperation(info: OperationInfo): void {
-    this.#operations.record(info);
+    this.#runner().record(info);
   }
 
   streamOpened(): void {
@@ -305,7 +284,7 @@ export class PolyMongoCore<Pool, Handle, Binding = undefined> implements CoreHos
   }
 
   onClose(hook: () => Promise<void> | void): () => void {
-    return this.#shutdown.onClose(hook);
+    return this.#shutdownPart().onClose(hook);
   }
 
   stats(): StatsSnapshot {
@@ -314,7 +293,7 @@ export class PolyMongoCore<Pool, Handle, Binding = undefined> implements CoreHos
       config: this.#config,
       registry: this.#registry,
       handles: this.#handles,
-      operations: this.#operations,
+      operations: this.#runner(),
       openStreams: this.#streams,
       admission: this.admission,
     });
@@ -326,12 +305,12 @@ export class PolyMongoCore<Pool, Handle, Binding = undefined> implements CoreHos
    * still running at the deadline. Safe to call more than once.
    */
   close(options: CloseOptions = {}): Promise<void> {
-    return this.#shutdown.close(options);
+    return this.#shutdownPart().close(options);
   }
 
   /** Closes every pool and stream at once, without waiting for in-flight operations. Safe to call more than once. */
   forceClose(): Promise<void> {
-    return this.#shutdown.forceClose();
+    return this.#shutdownPart().forceClose();
   }
 
   /** Tenants whose dedicated pools open at construction (`coldStart: false`). */
@@ -344,15 +323,54 @@ export class PolyMongoCore<Pool, Handle, Binding = undefined> implements CoreHos
     return this.#router.cachedRoutes;
   }
 
+  #clusterRouter(): ClusterRouter {
+    const config = this.#config;
+    return new ClusterRouter({ defaultCluster: config.defaultCluster, clusters: config.clusters.keys(), ...(config.routing ?? {}) });
+  }
+
+  #runner(): OperationRunner {
+    this.#operations ??= new OperationRunner({
+      events: this.#events,
+      logger: this.logger,
+      slowOperationMS: this.#config.slowOperationMS,
+      topTenantsTracked: this.#config.topTenantsTracked,
+      clusterOf: (key) => this.#registry.get(key)?.spec.clusterId,
+    });
+    return this.#operations;
+  }
+
+  #shutdownPart(): Shutdown {
+    if (this.#shutdown) return this.#shutdown;
+    const config = this.#config;
+    this.#shutdown = new Shutdown({
+      logger: this.logger,
+      defaultTimeoutMS: config.shutdown?.timeoutMS ?? 10_000,
+      signals: config.shutdown?.signals ?? [],
+      busy: () => (this.#operations?.inFlight ?? 0) + this.#registry.busy(),
+      settled: () => this.#registry.settled(),
+      begin: () => {
+        this.admission?.close();
+        this.#setState('disconnecting');
+      },
+      finish: async (force) => {
+        await this.#registry.closeAll(force);
+        this.#handles.clear();
+        this.#router.invalidate();
+        this.#setState('closed');
+      },
+    });
+    return this.#shutdown;
+  }
+
   #sharedEntry(clusterId: string): PoolEntry<Pool> {
-    if (this.#shutdown.closing) throw new ClientClosedError();
+    if (this.#shutdown?.closing === true) throw new ClientClosedError();
     if (!this.#config.clusters.has(clusterId)) throw new UnknownClusterError(clusterId);
     return this.#registry.entryFor({ tenantId: '', dbName: '', clusterId, poolKey: sharedPoolKey(clusterId) });
   }
 
   /** The registry's entry behind a view; a view from another client, or of a closed pool, is refused. */
   #entry(pool: PoolView<Pool>): PoolEntry<Pool> {
-    if (this.#shutdown.closing) throw new ClientClosedError();
+    if (this.#shutdown?.closing === true) throw new ClientClosedError();
     const entry = this.#registry.get(pool.spec.key);
     if (entry === pool) return entry;
     return this.#registry.entryFor({
@@ -364,7 +382,7 @@ export class PolyMongoCore<Pool, Handle, Binding = undefined> implements CoreHos
   }
 
   #refreshState(): void {
-    if (this.#shutdown.closing) return;
+    if (this.#shutdown?.closing === true) return;
     let best: ConnectionState = 'idle';
     for (const e of this.#registry.all()) {
       if (e.spec.kind !== 'shared') continue;

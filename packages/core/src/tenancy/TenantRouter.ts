@@ -23,7 +23,7 @@ export interface TenantRouterOptions {
   /** `reject` (default): upper-case database names are invalid; `lower`: ids are lower-cased; `preserve`: no check. */
   tenantCase?: TenantCasePolicy | undefined;
   cacheSize: number;
-  clusters: ClusterRouter;
+  clusters: Pick<ClusterRouter, 'clusterOf'>;
   /** Pool key of a tenant with a dedicated pool; undefined for the cluster's shared pool. */
   dedicatedPoolKey(tenantId: string): string | undefined;
 }
