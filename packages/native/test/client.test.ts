@@ -176,6 +176,17 @@ describe('tenant resolution', () => {
 });
 
 describe('pools', () => {
+  test('the first operation of a client without credentials opens one connection, not a second one beside a connect check', async () => {
+    const poly = env.make();
+    const created: number[] = [];
+    const t = tenantId('first');
+    const db = poly.db(t);
+    poly.client(t).on('connectionCreated', (e) => created.push(e.connectionId as number));
+    await db.collection('c').findOne({});
+    await expect.poll(() => poly.state).toBe('connected');
+    expect(created).toHaveLength(1);
+  });
+
   test('a dedicated pool closes after its idle ttl and reopens on the next use', async () => {
     const t = tenantId('ded');
     const poly = env.make({ dedicated: [{ tenants: t, maxConnections: 2, autoClose: true, ttlMS: 150 }] });
