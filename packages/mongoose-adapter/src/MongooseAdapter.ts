@@ -30,7 +30,7 @@ export class MongooseAdapter {
     this.ownsPoly = ownsPoly;
     const host = adapterHost(poly);
     assertOneDriver(host.binding.driver.MongoClient, mongoose);
-    const connections = new TenantConnections(host, mongoose);
+    const connections = new TenantConnections(host, mongoose, (model, conn) => this.track(model, conn));
     this.connections = connections;
     const { trackStream } = host.binding;
     this.trackStream = trackStream;
@@ -63,32 +63,37 @@ export class MongooseAdapter {
   /** The base model bound to one tenant's database, compiled on first use and cached. */
   model<M extends AnyModel>(base: M, tenant?: string | null): M {
     const conn = this.connections.connectionFor(tenant);
-    // The hot path: compiled on first use, with its watch tracked then (reading `watch` off one of thousands of model
-    // functions, each of its own shape, on every call would cost more than the rest of this method).
+    // The hot path: nothing to check on a compiled model, its watch was tracked when it was compiled (`track`), also
+    // when the application compiled it on the tenant connection itself.
     const compiled = conn.models[base.modelName] as M | undefined;
     if (compiled !== undefined) return compiled;
-    const model = tenantModel(base, conn);
-    // Model.db(t).watch() is tracked as poly.watch(t) is: it pins the tenant until closed and closes with close().
-    // One plain field on the model, not a closure and a defined property per tenant: memory per tenant counts.
+    return tenantModel(base, conn);
+  }
+
+  /**
+   * Model.db(t).watch() is tracked as poly.watch(t) is: it pins the tenant until closed and closes with close(). Runs
+   * for each model a tenant connection compiles. One plain field on the model, not a closure and a defined property per
+   * tenant: memory per tenant counts.
+   */
+  private track(model: unknown, conn: Connection): void {
+    if (typeof model !== 'function') return;
     const tracked = model as unknown as { watch: unknown };
-    if (tracked.watch !== this.trackedWatch && !this.wrappedStatics.has(tracked.watch as object)) {
-      if (Object.hasOwn(tracked, 'watch')) {
-        // A schema static named watch: wrap that one.
-        const own = tracked.watch as (...a: unknown[]) => ClosableStream;
-        const { trackStream, connections } = this;
-        const wrapped = (...args: unknown[]) => {
-          const stream = own.apply(model, args);
-          const tenant = connections.tenantOf(conn);
-          if (tenant !== undefined) trackStream(tenant, stream);
-          return stream;
-        };
-        this.wrappedStatics.add(wrapped);
-        tracked.watch = wrapped;
-      } else {
-        tracked.watch = this.trackedWatch;
-      }
+    if (tracked.watch === this.trackedWatch || this.wrappedStatics.has(tracked.watch as object)) return;
+    if (Object.hasOwn(tracked, 'watch')) {
+      // A schema static named watch: wrap that one.
+      const own = tracked.watch as (...a: unknown[]) => ClosableStream;
+      const { trackStream, connections } = this;
+      const wrapped = (...args: unknown[]) => {
+        const stream = own.apply(model, args);
+        const tenant = connections.tenantOf(conn);
+        if (tenant !== undefined) trackStream(tenant, stream);
+        return stream;
+      };
+      this.wrappedStatics.add(wrapped);
+      tracked.watch = wrapped;
+    } else if (typeof tracked.watch === 'function') {
+      tracked.watch = this.trackedWatch;
     }
-    return model;
   }
 
   /**

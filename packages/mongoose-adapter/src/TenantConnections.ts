@@ -35,10 +35,14 @@ export class TenantConnections {
   private count = 0;
   /** Identity and prefix naming always map a database name back to its tenant; a function may not (no inverse). */
   private readonly namingIsFunction: boolean;
+  /** The class of this adapter's tenant connections, by the base connection class it extends (see `tenantClass`). */
+  private readonly tenantClasses = new WeakMap<object, new () => Connection>();
 
   constructor(
     private readonly host: AdapterHost<NativePool, Db>,
     private readonly mongoose: Mongoose,
+    /** Called with each model compiled on (or looked up through `model()` of) a tenant connection. */
+    private readonly onModel: (model: unknown, conn: Connection) => void,
   ) {
     this.namingIsFunction = typeof host.settings.tenantDb === 'function';
     if (slotTaken.has(host)) this.byHandle = new WeakMap();
@@ -85,6 +89,8 @@ export class TenantConnections {
     let base = this.bases.get(pool);
     if (!base) {
       const created = this.mongoose.createConnection();
+      // useDb builds its connections with `new this.constructor()`: the tenant connections are of our class.
+      (created as unknown as { constructor: unknown }).constructor = this.tenantClass(created);
       base = created;
       this.bases.set(pool, created);
       this.unbound.set(created, new Map());
@@ -109,6 +115,32 @@ export class TenantConnections {
         });
     }
     return base;
+  }
+
+  /**
+   * A subclass of the base's connection class whose `model()` hands every model compiled on a tenant connection to
+   * `onModel`: by the adapter or by the application (`m.connection(t).model(name, schema)`), each is seen when it is
+   * made, so `Model.db(t)` need not look at the model again (a read that is megamorphic across thousands of models). One
+   * class for all tenants: nothing per tenant.
+   */
+  private tenantClass(base: Connection): new () => Connection {
+    const Parent = base.constructor as unknown as new () => Connection;
+    let Tenant = this.tenantClasses.get(Parent);
+    if (Tenant === undefined) {
+      const { onModel } = this;
+      const Base = Parent as unknown as new () => { model(...args: unknown[]): unknown };
+      Tenant = class PolyMongoTenantConnection extends Base {
+        override model(...args: unknown[]): unknown {
+          const model = super.model(...args);
+          onModel(model, this as unknown as Connection);
+          return model;
+        }
+      } as unknown as new () => Connection;
+      // Seen by applications as `conn.constructor.name` (1.x compat compares it): keep Mongoose's.
+      Object.defineProperty(Tenant, 'name', { value: Parent.name });
+      this.tenantClasses.set(Parent, Tenant);
+    }
+    return Tenant;
   }
 
   /** The tenant a connection of this class serves (what `Model.db(t).watch()` tracks its stream under). */

@@ -60,6 +60,24 @@ describe('Mongoose change streams', () => {
     await poly.close();
   });
 
+  test('a model the application compiles on a tenant connection itself is tracked, also when Model.db(t) returns it', async () => {
+    const poly = env.make();
+    const m = createMongooseAdapter({ poly });
+    const Orders = m.wrapModel(Order);
+    const t = tenantId('own');
+    // Compiled before the first Orders.db(t): Orders.db(t) returns this model as it is.
+    const own = m.connection(t).model(Order.modelName, Order.schema);
+    expect(Orders.db(t)).toBe(own);
+    const Other = m.connection(t).model('StreamOther', new Schema({ n: Number }));
+    const streams = [Orders.db(t).watch(), Other.watch()];
+    expect(poly.stats().openStreams).toBe(2);
+    expect(poly.evict(t)).toBe(false);
+    expect(await poly.closeStreams(t)).toBe(2);
+    expect(poly.stats().openStreams).toBe(0);
+    await Promise.all(streams.map((s) => s.close()));
+    await poly.close();
+  });
+
   test('a watch closed by its caller unpins the tenant once', async () => {
     const poly = env.make();
     const m = createMongooseAdapter({ poly });
