@@ -148,15 +148,14 @@ export class Fleet implements FleetContext {
   async run(work: (tenant: string) => Promise<void>, options: FleetRunOptions = {}): Promise<RunResult> {
     const { tenants, ...runOptions } = options;
     const source = await resolveSource(this.poly, this.#discover, tenants);
-    return runTenants(
-      source.ids,
-      source.total,
-      async (tenant) => {
-        this.poly.route(tenant); // INVALID_TENANT for this tenant before any network call
-        await work(tenant);
-      },
-      runOptions,
-    );
+    // Lists and discovered tenants were routed (validated) by resolveSource; a streamed id is validated as it comes.
+    const checked = source.validated
+      ? work
+      : (tenant: string) => {
+          this.poly.route(tenant); // INVALID_TENANT for this tenant before any network call
+          return work(tenant);
+        };
+    return runTenants(source.ids, source.total, checked, runOptions);
   }
 }
 

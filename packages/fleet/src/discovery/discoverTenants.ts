@@ -16,9 +16,12 @@ export type DiscoverOption =
 export type TenantSource = Iterable<string> | AsyncIterable<string>;
 
 export interface ResolvedSource {
-  ids: AsyncIterable<string>;
+  /** The ids: an array when they are known up front (a list, database discovery), else a stream. */
+  ids: readonly string[] | AsyncIterable<string>;
   /** Known up front for lists and database discovery; undefined for streams. */
   total: number | undefined;
+  /** True when every id was already routed (validated) here: the runner need not route it again. */
+  validated: boolean;
 }
 
 const SYSTEM_DATABASES = new Set(['admin', 'local', 'config']);
@@ -31,34 +34,27 @@ function clusterClients(poly: PolyMongo): Array<{ clusterId: string; client: Mon
   return host.settings.clusterIds.map((clusterId) => ({ clusterId, client: host.sharedPool(clusterId).pool.client as MongoClient }));
 }
 
-/** The tenant whose database is `dbName`, or undefined when the database is not a tenant's. */
-export function tenantOfDatabase(poly: PolyMongo, dbName: string): string | undefined {
-  if (SYSTEM_DATABASES.has(dbName)) return undefined;
-  const inverse = (poly as WithInverse).tenantForDatabase;
-  if (typeof inverse === 'function') return inverse.call(poly, dbName);
-  // Without the inverse, only names that route back to themselves (identity naming) are tenants.
-  try {
-    return poly.route(dbName).dbName === dbName ? dbName : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The tenants whose database lives on `clusterId` and who are placed there: a database left on a cluster its tenant
  * no longer routes to (a copy before a move) is not that tenant, so no tenant is yielded twice.
  */
 function tenantsOnCluster(poly: PolyMongo, clusterId: string, names: string[]): string[] {
+  const inverse = (poly as WithInverse).tenantForDatabase;
   const tenants: string[] = [];
   for (const name of names) {
-    const tenant = tenantOfDatabase(poly, name);
-    if (tenant !== undefined && poly.route(tenant).clusterId === clusterId) tenants.push(tenant);
+    if (SYSTEM_DATABASES.has(name)) continue;
+    // One route per database: it validates the tenant and says where it is placed (the route of a tenant that does
+    // not map back to `name` is not this database's).
+    try {
+      const tenant = typeof inverse === 'function' ? inverse.call(poly, name) : name;
+      if (tenant === undefined) continue;
+      const route = poly.route(tenant);
+      if (route.dbName === name && route.clusterId === clusterId) tenants.push(tenant);
+    } catch {
+      // not a valid tenant id: not a tenant database
+    }
   }
   return tenants;
-}
-
-async function* fromDatabases(lists: string[][]): AsyncGenerator<string> {
-  for (const list of lists) yield* list;
 }
 
 async function* fromRegistry(
@@ -103,9 +99,9 @@ export async function resolveSource(poly: PolyMongo, discover: DiscoverOption, t
     if (isIterable(tenants)) {
       const list = [...tenants];
       for (const id of list) poly.route(id);
-      return { ids: fromIterable(list), total: list.length };
+      return { ids: list, total: list.length, validated: true };
     }
-    if (isAsyncIterable(tenants)) return { ids: fromIterable(tenants), total: undefined };
+    if (isAsyncIterable(tenants)) return { ids: fromIterable(tenants), total: undefined, validated: false };
     throw new FleetSpecError('tenants must be an iterable or async iterable of tenant ids (for example an array).');
   }
   if (discover === 'databases') {
@@ -120,16 +116,17 @@ export async function resolveSource(poly: PolyMongo, discover: DiscoverOption, t
         );
       }),
     );
-    return { ids: fromDatabases(lists), total: lists.reduce((n, list) => n + list.length, 0) };
+    const ids = lists.length === 1 ? (lists[0] as string[]) : lists.flat();
+    return { ids, total: ids.length, validated: true };
   }
   if (typeof discover === 'function') {
     const source = discover();
     if (!isIterable(source) && !isAsyncIterable(source)) {
       throw new FleetSpecError('discover() must return an iterable or async iterable of tenant ids.');
     }
-    return { ids: fromIterable(source), total: undefined };
+    return { ids: fromIterable(source), total: undefined, validated: false };
   }
-  return { ids: fromIterable(fromRegistry(poly, discover)), total: undefined };
+  return { ids: fromIterable(fromRegistry(poly, discover)), total: undefined, validated: false };
 }
 
 export function checkDiscover(discover: unknown): DiscoverOption {

@@ -1,4 +1,4 @@
-import type { Db, Document, IndexDescription } from 'mongodb';
+import type { Collection, Document, IndexDescription } from 'mongodb';
 import { auditFleet } from '../audit/auditFleet.js';
 import { compareIds } from '../runner/compareIds.js';
 import type { FleetContext, FleetRunOptions } from '../runner/FleetContext.js';
@@ -44,9 +44,9 @@ export interface IndexSyncResult extends SyncSummary<IndexDrift> {
 
 const NAMESPACE_NOT_FOUND = 26;
 
-async function listIndexes(db: Db, collection: string): Promise<Document[]> {
+async function listIndexes(coll: Collection): Promise<Document[]> {
   try {
-    return await db.collection(collection).listIndexes().toArray();
+    return await coll.listIndexes().toArray();
   } catch (error) {
     if ((error as { code?: unknown }).code === NAMESPACE_NOT_FOUND) return [];
     throw error;
@@ -93,7 +93,8 @@ export class IndexFleet {
       const db = this.ctx.poly.db(tenant);
       const found: IndexDrift[] = [];
       for (const { collection, indexes, descriptions } of collections) {
-        const drift = compareIndexes(indexes, await listIndexes(db, collection));
+        const coll = db.collection(collection);
+        const drift = compareIndexes(indexes, await listIndexes(coll));
         if (drift.missing.length + drift.extra.length + drift.different.length === 0) continue;
         found.push({ tenant, collection, ...drift });
         const replace = replaceDifferent ? drift.different : [];
@@ -107,7 +108,6 @@ export class IndexFleet {
           count(); // what would change
           continue;
         }
-        const coll = db.collection(collection);
         const describe = (name: string) => descriptions.find((d) => d.name === name) as IndexDescription;
         // One dropIndexes (a list of names) and one createIndexes per collection, whatever the number of indexes.
         const dropNames = [...replace.map((d) => d.actual.name), ...drop.map((e) => e.name)];

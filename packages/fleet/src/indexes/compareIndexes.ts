@@ -24,6 +24,21 @@ export interface IndexDrift {
 const sameJSON = (a: unknown, b: unknown) =>
   EJSON.stringify(a ?? null, { relaxed: true }) === EJSON.stringify(b ?? null, { relaxed: true });
 
+/** Two normalised keys (`toShape`: numbers and strings only) in the same field order. */
+function sameKey(a: IndexShape['key'], b: IndexShape['key']): boolean {
+  const fields = Object.keys(a);
+  const other = Object.keys(b);
+  if (fields.length !== other.length) return false;
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i] as string;
+    if (field !== other[i] || a[field] !== b[field]) return false;
+  }
+  return true;
+}
+
+/** Options that are documents: compared as relaxed Extended JSON, and only when one side has them. */
+const sameOption = (a: unknown, b: unknown) => (a === undefined && b === undefined) || sameJSON(a, b);
+
 function sameCollation(expected: Document | undefined, actual: Document | undefined): boolean {
   if (!expected) return !actual;
   if (!actual) return false;
@@ -33,10 +48,10 @@ function sameCollation(expected: Document | undefined, actual: Document | undefi
 
 function differingFields(expected: IndexShape, actual: IndexShape): string[] {
   const fields: string[] = [];
-  if (!sameJSON(expected.key, actual.key)) fields.push('key');
+  if (!sameKey(expected.key, actual.key)) fields.push('key');
   if ((expected.unique ?? false) !== (actual.unique ?? false)) fields.push('unique');
   if ((expected.sparse ?? false) !== (actual.sparse ?? false)) fields.push('sparse');
-  if (!sameJSON(expected.partialFilterExpression, actual.partialFilterExpression)) fields.push('partialFilterExpression');
+  if (!sameOption(expected.partialFilterExpression, actual.partialFilterExpression)) fields.push('partialFilterExpression');
   if (!sameCollation(expected.collation, actual.collation)) fields.push('collation');
   if (expected.expireAfterSeconds !== actual.expireAfterSeconds) fields.push('expireAfterSeconds');
   return fields;
@@ -50,7 +65,7 @@ export function compareIndexes(expected: IndexShape[], listed: Document[]): Omit
   const different: IndexDifference[] = [];
   for (const want of expected) {
     const found =
-      actual.find((a) => !matched.has(a) && sameJSON(a.key, want.key)) ?? actual.find((a) => !matched.has(a) && a.name === want.name);
+      actual.find((a) => !matched.has(a) && sameKey(a.key, want.key)) ?? actual.find((a) => !matched.has(a) && a.name === want.name);
     if (!found) {
       missing.push(want);
       continue;

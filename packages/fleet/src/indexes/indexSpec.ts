@@ -45,8 +45,10 @@ function normaliseKey(key: unknown, where: string): Record<string, number | stri
   for (const [field, direction] of Object.entries(key as Record<string, unknown>)) {
     if (typeof direction === 'string') out[field] = direction;
     else if (typeof direction === 'number' || typeof direction === 'bigint') out[field] = Number(direction);
+    else if (direction && typeof (direction as { toNumber?: unknown }).toNumber === 'function')
+      out[field] = (direction as { toNumber(): number }).toNumber(); // Long from listIndexes (promoteLongs: false)
     else if (direction && typeof (direction as { valueOf(): unknown }).valueOf() === 'number')
-      out[field] = Number((direction as { valueOf(): unknown }).valueOf()); // Int32/Double/Long from listIndexes
+      out[field] = Number((direction as { valueOf(): unknown }).valueOf()); // Int32/Double from listIndexes
     else throw new FleetSpecError(`${where}: index direction of "${field}" must be 1, -1 or a string such as "text".`);
   }
   return out;

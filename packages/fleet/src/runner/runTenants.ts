@@ -71,20 +71,27 @@ export function checkConcurrency(value: number | undefined, fallback = 8): numbe
  * held in memory. One tenant's failure is recorded, not thrown; only a failing source (discovery) rejects.
  */
 export async function runTenants(
-  ids: AsyncIterable<string>,
+  ids: readonly string[] | AsyncIterable<string>,
   total: number | undefined,
   work: (tenant: string) => Promise<void>,
   options: RunOptions = {},
 ): Promise<RunResult> {
   const concurrency = checkConcurrency(options.concurrency);
   const { signal, onProgress, checkpoint, stopOnError = false } = options;
-  const iterator = ids[Symbol.asyncIterator]();
-  // Serialise pulls: a hand-written async iterable need not support concurrent next() calls.
+  // An array (a list, discovery) is read by index: no promises per id. A stream's pulls are serialised: a hand-written
+  // async iterable need not support concurrent next() calls.
+  const list = Array.isArray(ids) ? (ids as readonly string[]) : undefined;
+  const iterator = list ? undefined : (ids as AsyncIterable<string>)[Symbol.asyncIterator]();
+  let position = 0;
   let chain: Promise<unknown> = Promise.resolve();
-  const pull = (): Promise<IteratorResult<string>> => {
-    const next = chain.then(() => iterator.next());
+  const pullStream = (): Promise<IteratorResult<string>> => {
+    const next = chain.then(() => (iterator as AsyncIterator<string>).next());
     chain = next.catch(() => undefined);
     return next;
+  };
+  const pull = (): IteratorResult<string> | Promise<IteratorResult<string>> => {
+    if (!list) return pullStream();
+    return position < list.length ? { done: false, value: list[position++] as string } : { done: true, value: undefined };
   };
   const result: RunResult = { done: 0, failed: [], skipped: 0 };
   const startedAt = performance.now();
@@ -108,7 +115,8 @@ export async function runTenants(
   };
   const worker = async () => {
     while (!halted()) {
-      const next = await pull();
+      const pulled = pull();
+      const next = list ? (pulled as IteratorResult<string>) : await pulled;
       if (next.done) return;
       const tenant = next.value;
       if (halted()) {
@@ -135,7 +143,7 @@ export async function runTenants(
   if (halted()) {
     // Whatever discovery still holds was never started.
     for (let next = await pull(); !next.done; next = await pull()) result.skipped++;
-    await iterator.return?.();
+    await iterator?.return?.();
     report();
   }
   return result;
