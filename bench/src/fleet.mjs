@@ -5,12 +5,20 @@
 // then one transaction with the change and the record insert (no lease: it relies on the transaction alone, as the
 // fleet does for a tenant with one pending step). Each run is its own child process (clean heap numbers); the server
 // is a separate process too (the embedded one unless --uri / MONGODB_URI is given). Per run: wall time, tenants/s,
-// the contender's own CPU, the embedded server's CPU meanwhile, peak heap, connections.
-//   node bench/src/fleet.mjs [--tenants 1000,10000] [--rounds 3] [--concurrency 16] [--only indexes|migrate] [--commands] [--uri ...]
-// Needs a build of packages/fleet (pnpm turbo run build --filter=@polymongo/fleet...).
+// the contender's own CPU (and per tenant), the embedded server's CPU meanwhile, peak heap (garbage included), the
+// heap still live after a full GC at the end of the work (what the contender holds), connections.
+// Rounds are paired and interleaved: each round runs every contender once, in an order that rotates round by round
+// (the embedded server slows down as it accumulates state, so a fixed order favours whoever goes first). A third
+// contender, the hand loop again ("hand #2"), gives the noise floor: hand #2 / hand per round is what two identical
+// contenders differ by on this machine; fleet / hand is meaningful only beyond that.
+//   node bench/src/fleet.mjs [--tenants 1000,10000] [--rounds 3] [--concurrency 16] [--only indexes|migrate]
+//                            [--no-noise-floor] [--commands] [--uri ...]
+// Needs a build of packages/fleet (pnpm turbo run build --filter=@polymongo/fleet...). Duration on an idle 2-core
+// machine with --tenants 1000,10000 --rounds 3: about 10 minutes (--no-noise-floor: about 7).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
@@ -20,6 +28,7 @@ const HERE = fileURLToPath(import.meta.url);
 const PREFIX = 'fleetbench_';
 const SPEC = [{ collection: 'orders', indexes: [{ key: { customer: 1 } }, { key: { createdAt: -1 } }, { key: { sku: 1 }, unique: true }] }];
 const MIGRATION_ID = '2026-11-23-backfill-status';
+const CONTENDER_NAMES = { hand: 'hand-written driver loop', fleet: '@polymongo/fleet', 'hand #2': 'hand loop #2 (noise floor)' };
 
 const { values } = parseArgs({
   options: {
@@ -28,10 +37,26 @@ const { values } = parseArgs({
     tenants: { type: 'string', default: '1000,10000' },
     concurrency: { type: 'string', default: '16' },
     only: { type: 'string' }, // 'indexes' or 'migrate'
-    rounds: { type: 'string', default: '1' }, // paired rounds; the order of the two contenders alternates
+    rounds: { type: 'string', default: '1' }, // paired rounds; the order of the contenders rotates
+    'no-noise-floor': { type: 'boolean', default: false }, // leave out the second hand loop (shorter, no noise floor)
     commands: { type: 'boolean', default: false }, // count the commands each contender sends, by name (diagnostic)
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
+if (values.help) {
+  // The header comment of this file is the help.
+  const header = readFileSync(HERE, 'utf8').split('\n');
+  console.log(
+    header
+      .slice(
+        0,
+        header.findIndex((line) => !line.startsWith('//')),
+      )
+      .map((line) => line.replace(/^\/\/ ?/, ''))
+      .join('\n'),
+  );
+  process.exit(0);
+}
 const concurrency = Number(values.concurrency);
 
 /** Bounded-concurrency loop over the tenant databases, as a competent hand-written script does it. */
@@ -73,12 +98,14 @@ const workers = {
       );
       if (missing.length > 0) await orders.createIndexes(missing);
     });
+    settle();
     await client.close();
     return result;
   },
   async 'fleet:indexes'(uri) {
     const { poly, fleet } = await makeFleet(uri);
     const result = await fleet.indexes.sync(SPEC, { concurrency });
+    settle();
     await poly.close();
     return { tenants: result.tenants, failed: result.failed.length, created: result.created };
   },
@@ -99,6 +126,7 @@ const workers = {
         await session.endSession();
       }
     });
+    settle();
     await client.close();
     return result;
   },
@@ -114,6 +142,7 @@ const workers = {
       tenants = p.done + p.failed;
     };
     const result = await fleet.migrate({ migrations: [migration], concurrency, onProgress });
+    settle();
     await poly.close();
     return { tenants, failed: result.failed.length };
   },
@@ -149,6 +178,21 @@ function countCommands(client) {
   if (values.commands) client.on('commandStarted', (e) => (sent[e.commandName] = (sent[e.commandName] ?? 0) + 1));
 }
 
+/**
+ * At the end of the work, before the client closes (the fleet still holds its result and its cached tenant handles):
+ * the heap left after a full GC, i.e. what the contender keeps. Its time and CPU are taken off the measurement.
+ */
+const settled = { heapMB: undefined, ms: 0, cpuMS: 0 };
+function settle() {
+  const t = performance.now();
+  const c = process.cpuUsage();
+  globalThis.gc?.();
+  settled.heapMB = getHeapStatistics().used_heap_size / 2 ** 20;
+  const cpu = process.cpuUsage(c);
+  settled.ms = performance.now() - t;
+  settled.cpuMS = (cpu.user + cpu.system) / 1000;
+}
+
 if (values.worker) {
   if (values.worker.startsWith('fleet')) await loadFleet();
   // v8's heap statistics, not process.memoryUsage(): that one also reads the RSS from /proc, a cost inside the clock.
@@ -157,13 +201,14 @@ if (values.worker) {
   const started = performance.now();
   const cpuStart = process.cpuUsage();
   const result = await workers[values.worker](values.uri);
-  const ms = performance.now() - started;
+  const ms = performance.now() - started - settled.ms;
   const cpu = process.cpuUsage(cpuStart);
   clearInterval(sampler);
   // Client CPU is far less sensitive to a loaded machine than wall time: it shows what each contender costs itself.
-  const cpuMS = (cpu.user + cpu.system) / 1000;
+  const cpuMS = (cpu.user + cpu.system) / 1000 - settled.cpuMS;
+  const retainedHeapMB = settled.heapMB;
   process.stdout.write(
-    `${JSON.stringify({ ...result, ms, cpuMS, peakHeapMB: peakHeap / 2 ** 20, ...(values.commands ? { sent } : {}) })}\n`,
+    `${JSON.stringify({ ...result, ms, cpuMS, peakHeapMB: peakHeap / 2 ** 20, retainedHeapMB, ...(values.commands ? { sent } : {}) })}\n`,
   );
   process.exit(0);
 }
@@ -224,7 +269,17 @@ async function runWorker(uri, observer, name) {
       ),
     100,
   );
-  const args = [HERE, '--worker', name, '--uri', uri, '--concurrency', String(concurrency), ...(values.commands ? ['--commands'] : [])];
+  const args = [
+    '--expose-gc',
+    HERE,
+    '--worker',
+    name,
+    '--uri',
+    uri,
+    '--concurrency',
+    String(concurrency),
+    ...(values.commands ? ['--commands'] : []),
+  ];
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -241,6 +296,7 @@ const benchStarted = performance.now();
 const server = await startServer();
 const observer = await new MongoClient(server.uri).connect();
 const rows = [];
+const hand2 = values['no-noise-floor'] ? [] : ['hand #2'];
 for (const n of values.tenants.split(',').map(Number)) {
   // Seed n tenants (one order each): drop leftover bench tenants beyond n, create the missing ones; the resets below
   // bring every kept tenant back to its seeded state.
@@ -267,29 +323,34 @@ for (const n of values.tenants.split(',').map(Number)) {
       await db.collection('_migrations').drop();
       await db.collection('_polymongo_migrations').drop();
     });
-  for (const [family, names, scenarios] of [
-    ['indexes', ['raw:indexes', 'fleet:indexes'], ['indexes sync']],
+  for (const [family, worker, scenarios] of [
+    ['indexes', { hand: 'raw:indexes', fleet: 'fleet:indexes' }, ['indexes sync']],
     // The second run of the same contender right after its `migrate up` finds every tenant migrated: the rerun on each
     // deploy.
-    ['migrate', ['raw:migrate', 'fleet:migrate'], ['migrate up', 'migrate rerun']],
+    ['migrate', { hand: 'raw:migrate', fleet: 'fleet:migrate' }, ['migrate up', 'migrate rerun']],
   ]) {
     if (values.only && !family.startsWith(values.only)) continue;
+    const contenders = ['hand', 'fleet', ...hand2];
     for (let round = 0; round < Number(values.rounds); round++) {
-      for (const name of round % 2 === 0 ? names : [...names].reverse()) {
+      // Rotate: each contender takes each position in turn (with 3 rounds and 3 contenders, each position once).
+      const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]);
+      for (const contender of order) {
         await reset(family);
         for (const scenario of scenarios) {
-          const r = await runWorker(server.uri, observer, name);
+          const r = await runWorker(server.uri, observer, contender === 'fleet' ? worker.fleet : worker.hand);
           const row = {
             round: round + 1,
             scenario,
-            contender: name.startsWith('raw') ? 'hand-written driver loop' : '@polymongo/fleet',
+            contender: CONTENDER_NAMES[contender],
             tenants: r.tenants,
             failed: r.failed,
             seconds: +(r.ms / 1000).toFixed(2),
             tenantsPerSecond: Math.round(r.tenants / (r.ms / 1000)),
             clientCpuSeconds: +(r.cpuMS / 1000).toFixed(2),
+            cpuPerTenantUs: Math.round((r.cpuMS * 1000) / r.tenants),
             serverCpuSeconds: r.serverCpu,
             peakHeapMB: +r.peakHeapMB.toFixed(1),
+            liveHeapMB: r.retainedHeapMB === undefined ? undefined : +r.retainedHeapMB.toFixed(1),
             connections: r.connections,
           };
           if (r.sent) row.commandsPerTenant = Object.fromEntries(Object.entries(r.sent).map(([k, v]) => [k, +(v / r.tenants).toFixed(2)]));
@@ -304,39 +365,54 @@ await forEachName(await benchTenants(observer), (name) => observer.db(name).drop
 await observer.close();
 await server.stop();
 console.log(`${new Date().toISOString()}: ${((performance.now() - benchStarted) / 1000).toFixed(0)} s in all`);
-console.log(`concurrency ${concurrency}, server: ${(values.uri ?? process.env.MONGODB_URI) ? 'given URI' : 'embedded (separate process)'}`);
+console.log(
+  `concurrency ${concurrency}, server: ${(values.uri ?? process.env.MONGODB_URI) ? 'given URI' : 'embedded (separate process)'}, load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
 console.table(rows);
-// Per round, fleet time / hand-loop time of the same scenario and size (the pair ran back to back); then the median of
-// those ratios and, over all rounds, fleet / hand client CPU and server CPU (less sensitive to a busy machine).
-const pairs = {};
-for (const row of rows.filter((r) => r.contender === '@polymongo/fleet')) {
-  const hand = rows.find(
-    (r) => r.contender !== row.contender && r.round === row.round && r.scenario === row.scenario && r.tenants === row.tenants,
-  );
-  if (!hand) continue;
+// Per scenario and size: per round, fleet time / hand time of the pair that ran in that round (and hand #2 / hand: the
+// noise floor), their median and range; over all rounds, client CPU per tenant of each and the CPU ratios (client CPU
+// is far less sensitive to a busy machine than wall time), peak and live heap, connections.
+const median = (list) => {
+  const sorted = [...list].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+const fmt = (list) =>
+  `${list.map((v) => v.toFixed(2)).join(', ')} (median ${median(list).toFixed(2)}, range ${Math.min(...list).toFixed(2)}–${Math.max(...list).toFixed(2)})`;
+const groups = new Map();
+for (const row of rows) {
   const key = `${row.scenario} ${row.tenants}`;
-  pairs[key] = [...(pairs[key] ?? []), { fleet: row, hand }];
+  if (!groups.has(key)) groups.set(key, []);
+  groups.get(key).push(row);
 }
-const sum = (list, field) => list.reduce((n, r) => n + (r[field] ?? 0), 0);
-for (const [key, list] of Object.entries(pairs)) {
-  const walls = list.map((p) => +(p.fleet.seconds / p.hand.seconds).toFixed(2));
-  const sorted = [...walls].sort((a, b) => a - b);
-  const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-  const ratio = (field) => {
-    const hand = sum(
-      list.map((p) => p.hand),
-      field,
-    );
-    return hand > 0
-      ? (
-          sum(
-            list.map((p) => p.fleet),
-            field,
-          ) / hand
-        ).toFixed(2)
-      : 'n/a';
-  };
-  console.log(
-    `${key}: fleet/hand wall ${walls.join(', ')} (median ${median.toFixed(2)}); client CPU ${ratio('clientCpuSeconds')}, server CPU ${ratio('serverCpuSeconds')}`,
+const mean = (list, field) => list.reduce((n, r) => n + (r[field] ?? 0), 0) / list.length;
+const span = (list, field) => `${Math.min(...list.map((r) => r[field]))}–${Math.max(...list.map((r) => r[field]))}`;
+for (const [key, list] of groups) {
+  const of = (contender) => list.filter((r) => r.contender === CONTENDER_NAMES[contender]);
+  const byRound = (contender) => new Map(of(contender).map((r) => [r.round, r]));
+  const [hand, fleet, second] = [byRound('hand'), byRound('fleet'), byRound('hand #2')];
+  const ratios = (other, field) =>
+    [...other.entries()].filter(([round]) => hand.has(round)).map(([round, r]) => r[field] / hand.get(round)[field]);
+  const lines = [`${key}:`];
+  lines.push(`  wall fleet/hand ${fmt(ratios(fleet, 'seconds'))}`);
+  if (second.size > 0) lines.push(`  wall hand #2/hand (noise floor) ${fmt(ratios(second, 'seconds'))}`);
+  lines.push(`  client CPU fleet/hand ${fmt(ratios(fleet, 'clientCpuSeconds'))}`);
+  if (second.size > 0) lines.push(`  client CPU hand #2/hand (noise floor) ${fmt(ratios(second, 'clientCpuSeconds'))}`);
+  const perTenant = ['hand', 'fleet', ...hand2]
+    .filter((c) => of(c).length > 0)
+    .map((c) => `${c} ${Math.round(mean(of(c), 'cpuPerTenantUs'))}`)
+    .join(', ');
+  lines.push(`  client CPU per tenant, µs (mean): ${perTenant}`);
+  if (of('hand').every((r) => r.serverCpuSeconds !== undefined)) {
+    lines.push(`  server CPU fleet/hand ${fmt(ratios(fleet, 'serverCpuSeconds'))}`);
+  }
+  lines.push(
+    `  tenants/s (median): hand ${Math.round(median(of('hand').map((r) => r.tenantsPerSecond)))}, fleet ${Math.round(median(of('fleet').map((r) => r.tenantsPerSecond)))}`,
   );
+  lines.push(
+    `  heap MB peak hand ${span(of('hand'), 'peakHeapMB')} / fleet ${span(of('fleet'), 'peakHeapMB')}; live after the work hand ${span(of('hand'), 'liveHeapMB')} / fleet ${span(of('fleet'), 'liveHeapMB')}; connections hand ${span(of('hand'), 'connections')} / fleet ${span(of('fleet'), 'connections')}`,
+  );
+  console.log(lines.join('\n'));
 }
