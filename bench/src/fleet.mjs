@@ -7,8 +7,9 @@
 // is a separate process too (the embedded one unless --uri / MONGODB_URI is given). Per run: wall time, tenants/s,
 // the contender's own CPU (and per tenant), the embedded server's CPU meanwhile, peak heap (garbage included), the
 // heap still live after a full GC at the end of the work (what the contender holds), connections.
-// Rounds are paired and interleaved: each round runs every contender once, in an order that rotates round by round
-// (the embedded server slows down as it accumulates state, so a fixed order favours whoever goes first). A third
+// Rounds are paired and interleaved: each round runs every contender once, in an order that rotates round by round.
+// The embedded server slows down as it accumulates state (a fixed order favoured whoever went first), so each run gets
+// a fresh embedded server seeded the same way (with --uri: the tenants are reset to the seeded state instead). A third
 // contender, the hand loop again ("hand #2"), gives the noise floor: hand #2 / hand per round is what two identical
 // contenders differ by on this machine; fleet / hand is meaningful only beyond that.
 //   node bench/src/fleet.mjs [--tenants 1000,10000] [--rounds 3] [--concurrency 16] [--only indexes|migrate]
@@ -218,7 +219,15 @@ async function startServer() {
   const bin = fileURLToPath(new URL('../../packages/testkit/bin/polymongo-embedded.js', import.meta.url));
   const child = spawn(process.execPath, ['--max-old-space-size=8192', bin, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = await once(child.stdout, 'data');
-  return { uri: String(line).trim(), pid: child.pid, stop: async () => void child.kill('SIGTERM') };
+  const exited = once(child, 'exit');
+  return {
+    uri: String(line).trim(),
+    pid: child.pid,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 /** CPU seconds the embedded server process has used (Linux /proc; undefined for a given URI or elsewhere). */
@@ -293,13 +302,17 @@ async function runWorker(uri, observer, name) {
 }
 
 const benchStarted = performance.now();
-const server = await startServer();
-const observer = await new MongoClient(server.uri).connect();
+const givenUri = values.uri ?? process.env.MONGODB_URI;
+// The embedded server gets slower as it accumulates state (its CPU for the same round doubled by the second round at
+// 10,000 tenants): unless a URI is given, every contender's run gets a fresh server, seeded the same way.
+const freshServers = givenUri === undefined;
+let server = await startServer();
+let observer = await new MongoClient(server.uri).connect();
 const rows = [];
 const hand2 = values['no-noise-floor'] ? [] : ['hand #2'];
-for (const n of values.tenants.split(',').map(Number)) {
-  // Seed n tenants (one order each): drop leftover bench tenants beyond n, create the missing ones; the resets below
-  // bring every kept tenant back to its seeded state.
+let setupSeconds = 0;
+/** Seeds n tenants (one order each): drops leftover bench tenants beyond n, creates the missing ones. */
+async function seed(n) {
   const setupStarted = performance.now();
   const existing = await benchTenants(observer);
   await forEachName(
@@ -311,10 +324,25 @@ for (const n of values.tenants.split(',').map(Number)) {
     Array.from({ length: n }, (_, i) => `${PREFIX}${i}`).filter((name) => !have.has(name)),
     (name) => observer.db(name).collection('orders').insertOne({ sku: 'a', customer: 'c', createdAt: new Date() }),
   );
-  process.stderr.write(`setup of ${n} tenants: ${((performance.now() - setupStarted) / 1000).toFixed(1)} s\n`);
-  // Back to the seeded state, for the scenario about to run: no secondary indexes, or no migration applied.
-  const reset = (family) =>
-    forAll(observer, n, async (db) => {
+  setupSeconds += (performance.now() - setupStarted) / 1000;
+}
+for (const n of values.tenants.split(',').map(Number)) {
+  if (!freshServers) await seed(n);
+  // Before each run: a fresh seeded server, or (given URI) every tenant back to its seeded state for the scenario about
+  // to run: no secondary indexes, or no migration applied.
+  const reset = async (family) => {
+    if (freshServers) {
+      const started = performance.now();
+      await observer.close();
+      await server.stop();
+      server = await startServer();
+      observer = await new MongoClient(server.uri).connect();
+      setupSeconds += (performance.now() - started) / 1000;
+      await seed(n);
+      return;
+    }
+    const started = performance.now();
+    await forAll(observer, n, async (db) => {
       if (family === 'indexes') {
         await db.collection('orders').dropIndexes();
         return;
@@ -323,6 +351,8 @@ for (const n of values.tenants.split(',').map(Number)) {
       await db.collection('_migrations').drop();
       await db.collection('_polymongo_migrations').drop();
     });
+    setupSeconds += (performance.now() - started) / 1000;
+  };
   for (const [family, worker, scenarios] of [
     ['indexes', { hand: 'raw:indexes', fleet: 'fleet:indexes' }, ['indexes sync']],
     // The second run of the same contender right after its `migrate up` finds every tenant migrated: the rerun on each
@@ -364,9 +394,11 @@ for (const n of values.tenants.split(',').map(Number)) {
 await forEachName(await benchTenants(observer), (name) => observer.db(name).dropDatabase());
 await observer.close();
 await server.stop();
-console.log(`${new Date().toISOString()}: ${((performance.now() - benchStarted) / 1000).toFixed(0)} s in all`);
 console.log(
-  `concurrency ${concurrency}, server: ${(values.uri ?? process.env.MONGODB_URI) ? 'given URI' : 'embedded (separate process)'}, load average ${loadavg()
+  `${new Date().toISOString()}: ${((performance.now() - benchStarted) / 1000).toFixed(0)} s in all, of which ${setupSeconds.toFixed(0)} s setup (${freshServers ? 'a fresh embedded server seeded before every run' : 'resets between runs'})`,
+);
+console.log(
+  `concurrency ${concurrency}, server: ${givenUri ? 'given URI' : 'embedded (separate process)'}, load average ${loadavg()
     .map((l) => l.toFixed(1))
     .join(' ')}`,
 );

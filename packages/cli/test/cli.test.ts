@@ -96,7 +96,7 @@ describe('polymongo CLI', () => {
     const ids = await seed(unique('cmig'), 2);
     const cwd = configDir(
       'polymongo.config.ts',
-      INDEX_CONFIG.replace('export default {', 'const config: Record<string, unknown> = {') + 'export default config;\n',
+      `${INDEX_CONFIG.replace('export default {', 'const config: Record<string, unknown> = {')}export default config;\n`,
     );
     const uriEnv = { MONGODB_URI: env.mongo.uri };
     const tenants = ids.flatMap((id) => ['--tenant', id]);
