@@ -247,7 +247,7 @@ export function parseOptions(input: unknown): ParsedOptions {
 export function resolveConfig(input: unknown): ResolvedConfig {
   const o = (quickParse(input) as ParsedOptions | undefined) ?? parseOptions(input);
   const profile = PROFILES[o.profile as ProfileName];
-  const pool: PoolSettings = { ...profile, ...stripUndefined(o.pool ?? {}) };
+  const pool: PoolSettings = o.pool ? { ...profile, ...stripUndefined(o.pool) } : { ...profile };
   const clusters = new Map<string, ClusterConfig>();
   if (o.uri) clusters.set('default', { id: 'default', uri: o.uri, pool });
   for (const [id, c] of Object.entries(o.clusters ?? {}))

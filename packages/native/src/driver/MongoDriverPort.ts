@@ -56,6 +56,8 @@ const openers = new WeakMap<MongoClient, TopologyOpener>();
 // PolyMongo's own connect checks, by request id while they run: not application operations, so never reported.
 const ownRequests = new WeakMap<MongoClient, Set<number>>();
 const CONNECT_CHECK = 'polymongo connect check';
+// Pools whose topology monitoring starts when their first connect attempt settles (see createPool).
+const unfollowed = new WeakMap<MongoClient, PoolMonitor>();
 
 /** Binds core to the official driver: one MongoClient per pool, `client.db(name)` per tenant. */
 export class MongoDriverPort implements DriverPort<NativePool, Db> {
@@ -74,7 +76,12 @@ export class MongoDriverPort implements DriverPort<NativePool, Db> {
     openers.set(client, ownTopology(client, SelectionError));
     const pool: NativePool = { spec, client, numbers: { open: 0, inUse: 0, available: 0, waiting: 0 }, tenantsByDb: new Map() };
     countConnections(client, pool.numbers);
-    followTopology(client, monitor);
+    // A topology closed while the client stays open must not stay on it (a connect can fail that way, see below).
+    client.on('topologyClosed', () => forgetFailedTopology(client));
+    // Topology monitoring starts once the first connect attempt settled: core ignores health reports while a connect
+    // is under way, and the first discovery of the servers changes the description several times before the first
+    // answer (a cold start would run those listeners, and compile them, for nothing).
+    unfollowed.set(client, monitor);
     if (spec.autoCloseMS !== undefined || monitorsCommands) this.listenMore(pool, monitor, tracer);
     return pool;
   }
@@ -105,6 +112,19 @@ export class MongoDriverPort implements DriverPort<NativePool, Db> {
    * already there (a later attempt), a ping of PolyMongo's own checks it again.
    */
   async connect(pool: NativePool): Promise<void> {
+    try {
+      await this.check(pool);
+    } finally {
+      const monitor = unfollowed.get(pool.client);
+      if (monitor) {
+        unfollowed.delete(pool.client);
+        followTopology(pool.client, monitor);
+      }
+    }
+  }
+
+  /** One connect attempt: the opener's open, or PolyMongo's own ping when the topology was already there. */
+  private async check(pool: NativePool): Promise<void> {
     const { client } = pool;
     const opener = openers.get(client);
     if (opener && (await opener.open())) return;
@@ -228,7 +248,7 @@ function openServerCursors(client: MongoClient): number {
 }
 
 /**
- * Topology monitoring (SDAM): after the first connect, the driver's heartbeats tell whether a server an
+ * Topology monitoring (SDAM): after the first connect attempt, the driver's heartbeats tell whether a server an
  * operation needs is still there. Core turns that into pool state and `disconnect` / `reconnect` events.
  */
 function followTopology(client: MongoClient, monitor: PoolMonitor): void {
@@ -239,8 +259,6 @@ function followTopology(client: MongoClient, monitor: PoolMonitor): void {
   client.on('serverHeartbeatSucceeded', () => {
     lastFailure = undefined;
   });
-  // A topology closed while the client stays open must not stay on it.
-  client.on('topologyClosed', () => forgetFailedTopology(client));
   client.on('topologyDescriptionChanged', (e) => {
     const reachable = isWritable(e.newDescription);
     monitor.health(reachable ? { reachable } : { reachable, reason: lastFailure ?? 'no writable server in the topology' });
