@@ -19,6 +19,7 @@ const allEntries = [
   ['plain Mongoose', { group: 'mongoose' }],
   ['plain Mongoose, twin', { group: 'mongoose', baseline: 'plain Mongoose', twinOf: 'plain Mongoose' }],
   ['polymongo mongoose', { group: 'mongoose', baseline: 'plain Mongoose', alsoVs: ['polymongo 1.3.0'] }],
+  ['polymongo mongoose, coldStart: false', { group: 'mongoose', baseline: 'plain Mongoose', extra: true }],
   ['polymongo 1.3.0', { group: 'mongoose', baseline: 'plain Mongoose' }],
 ];
 

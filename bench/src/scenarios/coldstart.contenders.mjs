@@ -59,6 +59,17 @@ export function coldStarts(uri) {
         return Item.db('read_0').findOne({ _id: ID_HEX }).lean();
       };
     },
+    // Connects at construction (coldStart: false), as plain Mongoose's createConnection(uri) does; the default connects
+    // on the first operation. An extra row: the same work in the same order as the plain Mongoose contender.
+    'polymongo mongoose, coldStart: false': async () => {
+      const { default: mongoose } = await import('mongoose');
+      const { createMongooseAdapter } = await import('@polymongo/mongoose');
+      return async () => {
+        const adapter = createMongooseAdapter({ uri, mongoose, tracing: false, coldStart: false });
+        const Item = adapter.wrapModel(mongoose.model('Item', new mongoose.Schema(fields, schemaOptions)));
+        return Item.db('read_0').findOne({ _id: ID_HEX }).lean();
+      };
+    },
     'polymongo 1.3.0': async () => {
       const { createRequire } = await import('node:module');
       const require = createRequire(import.meta.url);
