@@ -94,6 +94,9 @@ export function ownTopology(client: MongoClient, SelectionError: SelectionErrorC
     };
     let guarded: InternalTopology | undefined;
     const opened = () => {
+      // A mongodb+srv URI's TXT record can set loadBalanced=true, known only now (after the DNS lookups, before the
+      // driver selects a server): behind a load balancer selection reaches nothing, so the open checks a connection.
+      if (skipCheck && options.loadBalanced === true) delete options.__skipPingOnConnect;
       guarded = internal.topology;
       if (guarded) keepOpenOnFailure(guarded);
       // A promise job rather than queueMicrotask, whose first call sets up an AsyncResource (start-up time).
