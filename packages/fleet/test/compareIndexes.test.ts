@@ -45,4 +45,48 @@ describe('compareIndexes', () => {
     expect(compareIndexes([want({ key: { body: 'text' } })], [{ name: 'body_text', key: { body: 'text' } }]).different).toEqual([]);
     expect(compareIndexes([want({ key: { body: 'text' }, name: 'x' })], [{ name: 'x', key: { body: 1 } }]).different).toHaveLength(1);
   });
+
+  // As mongod 7.0 lists a text index: key { ..._fts: 'text', _ftsx: 1... }, the text fields in weights.
+  const listedText = (extra: Record<string, unknown> = {}) => ({
+    v: new Int32(2),
+    name: 'org_1_title_text_body_text_at_-1',
+    key: { org: new Int32(1), _fts: 'text', _ftsx: new Int32(1), at: new Int32(-1) },
+    weights: { title: new Int32(5), body: new Int32(1) },
+    default_language: 'english',
+    language_override: 'language',
+    textIndexVersion: new Int32(3),
+    ...extra,
+  });
+  const spec = { key: { org: 1, title: 'text', body: 'text', at: -1 }, weights: { title: 5 } };
+
+  test('a compound text index with weights and default languages, as mongod lists it, is no drift', () => {
+    expect(compareIndexes([want(spec)], [listedText()])).toEqual({ missing: [], extra: [], different: [] });
+    expect(
+      compareIndexes([want({ ...spec, default_language: 'english', language_override: 'language' })], [listedText()]).different,
+    ).toEqual([]);
+    // A field named only in `weights` is a text field too.
+    expect(
+      compareIndexes([want({ key: { org: 1, title: 'text', at: -1 }, weights: { title: 5, body: 1 } })], [listedText()]).different,
+    ).toEqual([]);
+  });
+
+  test('a text index differing in weights, text fields, languages or key fields around the text part is different', () => {
+    const fieldsOf = (description: Record<string, unknown>, listed = listedText()) =>
+      compareIndexes([want({ name: listed.name, ...description })], [listed]).different.map((d) => d.fields);
+    expect(fieldsOf({ ...spec, weights: { title: 2 } })).toEqual([['weights']]);
+    expect(fieldsOf({ ...spec, key: { org: 1, title: 'text', at: -1 } })).toEqual([['weights']]);
+    expect(fieldsOf({ ...spec, default_language: 'french' })).toEqual([['default_language']]);
+    expect(fieldsOf(spec, listedText({ language_override: 'lang' }))).toEqual([['language_override']]);
+    expect(fieldsOf({ ...spec, key: { title: 'text', body: 'text', at: -1 } })).toEqual([['key']]);
+    expect(fieldsOf({ ...spec, key: { org: 1, title: 'text', body: 'text', at: 1 } })).toEqual([['key']]);
+    expect(fieldsOf({ key: { org: 1, title: 1 } })).toEqual([['key']]);
+  });
+
+  test('a wildcard text index matches its listing', () => {
+    const listed = { name: '$**_text', key: { _fts: 'text', _ftsx: 1 }, weights: { '$**': 1 }, default_language: 'english' };
+    expect(compareIndexes([want({ key: { '$**': 'text' } })], [listed]).different).toEqual([]);
+    expect(compareIndexes([want({ key: { title: 'text' }, name: '$**_text' })], [listed]).different.map((d) => d.fields)).toEqual([
+      ['weights'],
+    ]);
+  });
 });

@@ -6,7 +6,10 @@ import { type IndexShape, toShape } from './indexSpec.js';
 
 export interface IndexDifference {
   name: string;
-  /** The options that differ: key, unique, sparse, partialFilterExpression, collation, expireAfterSeconds. */
+  /**
+   * The options that differ: key, unique, sparse, partialFilterExpression, collation, expireAfterSeconds, and for a text
+   * index weights, default_language, language_override.
+   */
   fields: string[];
   expected: IndexShape;
   actual: IndexShape;
@@ -36,6 +39,33 @@ function sameKey(a: IndexShape['key'], b: IndexShape['key']): boolean {
   return true;
 }
 
+/**
+ * A text index's key as mongod lists it: its 'text' fields become `_fts: 'text', _ftsx: 1` at the first one's place,
+ * the other fields keep their order (the text fields are in `weights`). Other keys are returned as they are.
+ */
+function listedKey(key: IndexShape['key']): IndexShape['key'] {
+  const fields = Object.keys(key);
+  if (!fields.some((f) => key[f] === 'text') || '_fts' in key) return key;
+  const out: IndexShape['key'] = {};
+  for (const field of fields) {
+    if (key[field] !== 'text') out[field] = key[field] as number | string;
+    else if (!('_fts' in out)) Object.assign(out, { _fts: 'text', _ftsx: 1 });
+  }
+  return out;
+}
+
+/** A text index's fields and weights: its 'text' key fields at weight 1, then the `weights` option (mongod's listing). */
+function textWeights(shape: IndexShape): Map<string, number> {
+  const weights = new Map<string, number>();
+  for (const [field, direction] of Object.entries(shape.key)) if (direction === 'text' && field !== '_fts') weights.set(field, 1);
+  for (const [field, weight] of Object.entries(shape.weights ?? {})) weights.set(field, weight);
+  return weights;
+}
+
+function sameWeights(a: Map<string, number>, b: Map<string, number>): boolean {
+  return a.size === b.size && [...a].every(([field, weight]) => b.get(field) === weight);
+}
+
 /** Options that are documents: compared as relaxed Extended JSON, and only when one side has them. */
 const sameOption = (a: unknown, b: unknown) => (a === undefined && b === undefined) || sameJSON(a, b);
 
@@ -48,7 +78,13 @@ function sameCollation(expected: Document | undefined, actual: Document | undefi
 
 function differingFields(expected: IndexShape, actual: IndexShape): string[] {
   const fields: string[] = [];
-  if (!sameKey(expected.key, actual.key)) fields.push('key');
+  const key = listedKey(expected.key);
+  if (!sameKey(key, listedKey(actual.key))) fields.push('key');
+  if ('_fts' in key) {
+    if (!sameWeights(textWeights(expected), textWeights(actual))) fields.push('weights');
+    if ((expected.default_language ?? 'english') !== (actual.default_language ?? 'english')) fields.push('default_language');
+    if ((expected.language_override ?? 'language') !== (actual.language_override ?? 'language')) fields.push('language_override');
+  }
   if ((expected.unique ?? false) !== (actual.unique ?? false)) fields.push('unique');
   if ((expected.sparse ?? false) !== (actual.sparse ?? false)) fields.push('sparse');
   if (!sameOption(expected.partialFilterExpression, actual.partialFilterExpression)) fields.push('partialFilterExpression');
@@ -64,8 +100,9 @@ export function compareIndexes(expected: IndexShape[], listed: Document[]): Omit
   const missing: IndexShape[] = [];
   const different: IndexDifference[] = [];
   for (const want of expected) {
+    const key = listedKey(want.key);
     const found =
-      actual.find((a) => !matched.has(a) && sameKey(a.key, want.key)) ?? actual.find((a) => !matched.has(a) && a.name === want.name);
+      actual.find((a) => !matched.has(a) && sameKey(listedKey(a.key), key)) ?? actual.find((a) => !matched.has(a) && a.name === want.name);
     if (!found) {
       missing.push(want);
       continue;

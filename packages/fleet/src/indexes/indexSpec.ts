@@ -28,6 +28,10 @@ export interface IndexShape {
   partialFilterExpression?: Document;
   collation?: CollationOptions;
   expireAfterSeconds?: number;
+  /** Text indexes: as given in the spec, or as listed by mongod (with a key of `_fts`/`_ftsx`). */
+  weights?: Record<string, number>;
+  default_language?: string;
+  language_override?: string;
 }
 
 /** The name MongoDB gives an index from its key, as `a_1_b_-1`. */
@@ -64,6 +68,11 @@ export function toShape(description: Document, where: string): IndexShape {
   if (description.collation && description.collation.locale !== 'simple') shape.collation = description.collation;
   if (description.expireAfterSeconds !== undefined && description.expireAfterSeconds !== null)
     shape.expireAfterSeconds = Number(description.expireAfterSeconds);
+  if (description.weights && typeof description.weights === 'object') {
+    shape.weights = Object.fromEntries(Object.entries(description.weights as Document).map(([f, w]) => [f, Number(w)]));
+  }
+  if (typeof description.default_language === 'string') shape.default_language = description.default_language;
+  if (typeof description.language_override === 'string') shape.language_override = description.language_override;
   return shape;
 }
 
