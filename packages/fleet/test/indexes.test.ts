@@ -58,6 +58,31 @@ describe('indexes', () => {
     expect(await indexNames(b, 'users')).toEqual(['_id_', 'email_1', 'org_1_createdAt_-1']);
   });
 
+  test('a synced text index is no drift (as mongod lists it: _fts/_ftsx and weights); new weights are replaced', async () => {
+    const ids = await seedTenants(env.observer, unique('ixt'), 2);
+    const fleet = createFleet(env.make());
+    const articles = (weights: Record<string, number>): IndexSpec => [
+      { collection: 'articles', indexes: [{ key: { org: 1, title: 'text', body: 'text' }, weights, default_language: 'english' }] },
+    ];
+    expect(await fleet.indexes.sync(articles({ title: 5 }), { tenants: ids })).toMatchObject({ created: 2 });
+    const listed = await env.observer
+      .db(ids[0] as string)
+      .collection('articles')
+      .listIndexes()
+      .toArray();
+    expect(listed.find((ix) => ix.name !== '_id_')?.key).toEqual({ org: 1, _fts: 'text', _ftsx: 1 });
+    expect((await fleet.indexes.plan(articles({ title: 5 }), { tenants: ids })).drift).toEqual([]);
+    expect(await fleet.indexes.sync(articles({ title: 5 }), { tenants: ids, replaceDifferent: true })).toMatchObject({
+      replaced: 0,
+      created: 0,
+    });
+
+    const plan = await fleet.indexes.plan(articles({ title: 2 }), { tenants: ids });
+    expect(plan.drift.map((d) => d.different.map((x) => x.fields))).toEqual([[['weights']], [['weights']]]);
+    expect(await fleet.indexes.sync(articles({ title: 2 }), { tenants: ids, replaceDifferent: true })).toMatchObject({ replaced: 2 });
+    expect((await fleet.indexes.plan(articles({ title: 2 }), { tenants: ids })).drift).toEqual([]);
+  });
+
   test('a dry run reports and changes nothing', async () => {
     const [t] = await seedTenants(env.observer, unique('ixdry'), 1);
     await env.observer.db(t).collection('users').createIndex({ stray: 1 });

@@ -1,4 +1,4 @@
-import { MongoServerError } from 'mongodb';
+import { type Document, MongoServerError } from 'mongodb';
 import { describe, expect, test } from 'vitest';
 import { uniqueDbName, useMongo } from './helpers.js';
 
@@ -132,5 +132,50 @@ describe('databases and collections', () => {
     expect(hello.logicalSessionTimeoutMinutes).toBeGreaterThan(0);
     const build = await env.client.db('admin').command({ buildInfo: 1 });
     expect(build.version).toMatch(/^\d+\.\d+/);
+  });
+
+  // As mongod 7.0 lists them (see the getIndexes() output in the MongoDB text index docs and SERVER-8123).
+  test('a text index is listed under _fts/_ftsx with its fields in weights; the same one again is a no-op, another is 85', async () => {
+    const coll = db().collection('articles');
+    await coll.createIndex({ org: 1, title: 'text', body: 'text', at: -1 }, { weights: { title: 5 } });
+    const listed = (await coll.listIndexes().toArray()).find((ix) => ix.name !== '_id_');
+    expect(listed).toEqual({
+      v: 2,
+      key: { org: 1, _fts: 'text', _ftsx: 1, at: -1 },
+      name: 'org_1_title_text_body_text_at_-1',
+      weights: { body: 1, title: 5 },
+      default_language: 'english',
+      language_override: 'language',
+      textIndexVersion: 3,
+    });
+    const again = await coll.createIndexes([{ key: { org: 1, title: 'text', body: 'text', at: -1 }, weights: { title: 5 } }]);
+    expect(again).toEqual(['org_1_title_text_body_text_at_-1']);
+    expect(await coll.listIndexes().toArray()).toHaveLength(2);
+    const others: Document[] = [{ title: 'text' }, { org: 1, title: 'text', body: 'text', at: -1 }];
+    for (const other of others) {
+      const err = await coll.createIndex(other, { name: 'other' }).catch((e) => e);
+      expect(err.code).toBe(85);
+    }
+    const reweighted = await coll.createIndex({ org: 1, title: 'text', body: 'text', at: -1 }, { weights: { title: 2 } }).catch((e) => e);
+    expect(reweighted.code).toBe(85);
+    await coll.dropIndex('org_1_title_text_body_text_at_-1');
+    await coll.createIndex({ title: 'text' }, { default_language: 'french', language_override: 'lang' });
+    expect((await coll.listIndexes().toArray()).find((ix) => ix.name === 'title_text')).toMatchObject({
+      key: { _fts: 'text', _ftsx: 1 },
+      weights: { title: 1 },
+      default_language: 'french',
+      language_override: 'lang',
+    });
+  });
+
+  test('a 2dsphere index is listed with 2dsphereIndexVersion 3', async () => {
+    const coll = db().collection('places');
+    await coll.createIndex({ loc: '2dsphere' });
+    expect((await coll.listIndexes().toArray()).find((ix) => ix.name === 'loc_2dsphere')).toEqual({
+      v: 2,
+      key: { loc: '2dsphere' },
+      name: 'loc_2dsphere',
+      '2dsphereIndexVersion': 3,
+    });
   });
 });

@@ -142,7 +142,50 @@ function indexName(key: Document): string {
     .join('_');
 }
 
-const INDEX_OPTIONS_COMPARED = ['unique', 'sparse', 'partialFilterExpression', 'expireAfterSeconds'] as const;
+const INDEX_OPTIONS_COMPARED = [
+  'unique',
+  'sparse',
+  'partialFilterExpression',
+  'expireAfterSeconds',
+  'weights',
+  'default_language',
+  'language_override',
+] as const;
+
+const isText = (spec: IndexSpec) => spec.key._fts === 'text';
+
+/**
+ * Stores an index as mongod 7.0 lists it. A text index: its 'text' fields become `_fts: 'text', _ftsx: 1` at the
+ * first one's place (other fields keep theirs), the text fields go to `weights` (1 unless the option says otherwise,
+ * sorted by field) with `default_language`, `language_override` and `textIndexVersion: 3`. A 2dsphere index gets
+ * `2dsphereIndexVersion: 3`.
+ */
+function asMongodLists(spec: IndexSpec): IndexSpec {
+  const fields = Object.entries(spec.key as Document);
+  if (fields.some(([, direction]) => direction === '2dsphere') && spec['2dsphereIndexVersion'] === undefined) {
+    spec['2dsphereIndexVersion'] = 3;
+  }
+  if (!fields.some(([, direction]) => direction === 'text') || '_fts' in spec.key) return spec;
+  const key: Document = {};
+  const weights: Record<string, number> = {};
+  for (const [field, direction] of fields) {
+    if (direction !== 'text') key[field] = direction;
+    else {
+      if (!('_fts' in key)) Object.assign(key, { _fts: 'text', _ftsx: 1 });
+      weights[field] = 1;
+    }
+  }
+  for (const [field, weight] of Object.entries((spec.weights ?? {}) as Document)) weights[field] = Number(weight);
+  const { weights: _w, default_language, language_override, textIndexVersion, ...rest } = spec;
+  return {
+    ...rest,
+    key,
+    weights: Object.fromEntries(Object.entries(weights).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    default_language: default_language ?? 'english',
+    language_override: language_override ?? 'language',
+    textIndexVersion: textIndexVersion ?? 3,
+  };
+}
 
 const createIndexes: CommandHandler = (ctx) => {
   const name = ctx.body.createIndexes;
@@ -163,7 +206,7 @@ const createIndexes: CommandHandler = (ctx) => {
     if (!raw.key || typeof raw.key !== 'object' || Object.keys(raw.key).length === 0) {
       throw new CommandError(ErrorCodes.BadValue, "Error in specification: the 'key' field is required and must be a non-empty object");
     }
-    const spec: IndexSpec = { v: 2, ...raw, key: raw.key, name: raw.name ?? indexName(raw.key) };
+    const spec: IndexSpec = asMongodLists({ v: 2, ...raw, key: raw.key, name: raw.name ?? indexName(raw.key) });
     // An index without a collation takes the collection's default; a `simple` collation is stored as none.
     if (spec.collation === undefined && coll.options.collation !== undefined) spec.collation = coll.options.collation;
     if (parseCollation(spec.collation) === undefined) delete spec.collation;
@@ -188,6 +231,13 @@ const createIndexes: CommandHandler = (ctx) => {
         );
       }
       continue;
+    }
+    const otherText = isText(spec) ? coll.indexes.find(isText) : undefined;
+    if (otherText) {
+      throw new CommandError(
+        ErrorCodes.IndexOptionsConflict,
+        `only one text index per collection allowed, found existing text index "${otherText.name}"`,
+      );
     }
     coll.addIndex(spec);
     if (!ctx.txn) {
