@@ -83,6 +83,38 @@ describe('indexes', () => {
     expect((await fleet.indexes.plan(articles({ title: 2 }), { tenants: ids })).drift).toEqual([]);
   });
 
+  test('a text index replaced by one with other key fields is different, not extra + missing (one text index per collection)', async () => {
+    const ids = await seedTenants(env.observer, unique('ixtr'), 2);
+    const fleet = createFleet(env.make());
+    const oldSpec: IndexSpec = [{ collection: 'articles', indexes: [{ key: { org: 1, title: 'text' } }] }];
+    // New non-text key fields and another text field: another name, and mongod refuses a second text index (85).
+    const newSpec: IndexSpec = [{ collection: 'articles', indexes: [{ key: { org: 1, region: 1, title: 'text', body: 'text' } }] }];
+    expect(await fleet.indexes.sync(oldSpec, { tenants: ids })).toMatchObject({ created: 2, failed: [] });
+
+    const plan = await fleet.indexes.plan(newSpec, { tenants: ids });
+    expect(plan.drift).toHaveLength(2);
+    for (const drift of plan.drift) {
+      expect(drift.missing).toEqual([]);
+      expect(drift.extra).toEqual([]);
+      expect(drift.different).toEqual([
+        expect.objectContaining({
+          name: 'org_1_title_text',
+          fields: ['key', 'weights'],
+          expected: expect.objectContaining({ name: 'org_1_region_1_title_text_body_text' }),
+        }),
+      ]);
+    }
+    // Without replaceDifferent: reported, left as it is, and no tenant fails.
+    const kept = await fleet.indexes.sync(newSpec, { tenants: ids });
+    expect(kept).toMatchObject({ created: 0, replaced: 0, dropped: 0, failed: [], tenants: 2 });
+    expect(await indexNames(ids[0] as string, 'articles')).toEqual(['_id_', 'org_1_title_text']);
+
+    const replaced = await fleet.indexes.sync(newSpec, { tenants: ids, replaceDifferent: true });
+    expect(replaced).toMatchObject({ created: 0, replaced: 2, dropped: 0, failed: [] });
+    for (const id of ids) expect(await indexNames(id, 'articles')).toEqual(['_id_', 'org_1_region_1_title_text_body_text']);
+    expect((await fleet.indexes.plan(newSpec, { tenants: ids })).drift).toEqual([]);
+  });
+
   test('a dry run reports and changes nothing', async () => {
     const [t] = await seedTenants(env.observer, unique('ixdry'), 1);
     await env.observer.db(t).collection('users').createIndex({ stray: 1 });

@@ -93,21 +93,42 @@ function differingFields(expected: IndexShape, actual: IndexShape): string[] {
   return fields;
 }
 
-/** Compares a collection's wanted indexes with its listIndexes output. `_id_` is never extra. */
+const isText = (shape: IndexShape) => '_fts' in listedKey(shape.key);
+
+/**
+ * Compares a collection's wanted indexes with its listIndexes output. `_id_` is never extra. An index is paired with
+ * the listed one of the same key (as mongod lists it), else of the same name; a wanted text index left unpaired is
+ * paired with the collection's text index, whatever its key: a collection has at most one text index (a second
+ * createIndexes fails with 85 IndexOptionsConflict), so a changed text index is `different` (replaced only with
+ * `replaceDifferent`), never `extra` + `missing`.
+ */
 export function compareIndexes(expected: IndexShape[], listed: Document[]): Omit<IndexDrift, 'tenant' | 'collection'> {
   const actual = listed.filter((ix) => ix.name !== '_id_').map((ix) => toShape(ix, 'listIndexes'));
+  const pairs = new Map<IndexShape, IndexShape>();
   const matched = new Set<IndexShape>();
-  const missing: IndexShape[] = [];
-  const different: IndexDifference[] = [];
   for (const want of expected) {
     const key = listedKey(want.key);
     const found =
       actual.find((a) => !matched.has(a) && sameKey(listedKey(a.key), key)) ?? actual.find((a) => !matched.has(a) && a.name === want.name);
+    if (found) {
+      pairs.set(want, found);
+      matched.add(found);
+    }
+  }
+  const text = expected.find((want) => !pairs.has(want) && isText(want));
+  const listedText = text && actual.find((a) => !matched.has(a) && isText(a));
+  if (text && listedText) {
+    pairs.set(text, listedText);
+    matched.add(listedText);
+  }
+  const missing: IndexShape[] = [];
+  const different: IndexDifference[] = [];
+  for (const want of expected) {
+    const found = pairs.get(want);
     if (!found) {
       missing.push(want);
       continue;
     }
-    matched.add(found);
     const fields = differingFields(want, found);
     if (fields.length > 0) different.push({ name: found.name, fields, expected: want, actual: found });
   }
