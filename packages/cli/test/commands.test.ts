@@ -86,6 +86,22 @@ describe('tenants', () => {
     expect(JSON.parse(subset.stdout)).toEqual([ids[1]]);
   });
 
+  test('list says on stderr how many databases it skipped as not tenants; stdout holds only the ids', async () => {
+    const prefix = unique('tsk');
+    await env.observer.db(`${prefix}_acme`).collection('orders').insertOne({ total: 1 });
+    await env.observer.db(unique('otherapp')).collection('orders').insertOne({ total: 1 });
+    const cwd = configDir('polymongo.config.mjs', `export default { tenantDb: { prefix: '${prefix}_' } };`);
+    const human = await cli(['--uri', env.mongo.uri, 'tenants', 'list'], { cwd });
+    expect(human.code).toBe(0);
+    expect(human.stdout).toBe('acme\n');
+    // Every other database of the shared server but admin/local/config (the other app's among them).
+    const { databases } = await env.observer.db('admin').admin().listDatabases({ nameOnly: true });
+    const others = databases.filter((d) => !['admin', 'local', 'config', `${prefix}_acme`].includes(d.name)).length;
+    expect(human.stderr).toBe(`${others} database${others === 1 ? '' : 's'} skipped (not tenants)\n`);
+    const json = await cli(['--uri', env.mongo.uri, '--json', 'tenants', 'list'], { cwd });
+    expect([json.code, JSON.parse(json.stdout), json.stderr]).toEqual([0, ['acme'], '']);
+  });
+
   test('stats reports collections, documents and sizes per tenant', async () => {
     const ids = await seed(env.observer, unique('ts'), 2);
     const args = ['--uri', env.mongo.uri, 'tenants', 'stats', ...ids.flatMap((id) => ['--tenant', id])];

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { auditLog, type PolyMongo, type TenantScope } from '@polymongo/native';
 import { auditExport, auditFleet } from './audit/auditFleet.js';
-import { checkDiscover, type DiscoverOption, resolveSource, type TenantSource } from './discovery/discoverTenants.js';
+import { checkDiscover, type DiscoverOption, type OnSkip, resolveSource, type TenantSource } from './discovery/discoverTenants.js';
 import { FleetSpecError } from './errors.js';
 import { IndexFleet } from './indexes/IndexFleet.js';
 import type { Migration } from './migrations/defineMigration.js';
@@ -118,13 +118,17 @@ export class Fleet implements FleetContext {
   }
 
   /**
-   * The tenant ids, streamed: from discovery, or from `tenants` when given (validated).
+   * The tenant ids, streamed: from discovery, or from `tenants` when given (validated). With `'databases'` discovery,
+   * each database that is not yielded (admin, local and config excepted) is passed to `onSkip` and logged through the
+   * client's logger: debug for a name that does not map back to a tenant placed on that cluster (another app's
+   * database), warn for a lookup that threw (with the error's code).
    *
    * @example
-   * for await (const id of fleet.tenants()) console.log(id);
+   * let skipped = 0;
+   * for await (const id of fleet.tenants({ onSkip: () => skipped++ })) console.log(id);
    */
-  async *tenants(options: { tenants?: TenantSource } = {}): AsyncGenerator<string> {
-    const { ids } = await resolveSource(this.poly, this.#discover, options.tenants);
+  async *tenants(options: { tenants?: TenantSource; onSkip?: OnSkip } = {}): AsyncGenerator<string> {
+    const { ids } = await resolveSource(this.poly, this.#discover, options.tenants, options.onSkip);
     yield* ids;
   }
 

@@ -1,4 +1,4 @@
-export type { DiscoverOption, TenantSource } from './discovery/discoverTenants.js';
+export type { DiscoverOption, OnSkip, SkippedDatabase, TenantSource } from './discovery/discoverTenants.js';
 export {
   DuplicateMigrationError,
   FleetSpecError,

@@ -1,8 +1,8 @@
 import { InvalidTenantError } from '@polymongo/native';
 import { startMongo } from '@polymongo/testkit';
 import { MongoClient } from 'mongodb';
-import { describe, expect, test } from 'vitest';
-import { createFleet, FleetSpecError, fileCheckpoint } from '../src/index.js';
+import { describe, expect, test, vi } from 'vitest';
+import { createFleet, FleetSpecError, fileCheckpoint, type SkippedDatabase } from '../src/index.js';
 import { seedTenants, unique, useServer } from './helpers.js';
 
 const env = useServer();
@@ -11,6 +11,23 @@ async function collect(iterable: AsyncIterable<string>): Promise<string[]> {
   const out: string[] = [];
   for await (const id of iterable) out.push(id);
   return out;
+}
+
+/** A logger (the LoggerLike shape PolyMongo takes) that keeps every line. */
+function captureLogs() {
+  const lines: Array<{ level: string; obj: object; msg: string | undefined }> = [];
+  const at = (level: string) => (obj: object, msg?: string) => {
+    lines.push({ level, obj, msg });
+  };
+  const logger = {
+    child: () => logger,
+    trace: at('trace'),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+  };
+  return { lines, logger };
 }
 
 describe('discovery', () => {
@@ -54,8 +71,13 @@ describe('discovery', () => {
       await env.observer.db(moved).collection('c').insertOne({ stale: true });
       const poly = env.make({ clusters: { eu: { uri: other.uri } }, routing: { tenants: { [away]: 'eu', [moved]: 'eu' } } });
       const fleet = createFleet(poly);
-      const found = (await collect(fleet.tenants())).filter((id) => id.startsWith(prefix));
+      const skips: SkippedDatabase[] = [];
+      const found = (await collect(fleet.tenants({ onSkip: (s) => skips.push(s) }))).filter((id) => id.startsWith(prefix));
       expect(found.sort()).toEqual([away, home, moved]);
+      // The stale copy is reported, as is `away`'s name nowhere else: only the copy left behind.
+      expect(skips.filter((s) => s.database.startsWith(prefix))).toEqual([
+        { database: moved, cluster: 'default', reason: 'placed-elsewhere' },
+      ]);
       // And the fleet acts on each where it lives.
       const seen: string[] = [];
       const result = await fleet.forEach(async (scope) => {
@@ -69,6 +91,55 @@ describe('discovery', () => {
       await otherClient.close();
       await other.stop();
     }
+  });
+
+  test('databases discovery skips are logged (debug) and passed to onSkip; system databases are not counted', async () => {
+    const prefix = unique('skp');
+    await env.observer.db(`${prefix}_acme`).collection('c').insertOne({ x: 1 });
+    const other = unique('otherapp');
+    await env.observer.db(other).collection('c').insertOne({ x: 1 });
+    const logs = captureLogs();
+    const poly = env.make({ tenantDb: { prefix: `${prefix}_` }, logger: logs.logger });
+    const skips: SkippedDatabase[] = [];
+    const found = await collect(createFleet(poly).tenants({ onSkip: (s) => skips.push(s) }));
+    expect(found).toEqual(['acme']);
+    expect(skips).toContainEqual({ database: other, cluster: 'default', reason: 'not-a-tenant' });
+    for (const system of ['admin', 'local', 'config']) expect(skips.map((s) => s.database)).not.toContain(system);
+    expect(skips.every((s) => s.reason === 'not-a-tenant')).toBe(true);
+    expect(logs.lines).toContainEqual({
+      level: 'debug',
+      obj: { database: other, cluster: 'default', reason: 'not-a-tenant' },
+      msg: expect.any(String),
+    });
+    expect(logs.lines.filter((l) => l.level === 'warn')).toEqual([]);
+  });
+
+  test('a tenant lookup that throws is a warn line with its code (never its message), and the others are still yielded', async () => {
+    const prefix = unique('skt');
+    const ids = await seedTenants(env.observer, prefix, 3);
+    const logs = captureLogs();
+    const poly = env.make({ logger: logs.logger });
+    const broken = ids[1] as string;
+    const lookup = poly.tenantForDatabase.bind(poly);
+    vi.spyOn(poly, 'tenantForDatabase').mockImplementation((name) => {
+      if (name === broken) throw Object.assign(new Error('lookup failed for mongodb://ops:s3cret@db.internal'), { code: 'LOOKUP_BROKE' });
+      return lookup(name);
+    });
+    const skips: SkippedDatabase[] = [];
+    const found = await collect(createFleet(poly).tenants({ onSkip: (s) => skips.push(s) }));
+    expect(found.filter((id) => id.startsWith(prefix)).sort()).toEqual([ids[0], ids[2]]);
+    expect(skips.filter((s) => s.database.startsWith(prefix))).toEqual([
+      { database: broken, cluster: 'default', reason: 'lookup-failed', code: 'LOOKUP_BROKE' },
+    ]);
+    const warns = logs.lines.filter((l) => l.level === 'warn');
+    expect(warns).toEqual([
+      {
+        level: 'warn',
+        obj: { database: broken, cluster: 'default', reason: 'lookup-failed', code: 'LOOKUP_BROKE' },
+        msg: expect.any(String),
+      },
+    ]);
+    expect(JSON.stringify(logs.lines)).not.toContain('s3cret');
   });
 
   test('a registry collection lists the tenants', async () => {

@@ -1,3 +1,4 @@
+import type { SkippedDatabase } from '@polymongo/fleet';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../UsageError.js';
@@ -9,12 +10,27 @@ export function registerTenants(program: Command, action: ActionFactory): void {
     action(async (ctx, flags) => {
       const fleet = await ctx.fleet();
       const ids: string[] = [];
-      for await (const id of fleet.tenants({ tenants: await ctx.tenants(flags) })) {
+      const skipped: SkippedDatabase[] = [];
+      for await (const id of fleet.tenants({ tenants: await ctx.tenants(flags), onSkip: (s) => skipped.push(s) })) {
         if (ctx.out.json) ids.push(id);
         else ctx.out.line(id);
       }
       ctx.out.document(ids);
-      return 0;
+      // On stderr, so that stdout stays one id a line (or the JSON array): how many databases were not tenants, and
+      // each one whose lookup threw (it may be a tenant missing from the list: exit 1).
+      const failed = skipped.filter((s) => s.reason === 'lookup-failed');
+      if (skipped.length > 0 && !ctx.out.json) {
+        const elsewhere = skipped.filter((s) => s.reason === 'placed-elsewhere').length;
+        const notes = [
+          elsewhere > 0 ? `${elsewhere} placed on another cluster` : '',
+          failed.length > 0 ? `${failed.length} lookup failed` : '',
+        ]
+          .filter(Boolean)
+          .join(', ');
+        ctx.out.warn(`${skipped.length} database${skipped.length === 1 ? '' : 's'} skipped (not tenants${notes ? `; ${notes}` : ''})`);
+      }
+      for (const f of failed) ctx.out.warn(`${ctx.out.red('✗')} ${f.database} (cluster ${f.cluster}): tenant lookup failed: ${f.code}`);
+      return failed.length > 0 ? 1 : 0;
     }),
   );
   tenantOptions(tenants.command('stats').description('collections, documents and data size per tenant (dbStats)')).action(

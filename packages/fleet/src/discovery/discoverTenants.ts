@@ -26,6 +26,24 @@ export interface ResolvedSource {
 
 const SYSTEM_DATABASES = new Set(['admin', 'local', 'config']);
 
+/**
+ * A database `listDatabases` returned that discovery did not yield (admin, local and config are never counted).
+ * - `not-a-tenant`: the naming does not map its name back to a valid tenant id — another app's database (normal);
+ * - `placed-elsewhere`: its name maps to a tenant placed on another cluster (a copy left behind by a move);
+ * - `lookup-failed`: mapping the name or routing its tenant threw — a bug or misconfiguration (`tenantDb`,
+ *   `tenantDbInverse`, routing); the tenant, if it is one, is missing from this discovery.
+ */
+export interface SkippedDatabase {
+  database: string;
+  cluster: string;
+  reason: 'not-a-tenant' | 'placed-elsewhere' | 'lookup-failed';
+  /** For `lookup-failed`: the error's `code` (a PolyMongoError's or the driver's), else its class name. */
+  code?: string;
+}
+
+/** Called once per database discovery skips (system databases excepted). */
+export type OnSkip = (skip: SkippedDatabase) => void;
+
 type WithInverse = PolyMongo & { tenantForDatabase?: (dbName: string) => string | undefined };
 
 /** Every cluster's shared MongoClient, by cluster id (one entry without `clusters`), through native's adapter host. */
@@ -34,24 +52,45 @@ function clusterClients(poly: PolyMongo): Array<{ clusterId: string; client: Mon
   return host.settings.clusterIds.map((clusterId) => ({ clusterId, client: host.sharedPool(clusterId).pool.client as MongoClient }));
 }
 
+/** An error's code for a log line or a skip: never its message (it may quote a name, a URI or user data). */
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' || typeof code === 'number') return String(code);
+  return error instanceof Error ? error.name : typeof error;
+}
+
 /**
  * The tenants whose database lives on `clusterId` and who are placed there: a database left on a cluster its tenant
- * no longer routes to (a copy before a move) is not that tenant, so no tenant is yielded twice.
+ * no longer routes to (a copy before a move) is not that tenant, so no tenant is yielded twice. Every other database
+ * but admin/local/config is reported: a debug log line (a warn line when a lookup threw) and `onSkip`.
  */
-function tenantsOnCluster(poly: PolyMongo, clusterId: string, names: string[]): string[] {
+function tenantsOnCluster(poly: PolyMongo, clusterId: string, names: string[], onSkip: OnSkip | undefined): string[] {
   const inverse = (poly as WithInverse).tenantForDatabase;
+  const logger = adapterHost(poly).logger;
   const tenants: string[] = [];
+  const skip = (database: string, reason: SkippedDatabase['reason'], code?: string) => {
+    const entry: SkippedDatabase =
+      code === undefined ? { database, cluster: clusterId, reason } : { database, cluster: clusterId, reason, code };
+    if (reason === 'lookup-failed') logger.warn(entry, 'fleet discovery: looking up the tenant of a database threw; database skipped');
+    else logger.debug(entry, 'fleet discovery: database skipped (not a tenant database placed on this cluster)');
+    onSkip?.(entry);
+  };
   for (const name of names) {
     if (SYSTEM_DATABASES.has(name)) continue;
     // One route per database: it validates the tenant and says where it is placed (the route of a tenant that does
     // not map back to `name` is not this database's).
     try {
       const tenant = typeof inverse === 'function' ? inverse.call(poly, name) : name;
-      if (tenant === undefined) continue;
+      if (tenant === undefined) {
+        skip(name, 'not-a-tenant');
+        continue;
+      }
       const route = poly.route(tenant);
       if (route.dbName === name && route.clusterId === clusterId) tenants.push(tenant);
-    } catch {
-      // not a valid tenant id: not a tenant database
+      else skip(name, route.dbName === name ? 'placed-elsewhere' : 'not-a-tenant');
+    } catch (error) {
+      if ((error as { code?: unknown } | null)?.code === 'INVALID_TENANT') skip(name, 'not-a-tenant');
+      else skip(name, 'lookup-failed', codeOf(error));
     }
   }
   return tenants;
@@ -94,7 +133,12 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<string> {
  * The ids an operation acts on. A synchronous `tenants` list is validated whole before anything runs (INVALID_TENANT
  * with no network call); async sources are validated id by id.
  */
-export async function resolveSource(poly: PolyMongo, discover: DiscoverOption, tenants?: TenantSource): Promise<ResolvedSource> {
+export async function resolveSource(
+  poly: PolyMongo,
+  discover: DiscoverOption,
+  tenants?: TenantSource,
+  onSkip?: OnSkip,
+): Promise<ResolvedSource> {
   if (tenants !== undefined) {
     if (isIterable(tenants)) {
       const list = [...tenants];
@@ -113,6 +157,7 @@ export async function resolveSource(poly: PolyMongo, discover: DiscoverOption, t
           poly,
           clusterId,
           databases.map((d) => d.name),
+          onSkip,
         );
       }),
     );
