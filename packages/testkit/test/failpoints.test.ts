@@ -26,6 +26,25 @@ describe('configureFailPoint failCommand', () => {
     await expect(coll.findOne({})).resolves.toBeNull();
   });
 
+  test('namespace limits the fail point to one collection namespace, as mongod does', async () => {
+    const db = env.client.db(uniqueDbName('fpns'));
+    await admin().command({
+      configureFailPoint: 'failCommand',
+      mode: 'alwaysOn',
+      data: { failCommands: ['find'], errorCode: 13, namespace: `${db.databaseName}.target`, appName: 'pmtk-failpoints' },
+    });
+    await expect(db.collection('other').findOne({})).resolves.toBeNull();
+    await expect(env.client.db(uniqueDbName('fpns2')).collection('target').findOne({})).resolves.toBeNull();
+    expect(
+      (
+        await db
+          .collection('target')
+          .findOne({})
+          .catch((e) => e)
+      ).code,
+    ).toBe(13);
+  });
+
   test('closeConnection on insert: the driver retries the write and it is applied exactly once', async () => {
     const coll = env.client.db(uniqueDbName('retry')).collection('c');
     await coll.insertOne({ warm: true });

@@ -66,10 +66,13 @@ export class FailPoints {
   }
 
   /** `failCommand`: what to do to this command, or undefined when the fail point does not match. */
-  failCommand(command: string, appName: string | undefined): FailCommandAction | undefined {
+  failCommand(command: string, appName: string | undefined, namespace?: string): FailCommandAction | undefined {
     const data = this.fire(
       'failCommand',
-      (d) => (d.failCommands as string[]).includes(command) && (typeof d.appName !== 'string' || d.appName === appName),
+      (d) =>
+        (d.failCommands as string[]).includes(command) &&
+        (typeof d.appName !== 'string' || d.appName === appName) &&
+        (typeof d.namespace !== 'string' || d.namespace === namespace),
     );
     if (!data) return undefined;
     return {
