@@ -127,6 +127,35 @@ describe('polymongo CLI', () => {
     ).toBe(0);
   });
 
+  test('migrate status: a tenant whose state cannot be read is named, the others listed, exit 1; --json has its error', async () => {
+    const ids = await seed(unique('cstf'), 3);
+    const broken = ids[1] as string;
+    const cwd = configDir('polymongo.config.mjs', INDEX_CONFIG);
+    const tenants = ids.flatMap((id) => ['--tenant', id]);
+    const admin = env.observer.db('admin');
+    await admin.command({
+      configureFailPoint: 'failCommand',
+      mode: 'alwaysOn',
+      data: { failCommands: ['find'], errorCode: 13, namespace: `${broken}._polymongo_migrations` },
+    });
+    try {
+      const human = await cli(['--uri', env.mongo.uri, 'migrate', 'status', ...tenants], { cwd });
+      expect(human.code).toBe(1);
+      const lines = human.stdout.trim().split('\n');
+      expect(lines.filter((l) => l.includes('pending: 2026-01-a')).map((l) => l.split('\t')[0])).toEqual([ids[0], ids[2]]);
+      expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^✗ ${broken}: 13: `)));
+      const json = await cli(['--uri', env.mongo.uri, '--json', 'migrate', 'status', ...tenants], { cwd });
+      expect(json.code).toBe(1);
+      expect(JSON.parse(json.stdout)).toEqual([
+        { tenant: ids[0], applied: [], pending: ['2026-01-a'] },
+        { tenant: broken, applied: [], pending: ['2026-01-a'], error: { name: 'MongoServerError', code: 13, message: expect.any(String) } },
+        { tenant: ids[2], applied: [], pending: ['2026-01-a'] },
+      ]);
+    } finally {
+      await admin.command({ configureFailPoint: 'failCommand', mode: 'off' });
+    }
+  });
+
   test('a failing tenant exits 1 and is named', async () => {
     const [t] = (await seed(unique('cfail'), 1)) as [string];
     const cwd = configDir(

@@ -110,8 +110,10 @@ export class Fleet implements FleetContext {
   }
 
   /**
-   * Per tenant: applied and pending migration ids. Reads only. Rejects with the first tenant whose state cannot be read
-   * (a server error, or MIGRATION_STATE_UNKNOWN): the result has no place for per-tenant failures.
+   * Per tenant: applied and pending migration ids, sorted by tenant. Reads only. A tenant whose state cannot be read
+   * (a server error, MIGRATION_STATE_UNKNOWN) does not stop the others: its entry has `error` (`{ name, code,
+   * message }`), `applied: []` and every migration in `pending`. Bad input (duplicate ids, an invalid id in a
+   * `tenants` list) still rejects before anything runs.
    */
   migrationStatus(options: { migrations: readonly Migration[] } & FleetRunOptions): Promise<MigrationStatus[]> {
     return this.#migrator.status(options);

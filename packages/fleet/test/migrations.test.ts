@@ -89,6 +89,30 @@ describe('migrations', () => {
     );
   });
 
+  test('migrationStatus: a tenant whose state cannot be read gets an error entry, and the other tenants are still read', async () => {
+    const ids = await seedTenants(env.observer, unique('stfail'), 3);
+    const [a, b, c] = ids as [string, string, string];
+    const fleet = createFleet(env.make());
+    const all = [counter('s1'), counter('s2')];
+    await fleet.migrate({ migrations: [all[0] as Migration], tenants: ids });
+    // Reading b's state fails on the server (13 Unauthorized, only for find on b's _polymongo_migrations).
+    await env.observer.db('admin').command({
+      configureFailPoint: 'failCommand',
+      mode: 'alwaysOn',
+      data: { failCommands: ['find'], errorCode: 13, namespace: `${b}.${MIGRATIONS_COLLECTION}` },
+    });
+    try {
+      const status = await fleet.migrationStatus({ migrations: all, tenants: ids, concurrency: 1 });
+      expect(status).toEqual([
+        { tenant: a, applied: ['s1'], pending: ['s2'] },
+        { tenant: b, applied: [], pending: ['s1', 's2'], error: { name: 'MongoServerError', code: 13, message: expect.any(String) } },
+        { tenant: c, applied: ['s1'], pending: ['s2'] },
+      ]);
+    } finally {
+      await env.observer.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off' });
+    }
+  });
+
   test('a run that crashes mid-migration leaves each tenant migrated and recorded, or untouched; a rerun applies exactly once', async () => {
     const ids = await seedTenants(env.observer, unique('crash'), 6);
     const fleet = createFleet(env.make());
@@ -462,7 +486,9 @@ describe('migrations', () => {
     expect(await counts([old], 'l2')).toEqual([0]);
     const dry = await fleet.migrate({ migrations: all, tenants: [old], dryRun: true });
     expect(dry.failed).toMatchObject([{ tenant: old, id: null, error: { code: 'MIGRATION_STATE_UNKNOWN' } }]);
-    await expect(fleet.migrationStatus({ migrations: all, tenants: [old] })).rejects.toMatchObject({ code: 'MIGRATION_STATE_UNKNOWN' });
+    expect(await fleet.migrationStatus({ migrations: all, tenants: [old] })).toEqual([
+      { tenant: old, applied: [], pending: all.map((m) => m.id), error: expect.objectContaining({ code: 'MIGRATION_STATE_UNKNOWN' }) },
+    ]);
   });
 
   test('down reverts the last applied migration, or every one after a target', async () => {

@@ -23,7 +23,12 @@ describe('fleet result types', () => {
     }>();
     expectTypeOf<MigrateResult['applied']>().toEqualTypeOf<Array<{ tenant: string; id: string }>>();
     expectTypeOf<MigrateResult['dryRun']>().toEqualTypeOf<boolean>();
-    expectTypeOf<MigrationStatus>().toEqualTypeOf<{ tenant: string; applied: string[]; pending: string[] }>();
+    expectTypeOf<MigrationStatus>().toEqualTypeOf<{
+      tenant: string;
+      applied: string[];
+      pending: string[];
+      error?: { name: string; code?: string | number; message: string };
+    }>();
   });
 
   test('plans list drift per tenant and collection; schema diffs count fields', () => {

@@ -15,10 +15,15 @@ export function registerMigrate(program: Command, action: ActionFactory): void {
       });
       ctx.out.document(status);
       for (const s of status) {
+        if (s.error) continue; // named below
         const pending = s.pending.length === 0 ? ctx.out.green('up to date') : ctx.out.yellow(`pending: ${s.pending.join(', ')}`);
         ctx.out.line(`${s.tenant}\t${s.applied.length} applied\t${pending}`);
       }
-      return 0;
+      // With --json the errors are in the document (each entry's `error`); exit 1 either way.
+      return reportFailures(
+        ctx,
+        status.flatMap((s) => (s.error ? [{ tenant: s.tenant, error: s.error }] : [])),
+      );
     }),
   );
   for (const direction of ['up', 'down'] as const) {

@@ -46,8 +46,15 @@ export interface MigrateResult {
 
 export interface MigrationStatus {
   tenant: string;
+  /** Applied ids, sorted; `[]` when `error` is set. */
   applied: string[];
+  /** Ids of the given migrations not applied, in id order; every one of them when `error` is set. */
   pending: string[];
+  /**
+   * Set when the tenant's state could not be read (`{ name, code, message }`, message redacted, as in `migrate`'s
+   * `failed`): a server error (its code, e.g. 13 Unauthorized) or MIGRATION_STATE_UNKNOWN. Absent otherwise.
+   */
+  error?: FailureInfo;
 }
 
 const byId = (a: Migration, b: Migration) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -305,25 +312,29 @@ export class Migrator {
     return 'done';
   }
 
-  /** Per tenant: applied and pending migration ids. Reads only. Rejects with the first tenant whose state cannot be read. */
+  /**
+   * Per tenant: applied and pending migration ids. Reads only. A tenant whose state cannot be read (a server error,
+   * MIGRATION_STATE_UNKNOWN, an invalid id from a stream) does not stop the others: its entry has `applied: []`,
+   * every migration in `pending` and `error`.
+   */
   async status(options: { migrations: readonly Migration[] } & FleetRunOptions): Promise<MigrationStatus[]> {
     const { migrations, ...runOptions } = options ?? ({} as never);
     const sorted = checkMigrations(migrations);
+    const all = sorted.map((m) => m.id);
     const out: MigrationStatus[] = [];
-    let firstError: unknown;
-    await this.ctx.run(
-      async (tenant) => {
-        try {
-          const applied = await appliedIds(this.ctx.poly.db(tenant).collection(MIGRATIONS_COLLECTION), tenant);
-          out.push({ tenant, applied: [...applied].sort(), pending: sorted.filter((m) => !applied.has(m.id)).map((m) => m.id) });
-        } catch (error) {
-          firstError ??= error;
-          throw error;
-        }
-      },
-      { ...runOptions, stopOnError: true },
-    );
-    if (firstError !== undefined) throw firstError;
+    const run = await this.ctx.run(async (tenant) => {
+      let applied: Set<string>;
+      try {
+        applied = await appliedIds(this.ctx.poly.db(tenant).collection(MIGRATIONS_COLLECTION), tenant);
+      } catch (error) {
+        out.push({ tenant, applied: [], pending: [...all], error: toFailureInfo(error) });
+        throw error; // counted as failed by the runner (progress, stopOnError)
+      }
+      out.push({ tenant, applied: [...applied].sort(), pending: sorted.filter((m) => !applied.has(m.id)).map((m) => m.id) });
+    }, runOptions);
+    // A tenant the runner failed before reading its state (an invalid id from a stream) has no entry yet.
+    const listed = new Set(out.map((s) => s.tenant));
+    for (const f of run.failed) if (!listed.has(f.tenant)) out.push({ tenant: f.tenant, applied: [], pending: [...all], error: f.error });
     return out.sort((a, b) => compareIds(a.tenant, b.tenant));
   }
 }
