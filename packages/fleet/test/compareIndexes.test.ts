@@ -19,6 +19,22 @@ describe('compareIndexes', () => {
     expect(drift).toEqual({ missing: [], extra: [], different: [] });
   });
 
+  test("a text index with other key fields and name pairs with the collection's text index; a non-text index never does", () => {
+    const listed = [
+      { name: '_id_', key: { _id: 1 } },
+      { name: 'org_1_title_text', key: { org: 1, _fts: 'text', _ftsx: 1 }, weights: { title: 1 }, default_language: 'english' },
+      { name: 'at_1', key: { at: 1 } },
+    ];
+    const drift = compareIndexes([want({ key: { tenant: 1, body: 'text' } }), want({ key: { title: 1 } })], listed);
+    expect(drift.different.map((d) => [d.name, d.expected.name, d.fields])).toEqual([
+      ['org_1_title_text', 'tenant_1_body_text', ['key', 'weights']],
+    ]);
+    expect(drift.missing.map((m) => m.name)).toEqual(['title_1']);
+    expect(drift.extra.map((e) => e.name)).toEqual(['at_1']);
+    // Without a text index in the spec, the listed one stays extra.
+    expect(compareIndexes([want({ key: { at: 1 } })], listed).extra.map((e) => e.name)).toEqual(['org_1_title_text']);
+  });
+
   test('the same fields in another order are another index: missing one, extra the other', () => {
     const drift = compareIndexes([want({ key: { a: 1, b: 1 }, name: 'ab' })], [{ name: 'ba', key: { b: 1, a: 1 } }]);
     expect(drift.missing.map((m) => m.name)).toEqual(['ab']);
