@@ -30,8 +30,10 @@ const SYSTEM_DATABASES = new Set(['admin', 'local', 'config']);
  * A database `listDatabases` returned that discovery did not yield (admin, local and config are never counted).
  * - `not-a-tenant`: the naming does not map its name back to a valid tenant id — another app's database (normal);
  * - `placed-elsewhere`: its name maps to a tenant placed on another cluster (a copy left behind by a move);
- * - `lookup-failed`: mapping the name or routing its tenant threw — a bug or misconfiguration (`tenantDb`,
- *   `tenantDbInverse`, routing); the tenant, if it is one, is missing from this discovery.
+ * - `lookup-failed`: mapping the name (`poly.tenantForDatabase`) or routing its tenant threw an error other than
+ *   INVALID_TENANT — a bug or misconfiguration; the tenant, if it is one, is missing from this discovery. (A throwing
+ *   `tenantDb`/`tenantDbInverse` function is caught inside `poly.tenantForDatabase`, which then says "not a tenant
+ *   database": such a name is reported as `not-a-tenant`.)
  */
 export interface SkippedDatabase {
   database: string;
