@@ -110,11 +110,35 @@ export class TenantConnections {
         .catch((error: unknown) => {
           // A failed connect leaves the pool's topology open (native): bound, buffered operations run and fail with
           // their own cause (e.g. authentication), and succeed once it is gone, as native handles do.
-          if ((pool.client as unknown as { topology?: unknown }).topology != null) return bind();
-          this.host.logger.warn({ pool: pool.spec.key, err: redactText(String(error)) }, 'mongoose base connection not bound');
+          if (hasTopology(pool)) return bind();
+          if (entry.state === 'closed') return;
+          // It failed before the client had a topology (an SRV lookup, a TLS file): setClient would throw. Bound by
+          // the pool's next successful connect instead (`poly.connect()`, a new tenant, the driver finding the server).
+          this.host.logger.warn(
+            { pool: pool.spec.key, err: redactText(String(error)) },
+            'mongoose base connection not bound yet: it binds when the pool connects',
+          );
+          this.bindOnConnect(entry, bind);
         });
     }
     return base;
+  }
+
+  /** Calls `bind` once the pool next connects with a topology; gives up when the pool is closed for good. */
+  private bindOnConnect(entry: PoolView<NativePool>, bind: () => void): void {
+    const key = entry.spec.key;
+    const stop = () => {
+      offConnect();
+      offClosed();
+    };
+    const offConnect = this.host.on('connect', (e) => {
+      if (e.poolKey !== key || !hasTopology(entry.pool)) return;
+      stop();
+      bind();
+    });
+    const offClosed = this.host.on('poolClosed', (e) => {
+      if (e.poolKey === key && e.reason === 'close') stop();
+    });
   }
 
   /**
@@ -185,6 +209,11 @@ export class TenantConnections {
     const at = entry.wiring === undefined ? -1 : queue.lastIndexOf(entry.wiring);
     if (at !== -1) queue.splice(at, 1);
   }
+}
+
+/** Whether the pool's client has a topology: Mongoose's setClient refuses a client without one. */
+function hasTopology(pool: NativePool): boolean {
+  return (pool.client as unknown as { topology?: unknown }).topology != null;
 }
 
 /** A tenant connection made before its base was bound: the core's Db to use once wired, and Mongoose's queued wiring. */
