@@ -246,7 +246,13 @@ export class PolyMongo {
     return this.#core.acquire(tenant).pool.pool.client;
   }
 
-  /** Connects the default cluster now (it otherwise connects on first use, unless coldStart is false). */
+  /**
+   * Connects the default cluster's shared pool now, with `retry` (it otherwise connects on first use, unless
+   * coldStart is false). Without credentials and not behind a load balancer it resolves once server selection
+   * succeeds and opens no pool connection (as driver 6.x's connect did): the first operation opens one. With
+   * credentials or a load balancer (also `loadBalanced=true` from a mongodb+srv TXT record) it checks out one
+   * connection, so wrong credentials reject here with `AUTH_FAILED`. To open a connection now, `await poly.ping()`.
+   */
   connect(): Promise<void> {
     return this.#core.connect();
   }
