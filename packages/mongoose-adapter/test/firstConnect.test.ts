@@ -1,41 +1,20 @@
-import dns from 'node:dns';
+import PolyMongo1x from '@polymongo/mongoose/compat';
 import { createPolyMongo, type PolyMongo } from '@polymongo/native';
 import { EmbeddedMongo } from '@polymongo/testkit';
 import mongoose, { Schema } from 'mongoose';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createMongooseAdapter } from '../src/index.js';
+import { fakeSrv, restoreDns, SRV_URI } from './fakeSrv.js';
 import { tenantId } from './helpers.js';
 
-// A first connect can fail before the MongoClient has a topology: a mongodb+srv URI whose DNS lookup fails (DNS not
-// up yet as the application starts), or a TLS file that cannot be read. Mongoose's setClient refuses such a client,
-// so the adapter binds its base connection later. DNS is stubbed (both the 7.x driver's `resolve(name, type)` and
-// the 6.x driver's `resolveSrv`/`resolveTxt`); every host name resolves to 127.0.0.1, where the server listens.
+// The base connection of a pool whose first connect failed before its client had a topology (see fakeSrv.ts):
+// Mongoose's setClient refuses such a client, so the adapter binds it on the pool's next successful connect.
 
-const realDns = { resolve: dns.promises.resolve, resolveSrv: dns.promises.resolveSrv, resolveTxt: dns.promises.resolveTxt };
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
-  Object.assign(dns.promises, realDns);
+  restoreDns();
   await Promise.all(cleanup.splice(0).map((fn) => fn()));
 });
-
-/** DNS for cluster0.pm.example: fails with ENOTFOUND while `dns.up` is false, then one SRV record to `port`. */
-function fakeSrv(port: number): { up: boolean } {
-  const state = { up: false };
-  const answer = async (name: string, type: string) => {
-    if (!state.up) throw Object.assign(new Error(`queryTxt ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
-    if (type === 'SRV') return [{ name: 'node1.pm.example', port, priority: 0, weight: 0 }];
-    return [['']];
-  };
-  Object.assign(dns.promises, {
-    resolve: answer,
-    resolveSrv: (name: string) => answer(name, 'SRV'),
-    resolveTxt: (name: string) => answer(name, 'TXT'),
-  });
-  return state;
-}
-
-const lookup = (_host: string, options: { all?: boolean }, cb: (...args: unknown[]) => void) =>
-  options?.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4);
 
 const Item = mongoose.model('FirstConnectItem', new Schema({ n: Number }));
 
@@ -43,13 +22,7 @@ async function setup(): Promise<{ poly: PolyMongo; dnsState: { up: boolean } }> 
   const server = await new EmbeddedMongo().start();
   cleanup.push(() => server.stop());
   const dnsState = fakeSrv(Number(new URL(server.uri).port));
-  const poly = createPolyMongo({
-    uri: 'mongodb+srv://cluster0.pm.example/?tls=false&serverSelectionTimeoutMS=2000',
-    logger: { level: 'silent' },
-    mongodb: mongoose.mongo,
-    retry: { attempts: 1 },
-    driverOptions: { lookup } as never,
-  });
+  const poly = createPolyMongo({ uri: SRV_URI, logger: { level: 'silent' }, mongodb: mongoose.mongo, retry: { attempts: 1 } });
   cleanup.push(() => poly.forceClose());
   return { poly, dnsState };
 }
@@ -85,5 +58,24 @@ describe('a first connect that fails before the client has a topology', () => {
     await buffered;
     expect(await Model.db(t).countDocuments()).toBe(1);
     expect(poly.state).toBe('connected');
+  });
+
+  test('1.x compat: connect() called again after recovery resolves, and models work', async () => {
+    const server = await new EmbeddedMongo().start();
+    cleanup.push(() => server.stop());
+    const dnsState = fakeSrv(Number(new URL(server.uri).port));
+    const wrapper = PolyMongo1x.createWrapper({ mongoURI: SRV_URI.replace('/?', '/app?') });
+    cleanup.push(() => wrapper.forceCloseAll());
+    // As a 1.x app does at start-up: its models are used before (or while) it connects.
+    const Model = wrapper.wrapModel(Item);
+    const t = tenantId('fc1x');
+    const buffered = Model.db(t).create({ n: 1 });
+    await expect(wrapper.connect()).rejects.toThrow(/ENOTFOUND/);
+    dnsState.up = true;
+    // 1.x's connect() waits for the primary Mongoose connection to open: unbound, it never would.
+    const { connection } = await wrapper.connect();
+    expect(connection.readyState).toBe(mongoose.ConnectionStates.connected);
+    await buffered;
+    expect(await Model.db(t).countDocuments()).toBe(1);
   });
 });
