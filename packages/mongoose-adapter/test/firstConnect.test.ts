@@ -79,3 +79,29 @@ describe('a first connect that fails before the client has a topology', () => {
     expect(await Model.db(t).countDocuments()).toBe(1);
   });
 });
+
+describe('a first connect that fails with a topology (a plain host list, the server down)', () => {
+  // The driver makes the topology before it selects a server, and PolyMongo keeps it open: the base is bound at the
+  // failure, so operations fail with their own cause meanwhile (not a buffering timeout) and work once it is up.
+  test('models fail with a server selection error meanwhile, then work once it is up', async () => {
+    const server = await new EmbeddedMongo().start();
+    const port = Number(new URL(server.uri).port);
+    await server.stop();
+    const poly = createPolyMongo({
+      uri: `mongodb://127.0.0.1:${port}/?serverSelectionTimeoutMS=500`,
+      logger: { level: 'silent' },
+      mongodb: mongoose.mongo,
+      retry: { attempts: 1 },
+    });
+    cleanup.push(() => poly.forceClose());
+    const Model = createMongooseAdapter({ poly }).wrapModel(Item);
+    const t = tenantId('down');
+    await expect(poly.connect()).rejects.toThrow();
+    await expect(Model.db(t).countDocuments()).rejects.toMatchObject({ name: 'MongoServerSelectionError' });
+    const restarted = await new EmbeddedMongo({ port }).start();
+    cleanup.push(() => restarted.stop());
+    await poly.connect();
+    await Model.db(t).create({ n: 1 });
+    expect(await Model.db(t).countDocuments()).toBe(1);
+  });
+});
