@@ -45,6 +45,28 @@ describe('configureFailPoint failCommand', () => {
     ).toBe(13);
   });
 
+  test('namespace of a collectionless aggregate ({ aggregate: 1 }) is <db>.$cmd.aggregate, as mongod names it', async () => {
+    const db = env.client.db(uniqueDbName('fpagg'));
+    const configure = (namespace: string) =>
+      admin().command({
+        configureFailPoint: 'failCommand',
+        mode: 'alwaysOn',
+        data: { failCommands: ['aggregate'], errorCode: 13, namespace, appName: 'pmtk-failpoints' },
+      });
+    const collectionless = () =>
+      db
+        .aggregate([{ $documents: [{ a: 1 }] }])
+        .toArray()
+        .then(
+          (docs) => docs.length,
+          (e) => e.code,
+        );
+    await configure(`${db.databaseName}.$cmd`);
+    expect(await collectionless()).toBe(1);
+    await configure(`${db.databaseName}.$cmd.aggregate`);
+    expect(await collectionless()).toBe(13);
+  });
+
   test('closeConnection on insert: the driver retries the write and it is applied exactly once', async () => {
     const coll = env.client.db(uniqueDbName('retry')).collection('c');
     await coll.insertOne({ warm: true });

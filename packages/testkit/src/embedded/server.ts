@@ -212,9 +212,11 @@ export class EmbeddedMongo {
           throw new CommandError(ErrorCodes.Unauthorized, 'configureFailPoint may only be run against the admin database.');
         return this.withClusterTime({ count: this.failPoints.configure(body), ok: 1 });
       }
-      // mongod's `namespace` filter: the command's collection namespace (getMore names it in `collection`), else db.$cmd.
+      // mongod's `namespace` filter: the command's collection namespace (getMore names it in `collection`), else db.$cmd
+      // (db.$cmd.aggregate for a collectionless `{ aggregate: 1 }`, as mongod names it).
       const target = name === 'getMore' ? body.collection : body[name];
-      const failure = this.failPoints.failCommand(name, conn.appName, `${db}.${typeof target === 'string' ? target : '$cmd'}`);
+      const namespace = `${db}.${typeof target === 'string' ? target : name === 'aggregate' ? '$cmd.aggregate' : '$cmd'}`;
+      const failure = this.failPoints.failCommand(name, conn.appName, namespace);
       if (failure?.closeConnection) throw new CloseConnection();
       if (failure?.blockTimeMS) await new Promise((r) => setTimeout(r, failure.blockTimeMS));
       // As mongod, the fail point fires before the command checks out its session: an open transaction stays open, and
