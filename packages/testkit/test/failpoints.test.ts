@@ -67,6 +67,25 @@ describe('configureFailPoint failCommand', () => {
     expect(await collectionless()).toBe(13);
   });
 
+  test('namespace of a command without a collection (dbStats) is the database name alone, as mongod parses it', async () => {
+    const db = env.client.db(uniqueDbName('fpdb'));
+    const configure = (namespace: string) =>
+      admin().command({
+        configureFailPoint: 'failCommand',
+        mode: 'alwaysOn',
+        data: { failCommands: ['dbStats'], errorCode: 13, namespace, appName: 'pmtk-failpoints' },
+      });
+    const stats = () =>
+      db.command({ dbStats: 1 }).then(
+        (r) => r.ok,
+        (e) => e.code,
+      );
+    await configure(`${db.databaseName}.$cmd`);
+    expect(await stats()).toBe(1);
+    await configure(db.databaseName);
+    expect(await stats()).toBe(13);
+  });
+
   test('closeConnection on insert: the driver retries the write and it is applied exactly once', async () => {
     const coll = env.client.db(uniqueDbName('retry')).collection('c');
     await coll.insertOne({ warm: true });

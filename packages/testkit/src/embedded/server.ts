@@ -212,10 +212,11 @@ export class EmbeddedMongo {
           throw new CommandError(ErrorCodes.Unauthorized, 'configureFailPoint may only be run against the admin database.');
         return this.withClusterTime({ count: this.failPoints.configure(body), ok: 1 });
       }
-      // mongod's `namespace` filter: the command's collection namespace (getMore names it in `collection`), else db.$cmd
-      // (db.$cmd.aggregate for a collectionless `{ aggregate: 1 }`, as mongod names it).
+      // mongod's `namespace` filter compares the command's namespace: its collection's (getMore names it in
+      // `collection`), `<db>.$cmd.aggregate` for a collectionless `{ aggregate: 1 }`, else the database name alone
+      // (CommandHelpers::parseNsFromCommand when the first field is not a string).
       const target = name === 'getMore' ? body.collection : body[name];
-      const namespace = `${db}.${typeof target === 'string' ? target : name === 'aggregate' ? '$cmd.aggregate' : '$cmd'}`;
+      const namespace = typeof target === 'string' ? `${db}.${target}` : name === 'aggregate' ? `${db}.$cmd.aggregate` : db;
       const failure = this.failPoints.failCommand(name, conn.appName, namespace);
       if (failure?.closeConnection) throw new CloseConnection();
       if (failure?.blockTimeMS) await new Promise((r) => setTimeout(r, failure.blockTimeMS));
