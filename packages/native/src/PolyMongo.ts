@@ -251,7 +251,9 @@ export class PolyMongo {
    * coldStart is false). Without credentials and not behind a load balancer it resolves once server selection
    * succeeds and opens no pool connection (as driver 6.x's connect did): the first operation opens one. With
    * credentials or a load balancer (also `loadBalanced=true` from a mongodb+srv TXT record) it checks out one
-   * connection, so wrong credentials reject here with `AUTH_FAILED`. To open a connection now, `await poly.ping()`.
+   * connection, so wrong credentials reject here with `AUTH_FAILED`; on driver 6.x (`mongodb` option, e.g. Mongoose
+   * 8's copy) only with credentials: a load balancer without them is not checked. To open a connection now,
+   * `await poly.ping()`.
    */
   connect(): Promise<void> {
     return this.#core.connect();
