@@ -59,4 +59,4 @@ export {
   type TenantSource,
   tenantFromRequest,
 } from './tenancy/requestTenant.js';
-export type { Route } from './tenancy/TenantRouter.js';
+export type { Route, TenantForDatabaseOptions } from './tenancy/TenantRouter.js';

@@ -65,6 +65,29 @@ describe('tenantForDatabase', () => {
     expect(invalid.tenantForDatabase('t-a.b')).toBeUndefined();
   });
 
+  test('strict: an error of tenantDbInverse or tenantDb is rethrown; an invalid id is still undefined', () => {
+    const throwingInverse = core({
+      tenantDb: (id: string) => `t-${id}`,
+      tenantDbInverse: () => {
+        throw new RangeError('inverse bug');
+      },
+    });
+    expect(() => throwingInverse.tenantForDatabase('t-acme', { strict: true })).toThrow(RangeError);
+    const throwingNaming = core({
+      tenantDb: (id: string) => {
+        if (id === 'acme') throw new TypeError('naming bug');
+        return `t-${id}`;
+      },
+      tenantDbInverse: (db: string) => db.slice(2),
+    });
+    expect(() => throwingNaming.tenantForDatabase('t-acme', { strict: true })).toThrow(TypeError);
+    expect(throwingNaming.tenantForDatabase('t-acme')).toBeUndefined();
+    expect(throwingNaming.tenantForDatabase('t-globex', { strict: true })).toBe('globex');
+    const invalid = core({ tenantDb: (id: string) => `t-${id}`, tenantDbInverse: () => 'a.b' });
+    expect(invalid.tenantForDatabase('t-a.b', { strict: true })).toBeUndefined();
+    expect(core().tenantForDatabase('a b', { strict: true })).toBeUndefined();
+  });
+
   test('tenantDbInverse with identity or prefix naming is CONFIG_INVALID naming the option', () => {
     expect(() => core({ tenantDbInverse: (db: string) => db })).toThrow(ConfigError);
     expect(() => core({ tenantDb: { prefix: 'p_' }, tenantDbInverse: (db: string) => db })).toThrow(/tenantDbInverse/);

@@ -142,6 +142,33 @@ describe('discovery', () => {
     expect(JSON.stringify(logs.lines)).not.toContain('s3cret');
   });
 
+  test('a tenantDbInverse that throws makes its database a lookup-failed skip (warn), not "not a tenant"', async () => {
+    const prefix = unique('ski');
+    await Promise.all(['acme', 'broken', 'globex'].map((id) => env.observer.db(`${prefix}_${id}`).collection('c').insertOne({ x: 1 })));
+    const logs = captureLogs();
+    const poly = env.make({
+      logger: logs.logger,
+      tenantDb: (id: string) => `${prefix}_${id}`,
+      tenantDbInverse: (db: string) => {
+        if (db === `${prefix}_broken`) throw new TypeError('naming bug');
+        return db.startsWith(`${prefix}_`) ? db.slice(prefix.length + 1) : undefined;
+      },
+    });
+    // Outside discovery the lookup stays lenient: a database it cannot map is not a tenant database.
+    expect(poly.tenantForDatabase(`${prefix}_broken`)).toBeUndefined();
+    expect(() => poly.tenantForDatabase(`${prefix}_broken`, { strict: true })).toThrow(TypeError);
+    const skips: SkippedDatabase[] = [];
+    const found = await collect(createFleet(poly).tenants({ onSkip: (s) => skips.push(s) }));
+    expect(found.sort()).toEqual(['acme', 'globex']);
+    expect(skips.filter((s) => s.database.startsWith(prefix))).toEqual([
+      { database: `${prefix}_broken`, cluster: 'default', reason: 'lookup-failed', code: 'TypeError' },
+    ]);
+    expect(logs.lines.filter((l) => l.level === 'warn').map((l) => l.obj)).toEqual([
+      { database: `${prefix}_broken`, cluster: 'default', reason: 'lookup-failed', code: 'TypeError' },
+    ]);
+    expect(JSON.stringify(logs.lines)).not.toContain('naming bug');
+  });
+
   test('a registry collection lists the tenants', async () => {
     const registry = unique('registry');
     await env.observer

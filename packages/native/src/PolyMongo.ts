@@ -14,6 +14,7 @@ import {
   type Route,
   redactText,
   type StatsSnapshot,
+  type TenantForDatabaseOptions,
 } from '@polymongo/core';
 import { type ChangeStream, type ClientSession, type Db, MongoClient, type MongoClientOptions } from 'mongodb';
 import { type AuditEntry, type AuditEvent, AuditLog, type AuditOptions } from './audit/AuditLog.js';
@@ -236,9 +237,12 @@ export class PolyMongo {
    * @example
    * const { databases } = await poly.client().db('admin').admin().listDatabases({ nameOnly: true });
    * const tenants = databases.map((d) => poly.tenantForDatabase(d.name)).filter((t) => t !== undefined);
+   *
+   * With `{ strict: true }` an error thrown by a `tenantDb` / `tenantDbInverse` function is rethrown instead of
+   * read as "not a tenant database" (fleet discovery uses it to report such a database as `lookup-failed`).
    */
-  tenantForDatabase(dbName: string): string | undefined {
-    return this.#core.tenantForDatabase(dbName);
+  tenantForDatabase(dbName: string, options?: TenantForDatabaseOptions): string | undefined {
+    return this.#core.tenantForDatabase(dbName, options);
   }
 
   /** The MongoClient serving a tenant (its cluster's shared client, or its dedicated one). */

@@ -25,6 +25,7 @@ export {
   redactUri,
   runWithTenant,
   type StatsSnapshot,
+  type TenantForDatabaseOptions,
   TenantOverloadedError,
   TenantQuotaExceededError,
   TenantRequiredError,

@@ -7,7 +7,7 @@ import type { ConnectionState } from '../lifecycle/states.js';
 import type { StatsSnapshot } from '../observability/stats.js';
 import type { PoolSpec } from '../pools/DriverPort.js';
 import type { TenantNaming } from '../tenancy/naming.js';
-import type { Route } from '../tenancy/TenantRouter.js';
+import type { Route, TenantForDatabaseOptions } from '../tenancy/TenantRouter.js';
 import type { CloseOptions } from './Shutdown.js';
 
 /** A pool as adapters see it: what it is, the driver object, its state. Read-only; core owns the rest. */
@@ -69,7 +69,7 @@ export interface AdapterHost<Pool, Handle, Binding = unknown> {
   /** A tenant's route (argument, else `runWithTenant`, else default) without touching any pool. */
   route(tenant?: string | null): Route;
   /** The tenant whose database is `dbName` under the configured naming; undefined for any other database. */
-  tenantForDatabase(dbName: string): string | undefined;
+  tenantForDatabase(dbName: string, options?: TenantForDatabaseOptions): string | undefined;
   /** The hot path: a tenant's driver handle, from cache when it can be. Throws CLIENT_CLOSED once closing. */
   acquire(tenant?: string | null): TenantHandle<Pool, Handle>;
   /** A cluster's shared pool (default: the default cluster), created without I/O if it does not exist yet. */

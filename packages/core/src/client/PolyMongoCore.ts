@@ -20,7 +20,7 @@ import type { StatsSnapshot } from '../observability/stats.js';
 import type { DriverPort } from '../pools/DriverPort.js';
 import { type PoolEntry, PoolRegistry } from '../pools/PoolRegistry.js';
 import { ClusterRouter } from '../routing/ClusterRouter.js';
-import { type Route, sharedPoolKey, TenantRouter } from '../tenancy/TenantRouter.js';
+import { type Route, sharedPoolKey, type TenantForDatabaseOptions, TenantRouter } from '../tenancy/TenantRouter.js';
 import type { CoreHost, HostSettings, PoolView, TenantHandle } from './AdapterHost.js';
 import { OperationRunner } from './OperationRunner.js';
 import { type CloseOptions, Shutdown } from './Shutdown.js';
@@ -141,8 +141,8 @@ export class PolyMongoCore<Pool, Handle, Binding = undefined> implements CoreHos
     return this.#handles.peekRoute(tenantId) ?? this.#router.resolve(tenantId);
   }
 
-  tenantForDatabase(dbName: string): string | undefined {
-    return this.#router.tenantForDatabase(dbName);
+  tenantForDatabase(dbName: string, options?: TenantForDatabaseOptions): string | undefined {
+    return this.#router.tenantForDatabase(dbName, options);
   }
 
   acquire(tenant?: string | null): TenantHandle<Pool, Handle> {

@@ -13,6 +13,18 @@ export interface Route {
   readonly poolKey: string;
 }
 
+/** Options of `tenantForDatabase`. */
+export interface TenantForDatabaseOptions {
+  /**
+   * Rethrow an error of a `tenantDb` / `tenantDbInverse` function instead of answering "not a tenant database"
+   * (undefined). A name that maps back to an invalid tenant id is still undefined. Default false.
+   *
+   * @example
+   * poly.tenantForDatabase('tenant_acme', { strict: true }); // throws what a buggy tenantDbInverse throws
+   */
+  strict?: boolean;
+}
+
 export interface TenantRouterOptions {
   naming: TenantNaming;
   /** The inverse of a function `naming`: database name → tenant id, or undefined for other databases. */
@@ -81,14 +93,17 @@ export class TenantRouter {
    * Identity and prefix naming are inverted here; a function naming needs its inverse (`tenantDbInverse`), and
    * without one every name is undefined. A candidate counts only if naming it again gives `dbName` back.
    */
-  tenantForDatabase(dbName: string): string | undefined {
+  tenantForDatabase(dbName: string, options: TenantForDatabaseOptions = {}): string | undefined {
     if (typeof dbName !== 'string' || dbName.length === 0 || SYSTEM_DATABASES.has(dbName.toLowerCase())) return undefined;
     try {
       const inverse = this.inverse(dbName);
       if (typeof inverse !== 'string' || inverse.length === 0) return undefined;
       const candidate = this.casePolicy === 'lower' ? inverse.toLowerCase() : inverse;
       return this.resolveName(candidate) === dbName ? candidate : undefined;
-    } catch {
+    } catch (error) {
+      // A name that maps to an invalid tenant id is not a tenant database; anything else (a throwing tenantDb or
+      // tenantDbInverse function) is a bug the strict caller (fleet discovery) wants to see.
+      if (options.strict === true && !(error instanceof InvalidTenantError)) throw error;
       return undefined;
     }
   }

@@ -25,15 +25,16 @@ export interface ResolvedSource {
 }
 
 const SYSTEM_DATABASES = new Set(['admin', 'local', 'config']);
+/** A throwing naming function is a `lookup-failed` skip, not "not a tenant database". */
+const STRICT = { strict: true } as const;
 
 /**
  * A database `listDatabases` returned that discovery did not yield (admin, local and config are never counted).
  * - `not-a-tenant`: the naming does not map its name back to a valid tenant id — another app's database (normal);
  * - `placed-elsewhere`: its name maps to a tenant placed on another cluster (a copy left behind by a move);
  * - `lookup-failed`: mapping the name (`poly.tenantForDatabase`) or routing its tenant threw an error other than
- *   INVALID_TENANT — a bug or misconfiguration; the tenant, if it is one, is missing from this discovery. (A throwing
- *   `tenantDb`/`tenantDbInverse` function is caught inside `poly.tenantForDatabase`, which then says "not a tenant
- *   database": such a name is reported as `not-a-tenant`.)
+ *   INVALID_TENANT — a bug or misconfiguration (a throwing `tenantDb`/`tenantDbInverse` function, read with
+ *   `poly.tenantForDatabase(name, { strict: true })`); the tenant, if it is one, is missing from this discovery.
  */
 export interface SkippedDatabase {
   database: string;
@@ -46,7 +47,7 @@ export interface SkippedDatabase {
 /** Called once per database discovery skips (system databases excepted). */
 export type OnSkip = (skip: SkippedDatabase) => void;
 
-type WithInverse = PolyMongo & { tenantForDatabase?: (dbName: string) => string | undefined };
+type WithInverse = PolyMongo & { tenantForDatabase?: (dbName: string, options?: { strict?: boolean }) => string | undefined };
 
 /** Every cluster's shared MongoClient, by cluster id (one entry without `clusters`), through native's adapter host. */
 function clusterClients(poly: PolyMongo): Array<{ clusterId: string; client: MongoClient }> {
@@ -82,7 +83,7 @@ function tenantsOnCluster(poly: PolyMongo, clusterId: string, names: string[], o
     // One route per database: it validates the tenant and says where it is placed (the route of a tenant that does
     // not map back to `name` is not this database's).
     try {
-      const tenant = typeof inverse === 'function' ? inverse.call(poly, name) : name;
+      const tenant = typeof inverse === 'function' ? inverse.call(poly, name, STRICT) : name;
       if (tenant === undefined) {
         skip(name, 'not-a-tenant');
         continue;
