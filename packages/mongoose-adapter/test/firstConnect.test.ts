@@ -1,8 +1,8 @@
 import PolyMongo1x from '@polymongo/mongoose/compat';
-import { createPolyMongo, type PolyMongo } from '@polymongo/native';
+import { adapterHost, createPolyMongo, type PolyMongo } from '@polymongo/native';
 import { EmbeddedMongo } from '@polymongo/testkit';
 import mongoose, { Schema } from 'mongoose';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { createMongooseAdapter } from '../src/index.js';
 import { fakeSrv, restoreDns, SRV_URI } from './fakeSrv.js';
 import { tenantId } from './helpers.js';
@@ -58,6 +58,34 @@ describe('a first connect that fails before the client has a topology', () => {
     await buffered;
     expect(await Model.db(t).countDocuments()).toBe(1);
     expect(poly.state).toBe('connected');
+  });
+
+  test('one pool connect listener whatever the failed attempts, removed once bound', async () => {
+    const { poly, dnsState } = await setup();
+    // Counts the live `connect` subscriptions made through the host (the adapter's way to wait for the pool).
+    const host = adapterHost(poly);
+    const on = host.on.bind(host);
+    let live = 0;
+    vi.spyOn(host, 'on').mockImplementation(((event: 'connect', listener: (payload: { poolKey: string; clusterId: string }) => void) => {
+      const off = on(event, listener);
+      if (event !== 'connect') return off;
+      live += 1;
+      let done = false;
+      return () => {
+        if (!done) live -= 1;
+        done = true;
+        off();
+      };
+    }) as typeof host.on);
+    const Model = createMongooseAdapter({ poly }).wrapModel(Item);
+    const t = tenantId('fcl');
+    expect(Model.db(t).db.readyState).toBe(mongoose.ConnectionStates.disconnected);
+    for (let i = 0; i < 3; i++) await expect(poly.connect()).rejects.toThrow(/ENOTFOUND/);
+    expect(live).toBe(1);
+    dnsState.up = true;
+    await poly.connect();
+    expect(live).toBe(0);
+    expect(await Model.db(t).countDocuments()).toBe(0);
   });
 
   test('1.x compat: connect() called again after recovery resolves, and models work', async () => {
