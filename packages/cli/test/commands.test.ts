@@ -102,6 +102,32 @@ describe('tenants', () => {
     expect([json.code, JSON.parse(json.stdout), json.stderr]).toEqual([0, ['acme'], '']);
   });
 
+  test('list names a database whose tenant lookup threw (a buggy tenantDbInverse), counts it apart, and exits 1', async () => {
+    const prefix = unique('tlf');
+    for (const id of ['acme', 'broken']) await env.observer.db(`${prefix}_${id}`).collection('orders').insertOne({ total: 1 });
+    const cwd = configDir(
+      'polymongo.config.mjs',
+      `export default {
+        tenantDb: (id) => '${prefix}_' + id,
+        client: {
+          tenantDbInverse: (db) => {
+            if (db === '${prefix}_broken') throw new TypeError('naming bug');
+            return db.startsWith('${prefix}_') ? db.slice(${prefix.length + 1}) : undefined;
+          },
+        },
+      };`,
+    );
+    const run = await cli(['--uri', env.mongo.uri, 'tenants', 'list'], { cwd });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('acme\n');
+    const { databases } = await env.observer.db('admin').admin().listDatabases({ nameOnly: true });
+    const others = databases.filter((d) => !['admin', 'local', 'config', `${prefix}_acme`, `${prefix}_broken`].includes(d.name)).length;
+    const lines = run.stderr.trim().split('\n');
+    expect(lines[0]).toBe(`${others + 1} databases skipped (${others} not tenants, 1 lookup failed)`);
+    expect(lines).toContain(`✗ ${prefix}_broken (cluster default): tenant lookup failed: TypeError`);
+    expect(run.stderr).not.toContain('naming bug');
+  });
+
   test('stats reports collections, documents and sizes per tenant', async () => {
     const ids = await seed(env.observer, unique('ts'), 2);
     const args = ['--uri', env.mongo.uri, 'tenants', 'stats', ...ids.flatMap((id) => ['--tenant', id])];

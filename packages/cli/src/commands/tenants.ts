@@ -21,13 +21,19 @@ export function registerTenants(program: Command, action: ActionFactory): void {
       const failed = skipped.filter((s) => s.reason === 'lookup-failed');
       if (skipped.length > 0 && !ctx.out.json) {
         const elsewhere = skipped.filter((s) => s.reason === 'placed-elsewhere').length;
-        const notes = [
-          elsewhere > 0 ? `${elsewhere} placed on another cluster` : '',
-          failed.length > 0 ? `${failed.length} lookup failed` : '',
-        ]
-          .filter(Boolean)
-          .join(', ');
-        ctx.out.warn(`${skipped.length} database${skipped.length === 1 ? '' : 's'} skipped (not tenants${notes ? `; ${notes}` : ''})`);
+        const others = skipped.length - elsewhere - failed.length;
+        // Each reason counted on its own: a stale copy on another cluster or a failed lookup is not "not a tenant".
+        const reasons =
+          others === skipped.length
+            ? 'not tenants'
+            : [
+                others > 0 ? `${others} not tenants` : '',
+                elsewhere > 0 ? `${elsewhere} placed on another cluster` : '',
+                failed.length > 0 ? `${failed.length} lookup failed` : '',
+              ]
+                .filter(Boolean)
+                .join(', ');
+        ctx.out.warn(`${skipped.length} database${skipped.length === 1 ? '' : 's'} skipped (${reasons})`);
       }
       for (const f of failed) ctx.out.warn(`${ctx.out.red('✗')} ${f.database} (cluster ${f.cluster}): tenant lookup failed: ${f.code}`);
       return failed.length > 0 ? 1 : 0;
