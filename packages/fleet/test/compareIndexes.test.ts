@@ -7,6 +7,15 @@ import { toShape } from '../src/indexes/indexSpec.js';
 describe('compareIndexes', () => {
   const want = (description: Record<string, unknown>) => toShape(description, 'test');
 
+  test('a collection with only _id_ (or nothing listed) misses every wanted index, and the result is a copy', () => {
+    const expected = [want({ key: { a: 1 } }), want({ key: { body: 'text' } })];
+    for (const listed of [[{ name: '_id_', key: { _id: 1 } }], []]) {
+      const drift = compareIndexes(expected, listed);
+      expect(drift).toEqual({ missing: expected, extra: [], different: [] });
+      expect(drift.missing).not.toBe(expected);
+    }
+  });
+
   test('a listed key with Int32/Long/double directions in the same field order matches; no drift', () => {
     const drift = compareIndexes(
       [want({ key: { a: 1, b: -1 } }), want({ key: { sku: 1 }, unique: true })],

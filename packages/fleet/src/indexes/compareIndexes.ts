@@ -103,6 +103,8 @@ const isText = (shape: IndexShape) => '_fts' in listedKey(shape.key);
  * `replaceDifferent`), never `extra` + `missing`.
  */
 export function compareIndexes(expected: IndexShape[], listed: Document[]): Omit<IndexDrift, 'tenant' | 'collection'> {
+  // A rollout's usual case, a collection with only `_id_` (or none): every wanted index is missing, nothing to pair.
+  if (listed.every((ix) => ix.name === '_id_')) return { missing: [...expected], extra: [], different: [] };
   const actual = listed.filter((ix) => ix.name !== '_id_').map((ix) => toShape(ix, 'listIndexes'));
   const pairs = new Map<IndexShape, IndexShape>();
   const matched = new Set<IndexShape>();
