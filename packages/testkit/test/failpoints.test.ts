@@ -6,6 +6,13 @@ import { uniqueDbName, useMongo } from './helpers.js';
 // as mongodb-memory-server and the embedded server are.
 const env = useMongo({ appName: 'pmtk-failpoints', retryWrites: true });
 const admin = () => env.client.db('admin');
+/** failCommand with errorCode 13 for `command`, only where mongod's namespace filter matches `namespace`. */
+const failOnNamespace = (command: string, namespace: string) =>
+  admin().command({
+    configureFailPoint: 'failCommand',
+    mode: 'alwaysOn',
+    data: { failCommands: [command], errorCode: 13, namespace, appName: 'pmtk-failpoints' },
+  });
 
 afterEach(async () => {
   await admin().command({ configureFailPoint: 'failCommand', mode: 'off' });
@@ -28,11 +35,7 @@ describe('configureFailPoint failCommand', () => {
 
   test('namespace limits the fail point to one collection namespace, as mongod does', async () => {
     const db = env.client.db(uniqueDbName('fpns'));
-    await admin().command({
-      configureFailPoint: 'failCommand',
-      mode: 'alwaysOn',
-      data: { failCommands: ['find'], errorCode: 13, namespace: `${db.databaseName}.target`, appName: 'pmtk-failpoints' },
-    });
+    await failOnNamespace('find', `${db.databaseName}.target`);
     await expect(db.collection('other').findOne({})).resolves.toBeNull();
     await expect(env.client.db(uniqueDbName('fpns2')).collection('target').findOne({})).resolves.toBeNull();
     expect(
@@ -47,12 +50,6 @@ describe('configureFailPoint failCommand', () => {
 
   test('namespace of a collectionless aggregate ({ aggregate: 1 }) is <db>.$cmd.aggregate, as mongod names it', async () => {
     const db = env.client.db(uniqueDbName('fpagg'));
-    const configure = (namespace: string) =>
-      admin().command({
-        configureFailPoint: 'failCommand',
-        mode: 'alwaysOn',
-        data: { failCommands: ['aggregate'], errorCode: 13, namespace, appName: 'pmtk-failpoints' },
-      });
     const collectionless = () =>
       db
         .aggregate([{ $documents: [{ a: 1 }] }])
@@ -61,28 +58,22 @@ describe('configureFailPoint failCommand', () => {
           (docs) => docs.length,
           (e) => e.code,
         );
-    await configure(`${db.databaseName}.$cmd`);
+    await failOnNamespace('aggregate', `${db.databaseName}.$cmd`);
     expect(await collectionless()).toBe(1);
-    await configure(`${db.databaseName}.$cmd.aggregate`);
+    await failOnNamespace('aggregate', `${db.databaseName}.$cmd.aggregate`);
     expect(await collectionless()).toBe(13);
   });
 
   test('namespace of a command without a collection (dbStats) is the database name alone, as mongod parses it', async () => {
     const db = env.client.db(uniqueDbName('fpdb'));
-    const configure = (namespace: string) =>
-      admin().command({
-        configureFailPoint: 'failCommand',
-        mode: 'alwaysOn',
-        data: { failCommands: ['dbStats'], errorCode: 13, namespace, appName: 'pmtk-failpoints' },
-      });
     const stats = () =>
       db.command({ dbStats: 1 }).then(
         (r) => r.ok,
         (e) => e.code,
       );
-    await configure(`${db.databaseName}.$cmd`);
+    await failOnNamespace('dbStats', `${db.databaseName}.$cmd`);
     expect(await stats()).toBe(1);
-    await configure(db.databaseName);
+    await failOnNamespace('dbStats', db.databaseName);
     expect(await stats()).toBe(13);
   });
 
