@@ -1,0 +1,71 @@
+// The fleet against both hand-loop runs of its round, with a bootstrap interval: reads the per-run rows that
+// bench/src/fleet.mjs prints on stderr (one JSON object per line) and prints, per scenario and fleet size, the median of
+// fleet ÷ mean(hand, hand #2) over the rounds for wall time and client CPU, its 95% bootstrap interval, and the same
+// for hand #2 ÷ hand (the noise floor).
+//
+//   node bench/src/fleet.mjs --tenants 1000 --rounds 15 2> rows.jsonl
+//   node bench/src/fleet-ci.mjs rows.jsonl [more.jsonl ...]
+import { readFileSync } from 'node:fs';
+
+const files = process.argv.slice(2);
+if (files.length === 0) {
+  console.error('usage: node bench/src/fleet-ci.mjs rows.jsonl [more.jsonl ...]  (the stderr of bench/src/fleet.mjs)');
+  process.exit(2);
+}
+
+const RESAMPLES = 4000;
+
+const median = (list) => {
+  const sorted = [...list].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+// A seeded generator (Park–Miller), so the printed interval is the same on every run of the same rows.
+let seed = 1;
+const random = () => {
+  seed = (seed * 16807) % 2147483647;
+  return seed / 2147483647;
+};
+
+/** The 2.5th and 97.5th percentiles of the median over resamples (with replacement) of the rounds. */
+function interval(values) {
+  const medians = [];
+  for (let i = 0; i < RESAMPLES; i++) medians.push(median(values.map(() => values[Math.floor(random() * values.length)])));
+  medians.sort((a, b) => a - b);
+  return [medians[Math.floor(RESAMPLES * 0.025)], medians[Math.floor(RESAMPLES * 0.975)]];
+}
+
+const rows = files.flatMap((file) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line)),
+);
+const fmt = (values) => {
+  const [low, high] = interval(values);
+  return `${median(values).toFixed(3)} [${low.toFixed(3)}–${high.toFixed(3)}]`;
+};
+
+for (const key of new Set(rows.map((r) => `${r.scenario}\t${r.tenants}`))) {
+  const [scenario, tenants] = key.split('\t');
+  const ofKey = rows.filter((r) => r.scenario === scenario && String(r.tenants) === tenants);
+  for (const [field, label] of [
+    ['seconds', 'wall'],
+    ['clientCpuSeconds', 'client CPU'],
+  ]) {
+    const fleet = [];
+    const floor = [];
+    for (const round of new Set(ofKey.map((r) => r.round))) {
+      const of = (prefix) => ofKey.find((r) => r.round === round && r.contender.startsWith(prefix));
+      const [hand, second, fleetRun] = [of('hand-written'), of('hand loop #2'), of('@polymongo')];
+      if (!hand || !second || !fleetRun) continue;
+      fleet.push(fleetRun[field] / ((hand[field] + second[field]) / 2));
+      floor.push(second[field] / hand[field]);
+    }
+    if (fleet.length === 0) continue;
+    console.log(
+      `${scenario}, ${tenants} tenants, ${label}: fleet ÷ mean(hand, hand #2) ${fmt(fleet)}; hand #2 ÷ hand ${fmt(floor)} (${fleet.length} rounds)`,
+    );
+  }
+}
