@@ -36,11 +36,13 @@ function interval(values) {
   return [medians[Math.floor(RESAMPLES * 0.025)], medians[Math.floor(RESAMPLES * 0.975)]];
 }
 
-const rows = files.flatMap((file) =>
+// Rounds are numbered per run of the bench: several files are pooled as separate rounds.
+const rows = files.flatMap((file, i) =>
   readFileSync(file, 'utf8')
     .split('\n')
     .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line)),
+    .map((line) => JSON.parse(line))
+    .map((row) => ({ ...row, round: `${i}:${row.round}` })),
 );
 const fmt = (values) => {
   const [low, high] = interval(values);
