@@ -6,6 +6,7 @@
 //   node bench/src/fleet.mjs --tenants 1000 --rounds 15 2> rows.jsonl
 //   node bench/src/fleet-ci.mjs rows.jsonl [more.jsonl ...]
 import { readFileSync } from 'node:fs';
+import { median } from './runner/stats.mjs';
 
 const files = process.argv.slice(2);
 if (files.length === 0) {
@@ -14,12 +15,6 @@ if (files.length === 0) {
 }
 
 const RESAMPLES = 4000;
-
-const median = (list) => {
-  const sorted = [...list].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 // A seeded generator (Park–Miller), so the printed interval is the same on every run of the same rows.
 let seed = 1;
