@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { PolyMongoCore } from '../src/client/PolyMongoCore.js';
 import {
   backoffDelay,
@@ -81,6 +81,31 @@ describe('connecting', () => {
     port.behaviour = async () => undefined;
     core.acquire('x');
     await expect.poll(() => core.state).toBe('connected');
+  });
+
+  test('a failed pool is tried again when a cached tenant is used, at most once a second', async () => {
+    // Only the clock core reads for the rate limit is faked (expect.poll needs real timers).
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      const { port, core } = setup({ retry: { attempts: 1, initialDelayMS: 5, maxDelayMS: 20 } });
+      port.behaviour = async () => {
+        throw networkError();
+      };
+      core.acquire('cached');
+      await expect.poll(() => core.state).toBe('failed');
+      expect(port.connectCalls).toBe(1);
+      // Within the second after the failure, uses of the cached tenant send nothing.
+      for (let i = 0; i < 5; i++) core.acquire('cached');
+      expect(port.connectCalls).toBe(1);
+      vi.advanceTimersByTime(1000);
+      port.behaviour = async () => undefined;
+      core.acquire('cached');
+      core.acquire('cached'); // the attempt under way is shared
+      expect(port.connectCalls).toBe(2);
+      await expect.poll(() => core.state).toBe('connected');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   test('a fatal error is not retried', async () => {

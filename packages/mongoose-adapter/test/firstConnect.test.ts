@@ -60,6 +60,29 @@ describe('a first connect that fails before the client has a topology', () => {
     expect(poly.state).toBe('connected');
   });
 
+  test('a buffered operation runs once a cached tenant is used again, without connect() or a new tenant', async () => {
+    const { poly, dnsState } = await setup();
+    const Model = createMongooseAdapter({ poly }).wrapModel(Item);
+    const t = tenantId('fcc');
+    // The tenant's first use creates the pool; its connect fails (DNS down) and the operation waits, buffered.
+    const buffered = Model.db(t).create({ n: 1 });
+    await expect.poll(() => poly.state).toBe('failed');
+    dnsState.up = true;
+    // Only the tenant the app already has: each use of a failed pool's cached tenant tries it again (at most once a
+    // second), and that connect binds the base.
+    await expect
+      .poll(
+        () => {
+          Model.db(t);
+          return poly.state;
+        },
+        { timeout: 10_000, interval: 100 },
+      )
+      .toBe('connected');
+    await buffered;
+    expect(await Model.db(t).countDocuments()).toBe(1);
+  });
+
   test('one pool connect listener whatever the failed attempts, removed once bound', async () => {
     const { poly, dnsState } = await setup();
     // Counts the live `connect` subscriptions made through the host (the adapter's way to wait for the pool).

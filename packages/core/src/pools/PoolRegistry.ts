@@ -55,6 +55,8 @@ export interface PoolRegistryOptions {
 const BUSY_STATES = new Set<ConnectionState>(['connecting', 'retrying']);
 // How often new tenants on an `auth_failed` pool may trigger a new check of the credentials (one ping).
 const AUTH_RECHECK_MS = 1000;
+/** How often a cached tenant's use tries a failed pool again. */
+const FAILED_RECHECK_MS = 1000;
 
 /**
  * Owns every pool: one shared pool per cluster, dedicated pools for chosen tenants. Creates pools lazily (no I/O),
@@ -275,9 +277,15 @@ export class PoolRegistry<Pool, Handle> {
     this.options.events.emit('reconnect', { poolKey: entry.spec.key, clusterId: entry.spec.clusterId, downMS });
   }
 
-  /** Marks an autoClose pool as used now; its idle timer restarts from this moment. */
+  /**
+   * A cached tenant of the pool is used: an autoClose pool's idle timer restarts from this moment, and a pool whose
+   * connect failed is tried again, at most once a second (an app that only uses tenants it already has, say through
+   * Mongoose models, has no new handle or connect() call that would retry it).
+   */
   touch(entry: PoolEntry<Pool>): void {
     if (entry.autoCloseTTL !== undefined) entry.lastUsed = performance.now();
+    if (entry.state === 'failed' && !this.closed && performance.now() - entry.lastAttempt >= FAILED_RECHECK_MS)
+      this.connectInBackground(entry);
   }
 
   /**
