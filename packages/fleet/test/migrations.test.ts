@@ -89,6 +89,43 @@ describe('migrations', () => {
     );
   });
 
+  test('a session per tenant in progress, reused from tenant to tenant, not after a failure, and ended at the end', async () => {
+    const ids = await seedTenants(env.observer, unique('sess'), 6);
+    const poly = env.make();
+    const client = poly.client();
+    const started: ClientSession[] = [];
+    const start = client.startSession.bind(client);
+    vi.spyOn(client, 'startSession').mockImplementation((options) => {
+      const session = start(options);
+      started.push(session);
+      return session;
+    });
+    const used = new Map<string, ClientSession | undefined>();
+    const bad = ids[3] as string;
+    const migration = defineMigration({
+      id: 'sess-1',
+      up: async ({ db, tenant, session }) => {
+        used.set(tenant, session);
+        await db.collection('counters').updateOne({ _id: 'sess-1' as never }, { $inc: { n: 1 } }, { upsert: true, session });
+        if (tenant === bad) throw new Error(`crashed in ${tenant}`);
+      },
+    });
+    const result = await createFleet(poly).migrate({ migrations: [migration], tenants: ids, concurrency: 1 });
+    expect(result.failed.map((f) => f.tenant)).toEqual([bad]);
+    expect(await counts(ids, 'sess-1')).toEqual(ids.map((t) => (t === bad ? 0 : 1)));
+    // The first tenant runs before its pool is known to run transactions: a session of its own. The next three share
+    // one; the failure on the fourth ends it, and the last two share a new one.
+    const [s0, s1, s2, s3, s4, s5] = ids.map((t) => used.get(t));
+    expect(s0).not.toBe(s1);
+    expect(s2).toBe(s1);
+    expect(s3).toBe(s1);
+    expect(s4).not.toBe(s3);
+    expect(s5).toBe(s4);
+    // Explicit sessions only: the driver starts an implicit one for each command sent without a session.
+    expect(started.filter((session) => session.explicit)).toHaveLength(3);
+    for (const session of started) expect(session.hasEnded).toBe(true);
+  });
+
   test('migrationStatus: a tenant whose state cannot be read gets an error entry, and the other tenants are still read', async () => {
     const ids = await seedTenants(env.observer, unique('stfail'), 3);
     const [a, b, c] = ids as [string, string, string];

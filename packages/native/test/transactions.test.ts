@@ -104,6 +104,72 @@ describe('transactions', () => {
     expect(await poly.db(t).collection('c').countDocuments({ committed: true })).toBe(1);
   });
 
+  test("{ session }: transactions one after another on the caller's session, which stays open", async () => {
+    const poly = env.make();
+    const t = tenantId('given');
+    const session = poly.db(t).client.startSession();
+    try {
+      for (const n of [1, 2, 3]) {
+        const used = await poly.withTransaction(
+          async (s) => {
+            await poly.db(t).collection('c').insertOne({ n }, { session: s });
+            return s;
+          },
+          { tenants: [t], session },
+        );
+        expect(used).toBe(session);
+        expect(session.hasEnded).toBe(false);
+      }
+      // A failed one rolls back and leaves the session usable for the next.
+      await expect(
+        poly.withTransaction(
+          async (s) => {
+            await poly.db(t).collection('c').insertOne({ n: 'rolled back' }, { session: s });
+            throw new Error('business rule');
+          },
+          { tenants: [t], session },
+        ),
+      ).rejects.toThrow('business rule');
+      expect(session.hasEnded).toBe(false);
+      await poly.withTransaction((s) => poly.db(t).collection('c').insertOne({ n: 4 }, { session: s }), { tenants: [t], session });
+    } finally {
+      await session.endSession();
+    }
+    expect((await poly.db(t).collection('c').find().sort({ n: 1 }).toArray()).map((d) => d.n)).toEqual([1, 2, 3, 4]);
+  });
+
+  test('{ session }: an ended or busy session is CONFIG_INVALID, one of another client CROSS_CLUSTER_TRANSACTION; nothing written', async () => {
+    const poly = env.make();
+    const other = env.make();
+    const t = tenantId('badsess');
+    let ran = 0;
+    const write = (s: import('mongodb').ClientSession) => {
+      ran += 1;
+      return poly.db(t).collection('c').insertOne({ x: 1 }, { session: s });
+    };
+    const ended = poly.db(t).client.startSession();
+    await ended.endSession();
+    await expect(poly.withTransaction(write, { tenants: [t], session: ended })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    const busy = poly.db(t).client.startSession();
+    busy.startTransaction();
+    try {
+      await expect(poly.withTransaction(write, { tenants: [t], session: busy })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    } finally {
+      await busy.abortTransaction();
+      await busy.endSession();
+    }
+    expect(ran).toBe(0);
+    const foreign = other.db(t).client.startSession();
+    try {
+      await expect(poly.withTransaction(write, { tenants: [t], session: foreign })).rejects.toMatchObject({
+        code: 'CROSS_CLUSTER_TRANSACTION',
+      });
+    } finally {
+      await foreign.endSession();
+    }
+    expect(await poly.db(t).collection('c').countDocuments()).toBe(0);
+  });
+
   test('tenants on different clusters are refused before the callback runs', async () => {
     const poly = env.make({
       uri: undefined,

@@ -10,6 +10,7 @@ import {
 } from '../errors.js';
 import { compareIds } from '../runner/compareIds.js';
 import type { FleetContext, FleetRunOptions } from '../runner/FleetContext.js';
+import { RunSessions } from '../runner/RunSessions.js';
 import { type FailureInfo, toFailureInfo } from '../runner/runTenants.js';
 import type { Migration } from './defineMigration.js';
 import { readState, TenantLease, type TenantState } from './TenantLease.js';
@@ -98,6 +99,10 @@ interface StepTarget {
   direction: 'up' | 'down';
   /** The tenant's pool (`route(tenant).poolKey`): whether transactions work is known per pool, not per Fleet. */
   pool: string;
+  /** The run's session for this tenant's commands, once its pool ran a transaction (else each command has its own). */
+  session: ClientSession | undefined;
+  /** A step failed: the session is not reused. */
+  failed: boolean;
 }
 
 /** Migrations per tenant: state and a lease in the tenant's `_polymongo_migrations`, a transaction per step. */
@@ -149,39 +154,47 @@ export class Migrator {
     const pause = Math.max(10, Math.min(500, Math.floor(leaseMS / 10)));
     const owner = `${process.pid}-${randomUUID()}`;
     const result: MigrateResult = { applied: [], failed: [], skipped: 0, dryRun };
-    const run = await this.ctx.run(async (tenant) => {
-      const db = this.ctx.poly.db(tenant);
-      const records = db.collection(MIGRATIONS_COLLECTION);
-      if (dryRun) {
-        for (const m of this.#steps(sorted, await appliedIds(records, tenant), direction, to)) result.applied.push({ tenant, id: m.id });
-        return;
-      }
-      const pool = this.ctx.poly.route(tenant).poolKey;
-      const target: StepTarget = { db, tenant, records, lease: new TenantLease(records, owner, leaseMS), direction, pool };
-      const started = Date.now();
-      // 'down' without `to`: the migration that was the tenant's last at the first read. Another runner reverting it
-      // meanwhile ends the tenant; the next one down is not reverted too (two concurrent runs revert one migration).
-      let last: string | undefined;
-      try {
-        for (;;) {
-          // A read first, as a hand-written loop does: an up-to-date tenant costs this one command.
-          const state = await readState(records, tenant);
-          let steps = this.#steps(sorted, state.applied, direction, to);
-          if (direction === 'down' && to === undefined) {
-            last ??= steps[0]?.id;
-            steps = steps.filter((m) => m.id === last);
-          }
-          if (steps.length === 0) return;
-          if (!target.lease.heldByOther(state) && (await this.#apply(target, steps, state, result)) === 'done') return;
-          // Another runner works on this tenant (or got there first): wait for it, then read again.
-          const waited = Date.now() - started;
-          if (waited >= waitMS || runOptions.signal?.aborted) throw new MigrationLockedError(tenant, waited);
-          await new Promise((resolve) => setTimeout(resolve, pause));
+    const sessions = new RunSessions();
+    const run = await this.ctx
+      .run(async (tenant) => {
+        const db = this.ctx.poly.db(tenant);
+        const records = db.collection(MIGRATIONS_COLLECTION);
+        if (dryRun) {
+          for (const m of this.#steps(sorted, await appliedIds(records, tenant), direction, to)) result.applied.push({ tenant, id: m.id });
+          return;
         }
-      } finally {
-        await target.lease.release();
-      }
-    }, runOptions);
+        const pool = this.ctx.poly.route(tenant).poolKey;
+        const session = this.#transactions.get(pool) === true ? sessions.take(db.client) : undefined;
+        const lease = new TenantLease(records, owner, leaseMS);
+        const target: StepTarget = { db, tenant, records, lease, direction, pool, session, failed: false };
+        const started = Date.now();
+        let finished = false;
+        // 'down' without `to`: the migration that was the tenant's last at the first read. Another runner reverting it
+        // meanwhile ends the tenant; the next one down is not reverted too (two concurrent runs revert one migration).
+        let last: string | undefined;
+        try {
+          for (;;) {
+            // A read first, as a hand-written loop does: an up-to-date tenant costs this one command.
+            const state = await readState(records, tenant, session);
+            let steps = this.#steps(sorted, state.applied, direction, to);
+            if (direction === 'down' && to === undefined) {
+              last ??= steps[0]?.id;
+              steps = steps.filter((m) => m.id === last);
+            }
+            if (steps.length === 0) break;
+            if (!lease.heldByOther(state) && (await this.#apply(target, steps, state, result)) === 'done') break;
+            // Another runner works on this tenant (or got there first): wait for it, then read again.
+            const waited = Date.now() - started;
+            if (waited >= waitMS || runOptions.signal?.aborted) throw new MigrationLockedError(tenant, waited);
+            await new Promise((resolve) => setTimeout(resolve, pause));
+          }
+          finished = true;
+        } finally {
+          await lease.release();
+          if (session) sessions.give(db.client, session, finished && !target.failed);
+        }
+      }, runOptions)
+      .finally(() => sessions.close());
     for (const f of run.failed) result.failed.push({ tenant: f.tenant, id: null, error: f.error });
     result.skipped = run.skipped;
     const order = (a: { tenant: string; id: string | null }, b: { tenant: string; id: string | null }) =>
@@ -207,6 +220,7 @@ export class Migrator {
         if (direction === 'down' && !m.down) throw new MigrationNotReversibleError(m.id);
         outcome = await this.#step(target, m, step);
       } catch (error) {
+        target.failed = true;
         result.failed.push({ tenant, id: m.id, error: toFailureInfo(error) });
         return 'done'; // later migrations build on this one
       }
@@ -234,7 +248,7 @@ export class Migrator {
     m: Migration,
     step: { last: boolean; leased: boolean; pending: (state: TenantState) => boolean },
   ): Promise<'done' | 'contended'> {
-    const { db, tenant, records, lease, direction, pool } = target;
+    const { db, tenant, records, lease, direction, pool, session: runSession } = target;
     const change = (session: ClientSession | undefined) => {
       const context = { db, tenant, session };
       return direction === 'up' ? m.up(context) : (m.down as NonNullable<Migration['down']>)(context);
@@ -276,7 +290,7 @@ export class Migrator {
             if (step.leased && !step.last && lease.dueSince(started)) await leaseWrite(session, false);
             phase = 'commit';
           },
-          { tenants: [tenant] },
+          { tenants: [tenant], session: runSession },
         );
         this.#transactions.set(pool, true);
         return 'done';

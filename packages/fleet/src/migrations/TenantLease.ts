@@ -25,9 +25,9 @@ export interface TenantState {
  * (MIGRATION_STATE_UNKNOWN) a document that is neither a record nor the lease, such as `{ _id: '__migrations__' }` of
  * an unreleased earlier layout: counting it as an applied id would run every migration again.
  */
-export async function readState(records: Collection<Document>, tenant: string): Promise<TenantState> {
+export async function readState(records: Collection<Document>, tenant: string, session?: ClientSession): Promise<TenantState> {
   const state: TenantState = { applied: new Set(), lease: undefined };
-  for (const doc of await records.find({}).toArray()) {
+  for (const doc of await records.find({}, { session }).toArray()) {
     const id = doc._id as unknown;
     if (id === LEASE_ID) state.lease = doc as unknown as LeaseDocument;
     else if (typeof id === 'string' && id.startsWith('__')) throw new MigrationStateError(tenant, id);

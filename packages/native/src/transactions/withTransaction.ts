@@ -1,6 +1,7 @@
 import {
   type AdapterHost,
   backoffDelay,
+  ConfigError,
   CrossClusterTransactionError,
   hasErrorLabel,
   sleep,
@@ -25,6 +26,21 @@ export interface WithTransactionOptions extends TransactionOptions {
   maxAttempts?: number;
   /** How often the commit may be retried on UnknownTransactionCommitResult (default 5). */
   maxCommitAttempts?: number;
+  /**
+   * Runs the transaction on this session instead of a new one, and leaves it open: several transactions one after
+   * another (a loop over batches, a fleet run) then need one session between them. It must come from the client of
+   * the tenants' pool (`poly.db(tenant).client.startSession()`), not be ended, and not be in a transaction; the caller
+   * ends it. An ended or busy session is CONFIG_INVALID; one of another client, CROSS_CLUSTER_TRANSACTION.
+   *
+   * @example
+   * const session = poly.db('acme').client.startSession();
+   * try {
+   *   for (const batch of batches) await poly.withTransaction((s) => applyBatch(batch, s), { tenants: ['acme'], session });
+   * } finally {
+   *   await session.endSession();
+   * }
+   */
+  session?: ClientSession;
 }
 
 const supportCache = new WeakMap<MongoClient, Promise<boolean>>();
@@ -55,7 +71,7 @@ export async function runTransaction<T>(
   fn: (session: ClientSession) => Promise<T>,
   options: WithTransactionOptions = {},
 ): Promise<T> {
-  const { tenants, maxAttempts = 5, maxCommitAttempts = 5, ...transactionOptions } = options;
+  const { tenants, maxAttempts = 5, maxCommitAttempts = 5, session: given, ...transactionOptions } = options;
   const handles = (tenants && tenants.length > 0 ? tenants : [undefined]).map((t) => host.acquire(t));
   const pools = [...new Set(handles.map((h) => h.route.poolKey))];
   if (pools.length > 1)
@@ -64,9 +80,10 @@ export async function runTransaction<T>(
       pools,
     );
   const { client } = (handles[0] as (typeof handles)[number]).pool.pool;
+  if (given !== undefined) checkGivenSession(given);
   if (!(await supportsTransactions(client))) throw new TransactionsUnsupportedError();
   const releases = handles.map((h) => host.pin(h.route));
-  const session = client.startSession();
+  const session = given ?? client.startSession();
   const tenantsIn = new Set(handles.map((h) => h.route.tenantId));
   // Tenants used through a repository with this session but not listed join it (same pool) or are refused there.
   const unregister = registerTransaction(session, {
@@ -114,8 +131,22 @@ export async function runTransaction<T>(
   } finally {
     unregister();
     releaseSlots?.();
-    await session.endSession().catch(() => undefined);
+    if (given === undefined) await session.endSession().catch(() => undefined);
     for (const release of releases) release();
+  }
+}
+
+/**
+ * A caller's session: not ended, not in a transaction (else nothing runs). One of another client is refused by the
+ * driver at the first command, which runTransaction reports as CROSS_CLUSTER_TRANSACTION.
+ */
+function checkGivenSession(session: ClientSession): void {
+  if (typeof session?.startTransaction !== 'function') {
+    throw new ConfigError([{ path: 'session', message: 'must be a ClientSession from client.startSession()' }]);
+  }
+  if (session.hasEnded) throw new ConfigError([{ path: 'session', message: 'has ended: start a new one with client.startSession()' }]);
+  if (session.inTransaction()) {
+    throw new ConfigError([{ path: 'session', message: 'is in a transaction already: pass a session whose transaction has ended' }]);
   }
 }
 
