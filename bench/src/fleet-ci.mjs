@@ -1,7 +1,7 @@
 // The fleet against both hand-loop runs of its round, with a bootstrap interval: reads the per-run rows that
 // bench/src/fleet.mjs prints on stderr (one JSON object per line) and prints, per scenario and fleet size, the median of
 // fleet ÷ mean(hand, hand #2) over the rounds for wall time and client CPU, its 95% bootstrap interval, and the same
-// for hand #2 ÷ hand (the noise floor).
+// for hand #2 ÷ hand (the noise floor); with rows of a --baseline-build run, also fleet ÷ baseline build.
 //
 //   node bench/src/fleet.mjs --tenants 1000 --rounds 15 2> rows.jsonl
 //   node bench/src/fleet-ci.mjs rows.jsonl [more.jsonl ...]
@@ -53,16 +53,23 @@ for (const key of new Set(rows.map((r) => `${r.scenario}\t${r.tenants}`))) {
   ]) {
     const fleet = [];
     const floor = [];
+    const vsBaseline = [];
     for (const round of new Set(ofKey.map((r) => r.round))) {
-      const of = (prefix) => ofKey.find((r) => r.round === round && r.contender.startsWith(prefix));
-      const [hand, second, fleetRun] = [of('hand-written'), of('hand loop #2'), of('@polymongo')];
+      const of = (contender) => ofKey.find((r) => r.round === round && r.contender === contender);
+      const [hand, second, fleetRun] = [of('hand-written driver loop'), of('hand loop #2 (noise floor)'), of('@polymongo/fleet')];
+      const baseline = of('@polymongo/fleet (baseline build)');
+      if (fleetRun && baseline) vsBaseline.push(fleetRun[field] / baseline[field]);
       if (!hand || !second || !fleetRun) continue;
       fleet.push(fleetRun[field] / ((hand[field] + second[field]) / 2));
       floor.push(second[field] / hand[field]);
     }
-    if (fleet.length === 0) continue;
-    console.log(
-      `${scenario}, ${tenants} tenants, ${label}: fleet ÷ mean(hand, hand #2) ${fmt(fleet)}; hand #2 ÷ hand ${fmt(floor)} (${fleet.length} rounds)`,
-    );
+    if (fleet.length > 0) {
+      console.log(
+        `${scenario}, ${tenants} tenants, ${label}: fleet ÷ mean(hand, hand #2) ${fmt(fleet)}; hand #2 ÷ hand ${fmt(floor)} (${fleet.length} rounds)`,
+      );
+    }
+    if (vsBaseline.length > 0) {
+      console.log(`${scenario}, ${tenants} tenants, ${label}: fleet ÷ baseline build ${fmt(vsBaseline)} (${vsBaseline.length} rounds)`);
+    }
   }
 }

@@ -12,15 +12,19 @@
 // a fresh embedded server seeded the same way (with --uri: the tenants are reset to the seeded state instead). A third
 // contender, the hand loop again ("hand #2"), gives the noise floor: hand #2 / hand per round is what two identical
 // contenders differ by on this machine; fleet / hand is meaningful only beyond that.
+// With --baseline-build DIR (another checkout of this repository, built), a fourth contender runs the same fleet work
+// from that checkout's packages ("fleet (baseline build)"): a change to the fleet against the code before it, paired
+// round by round; `node bench/src/fleet-ci.mjs` then also prints fleet ÷ baseline with its interval.
 //   node bench/src/fleet.mjs [--tenants 1000,10000] [--rounds 3] [--concurrency 16] [--only indexes|migrate]
-//                            [--no-noise-floor] [--commands] [--uri ...]
+//                            [--no-noise-floor] [--commands] [--uri ...] [--baseline-build DIR]
 // Needs a build of packages/fleet (pnpm turbo run build --filter=@polymongo/fleet...). Duration on an idle 2-core
 // machine with --tenants 1000,10000 --rounds 3: about 10 minutes (--no-noise-floor: about 7).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
 import { MongoClient } from 'mongodb';
@@ -29,7 +33,12 @@ const HERE = fileURLToPath(import.meta.url);
 const PREFIX = 'fleetbench_';
 const SPEC = [{ collection: 'orders', indexes: [{ key: { customer: 1 } }, { key: { createdAt: -1 } }, { key: { sku: 1 }, unique: true }] }];
 const MIGRATION_ID = '2026-11-23-backfill-status';
-const CONTENDER_NAMES = { hand: 'hand-written driver loop', fleet: '@polymongo/fleet', 'hand #2': 'hand loop #2 (noise floor)' };
+const CONTENDER_NAMES = {
+  hand: 'hand-written driver loop',
+  fleet: '@polymongo/fleet',
+  'hand #2': 'hand loop #2 (noise floor)',
+  baseline: '@polymongo/fleet (baseline build)',
+};
 
 const { values } = parseArgs({
   options: {
@@ -41,6 +50,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '1' }, // paired rounds; the order of the contenders rotates
     'no-noise-floor': { type: 'boolean', default: false }, // leave out the second hand loop (shorter, no noise floor)
     commands: { type: 'boolean', default: false }, // count the commands each contender sends, by name (diagnostic)
+    'baseline-build': { type: 'string' }, // another built checkout: its fleet runs as a fourth contender
+    build: { type: 'string' }, // (worker) the checkout whose packages the fleet worker loads
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -59,6 +70,13 @@ if (values.help) {
   process.exit(0);
 }
 const concurrency = Number(values.concurrency);
+const baselineBuild = values['baseline-build'];
+if (baselineBuild !== undefined && !existsSync(join(baselineBuild, 'packages/fleet/dist/index.js'))) {
+  console.error(
+    `--baseline-build ${baselineBuild}: no packages/fleet/dist there; build it first (pnpm turbo run build --filter=@polymongo/fleet...)`,
+  );
+  process.exit(2);
+}
 
 /** Bounded-concurrency loop over the tenant databases, as a competent hand-written script does it. */
 async function handLoop(client, work) {
@@ -152,9 +170,12 @@ const workers = {
 let modules;
 /** Loaded before the clock starts, as the hand loop's `mongodb` is: module loading is not the work measured. */
 async function loadFleet() {
-  const { createPolyMongo } = await import('@polymongo/native');
-  // The bench package does not depend on fleet; its build is loaded from the workspace.
-  const { createFleet, defineMigration } = await import(new URL('../../packages/fleet/dist/index.js', import.meta.url).href);
+  // The bench package does not depend on fleet; its build is loaded from the workspace (or from --build's checkout,
+  // native with it).
+  const root = values.build === undefined ? new URL('../../', import.meta.url) : pathToFileURL(`${resolve(values.build)}/`);
+  const { createPolyMongo } =
+    values.build === undefined ? await import('@polymongo/native') : await import(new URL('packages/native/dist/index.js', root).href);
+  const { createFleet, defineMigration } = await import(new URL('packages/fleet/dist/index.js', root).href);
   modules = { createPolyMongo, createFleet, defineMigration };
 }
 
@@ -265,7 +286,7 @@ async function forAll(client, n, fn) {
   );
 }
 
-async function runWorker(uri, observer, name) {
+async function runWorker(uri, observer, name, build) {
   const current = async () => (await observer.db('admin').command({ serverStatus: 1 })).connections.current;
   const baseline = await current();
   const serverCpuBefore = serverCpuSeconds(server.pid);
@@ -288,6 +309,7 @@ async function runWorker(uri, observer, name) {
     '--concurrency',
     String(concurrency),
     ...(values.commands ? ['--commands'] : []),
+    ...(build ? ['--build', build] : []),
   ];
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -360,14 +382,20 @@ for (const n of values.tenants.split(',').map(Number)) {
     ['migrate', { hand: 'raw:migrate', fleet: 'fleet:migrate' }, ['migrate up', 'migrate rerun']],
   ]) {
     if (values.only && !family.startsWith(values.only)) continue;
-    const contenders = ['hand', 'fleet', ...hand2];
+    const contenders = ['hand', 'fleet', ...hand2, ...(baselineBuild ? ['baseline'] : [])];
     for (let round = 0; round < Number(values.rounds); round++) {
       // Rotate: each contender takes each position in turn (with 3 rounds and 3 contenders, each position once).
       const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]);
       for (const contender of order) {
         await reset(family);
         for (const scenario of scenarios) {
-          const r = await runWorker(server.uri, observer, contender === 'fleet' ? worker.fleet : worker.hand);
+          const fleetWork = contender === 'fleet' || contender === 'baseline';
+          const r = await runWorker(
+            server.uri,
+            observer,
+            fleetWork ? worker.fleet : worker.hand,
+            contender === 'baseline' ? baselineBuild : undefined,
+          );
           const row = {
             round: round + 1,
             scenario,
@@ -424,15 +452,20 @@ const span = (list, field) => `${Math.min(...list.map((r) => r[field]))}–${Mat
 for (const [key, list] of groups) {
   const of = (contender) => list.filter((r) => r.contender === CONTENDER_NAMES[contender]);
   const byRound = (contender) => new Map(of(contender).map((r) => [r.round, r]));
-  const [hand, fleet, second] = [byRound('hand'), byRound('fleet'), byRound('hand #2')];
+  const [hand, fleet, second, baseline] = [byRound('hand'), byRound('fleet'), byRound('hand #2'), byRound('baseline')];
   const ratios = (other, field) =>
     [...other.entries()].filter(([round]) => hand.has(round)).map(([round, r]) => r[field] / hand.get(round)[field]);
   const lines = [`${key}:`];
   lines.push(`  wall fleet/hand ${fmt(ratios(fleet, 'seconds'))}`);
   if (second.size > 0) lines.push(`  wall hand #2/hand (noise floor) ${fmt(ratios(second, 'seconds'))}`);
   lines.push(`  client CPU fleet/hand ${fmt(ratios(fleet, 'clientCpuSeconds'))}`);
+  if (baseline.size > 0) {
+    const vsBaseline = (field) =>
+      [...fleet.entries()].filter(([round]) => baseline.has(round)).map(([round, r]) => r[field] / baseline.get(round)[field]);
+    lines.push(`  fleet/baseline build: wall ${fmt(vsBaseline('seconds'))}; client CPU ${fmt(vsBaseline('clientCpuSeconds'))}`);
+  }
   if (second.size > 0) lines.push(`  client CPU hand #2/hand (noise floor) ${fmt(ratios(second, 'clientCpuSeconds'))}`);
-  const perTenant = ['hand', 'fleet', ...hand2]
+  const perTenant = ['hand', 'fleet', ...hand2, 'baseline']
     .filter((c) => of(c).length > 0)
     .map((c) => `${c} ${Math.round(mean(of(c), 'cpuPerTenantUs'))}`)
     .join(', ');
