@@ -453,16 +453,16 @@ for (const [key, list] of groups) {
   const of = (contender) => list.filter((r) => r.contender === CONTENDER_NAMES[contender]);
   const byRound = (contender) => new Map(of(contender).map((r) => [r.round, r]));
   const [hand, fleet, second, baseline] = [byRound('hand'), byRound('fleet'), byRound('hand #2'), byRound('baseline')];
-  const ratios = (other, field) =>
-    [...other.entries()].filter(([round]) => hand.has(round)).map(([round, r]) => r[field] / hand.get(round)[field]);
+  const ratios = (other, field, against = hand) =>
+    [...other.entries()].filter(([round]) => against.has(round)).map(([round, r]) => r[field] / against.get(round)[field]);
   const lines = [`${key}:`];
   lines.push(`  wall fleet/hand ${fmt(ratios(fleet, 'seconds'))}`);
   if (second.size > 0) lines.push(`  wall hand #2/hand (noise floor) ${fmt(ratios(second, 'seconds'))}`);
   lines.push(`  client CPU fleet/hand ${fmt(ratios(fleet, 'clientCpuSeconds'))}`);
   if (baseline.size > 0) {
-    const vsBaseline = (field) =>
-      [...fleet.entries()].filter(([round]) => baseline.has(round)).map(([round, r]) => r[field] / baseline.get(round)[field]);
-    lines.push(`  fleet/baseline build: wall ${fmt(vsBaseline('seconds'))}; client CPU ${fmt(vsBaseline('clientCpuSeconds'))}`);
+    lines.push(
+      `  fleet/baseline build: wall ${fmt(ratios(fleet, 'seconds', baseline))}; client CPU ${fmt(ratios(fleet, 'clientCpuSeconds', baseline))}`,
+    );
   }
   if (second.size > 0) lines.push(`  client CPU hand #2/hand (noise floor) ${fmt(ratios(second, 'clientCpuSeconds'))}`);
   const perTenant = ['hand', 'fleet', ...hand2, 'baseline']

@@ -126,6 +126,40 @@ describe('migrations', () => {
     for (const session of started) expect(session.hasEnded).toBe(true);
   });
 
+  test('a TransientTransactionError on a reused session retries the step on it: applied once, the session kept', async () => {
+    const ids = await seedTenants(env.observer, unique('sesstt'), 3);
+    const appName = unique('sessttapp');
+    const faulted = ids[1] as string;
+    const sessions: Array<{ tenant: string; session: ClientSession | undefined }> = [];
+    const migration = defineMigration({
+      id: 'tt-1',
+      up: async ({ db, tenant, session }) => {
+        if (tenant === faulted && !sessions.some((s) => s.tenant === faulted)) {
+          // The first attempt on the second tenant (the first one on the run's shared session) fails once.
+          await env.observer.db('admin').command({
+            configureFailPoint: 'failCommand',
+            mode: { times: 1 },
+            data: { failCommands: ['update'], errorCode: 112, errorLabels: ['TransientTransactionError'], appName },
+          });
+        }
+        sessions.push({ tenant, session });
+        await db.collection('counters').updateOne({ _id: 'tt-1' as never }, { $inc: { n: 1 } }, { upsert: true, session });
+      },
+    });
+    try {
+      const fleet = createFleet(env.make({ driverOptions: { appName } } as never));
+      const result = await fleet.migrate({ migrations: [migration], tenants: ids, concurrency: 1 });
+      expect(result.failed).toEqual([]);
+    } finally {
+      await env.observer.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off' });
+    }
+    expect(await counts(ids, 'tt-1')).toEqual([1, 1, 1]);
+    const onFaulted = sessions.filter((s) => s.tenant === faulted);
+    expect(onFaulted).toHaveLength(2);
+    expect(onFaulted[1]?.session).toBe(onFaulted[0]?.session);
+    expect(sessions.at(-1)?.session).toBe(onFaulted[0]?.session);
+  });
+
   test('migrationStatus: a tenant whose state cannot be read gets an error entry, and the other tenants are still read', async () => {
     const ids = await seedTenants(env.observer, unique('stfail'), 3);
     const [a, b, c] = ids as [string, string, string];
