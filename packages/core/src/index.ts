@@ -26,6 +26,7 @@ export {
   type RoutingOptions,
   redactText,
   redactUri,
+  requireLazily,
   resolveConfig,
   type ShutdownOptions,
 } from './config/index.js';

@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { defineRepository } from '@polymongo/native';
 import { ObjectId } from 'mongodb';
 import { describe, expect, test } from 'vitest';
@@ -46,6 +49,20 @@ describe('zod to $jsonSchema', () => {
         note: { bsonType: ['string', 'null'] },
       },
     });
+  });
+
+  test('importing the fleet does not load zod; zodToJsonSchema loads it on first use', () => {
+    // A fresh process, CommonJS build (`pnpm test` builds first): require.cache lists every module loaded.
+    const script = `
+      const loaded = () => Object.keys(require.cache).some((p) => /[\\\\/]zod[\\\\/]/.test(p));
+      const { zodToJsonSchema } = require(${JSON.stringify(fileURLToPath(new URL('../dist/index.cjs', import.meta.url)))});
+      const atImport = loaded();
+      const { z } = require(${JSON.stringify(createRequire(import.meta.url).resolve('zod'))});
+      const schema = zodToJsonSchema(z.object({ at: z.date() }));
+      console.log(JSON.stringify({ atImport, schema }));`;
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
+    expect(out.atImport).toBe(false);
+    expect(out.schema).toMatchObject({ bsonType: 'object', required: ['at'], properties: { at: { bsonType: 'date' } } });
   });
 });
 

@@ -1,3 +1,4 @@
+export { requireLazily } from './lazyRequire.js';
 export type {
   ClusterOptions,
   DedicatedOptions,

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import { requireLazily } from '@polymongo/core';
+import type { z } from 'zod';
 import { FleetSpecError } from '../errors.js';
 
 type Schema = Record<string, unknown>;
@@ -78,7 +79,10 @@ function convert(node: unknown): unknown {
  * int/long), no `$schema`, `format` or `default`, and `_id` allowed when the object is strict.
  */
 export function zodToJsonSchema(schema: z.ZodType): Schema {
-  const json = z.toJSONSchema(schema, {
+  // zod is loaded here, not when the fleet is imported: its 3 MB of heap would otherwise be carried (and marked by
+  // every full GC) through every fleet run, also by runs that never convert a schema (measured in BENCHMARKS.md).
+  const { toJSONSchema } = requireLazily<typeof import('zod')>('zod');
+  const json = toJSONSchema(schema, {
     target: 'draft-4',
     io: 'input',
     unrepresentable: 'any',
