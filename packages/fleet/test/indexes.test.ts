@@ -1,8 +1,10 @@
 import { defineRepository } from '@polymongo/native';
+import type { Db, Document } from 'mongodb';
 import mongoose from 'mongoose';
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import { createFleet, FleetSpecError, type IndexSpec } from '../src/index.js';
+import { listIndexes } from '../src/indexes/IndexFleet.js';
 import { seedTenants, unique, useServer } from './helpers.js';
 
 const env = useServer();
@@ -200,6 +202,41 @@ describe('indexes', () => {
     } finally {
       await env.observer.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off' });
     }
+  });
+
+  test('listIndexes reads the first batch of one command; a cursor the server leaves open is killed, then read through the driver', async () => {
+    const [t] = (await seedTenants(env.observer, unique('ixread'), 1)) as [string];
+    await env.observer
+      .db(t)
+      .collection('users')
+      .createIndexes([{ key: { a: 1 } }, { key: { b: 1 } }]);
+    const all = await env.observer.db(t).collection('users').listIndexes().toArray();
+    const sent: Document[] = [];
+    const real = env.observer.db(t);
+    // A server whose first batch holds one index (no MongoDB does for at most 64 indexes): the command is the same,
+    // with a batch size of 1 added.
+    const small = Object.create(real, {
+      command: {
+        value: (command: Document) => {
+          sent.push(command);
+          return real.command('listIndexes' in command ? { ...command, cursor: { batchSize: 1 } } : command);
+        },
+      },
+    }) as Db;
+    expect(await listIndexes(small, 'users')).toEqual(all);
+    expect(sent.map((c) => Object.keys(c)[0])).toEqual(['listIndexes', 'killCursors']);
+    sent.length = 0;
+    const plain = Object.create(real, {
+      command: {
+        value: (command: Document) => {
+          sent.push(command);
+          return real.command(command);
+        },
+      },
+    }) as Db;
+    expect(await listIndexes(plain, 'users')).toEqual(all);
+    expect(await listIndexes(plain, 'missing')).toEqual([]);
+    expect(sent).toEqual([{ listIndexes: 'users' }, { listIndexes: 'missing' }]);
   });
 
   test('a malformed spec is refused before any tenant is touched', async () => {

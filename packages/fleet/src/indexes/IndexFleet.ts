@@ -1,4 +1,4 @@
-import type { Collection, Document, IndexDescription } from 'mongodb';
+import type { Db, Document, IndexDescription } from 'mongodb';
 import { auditFleet } from '../audit/auditFleet.js';
 import { compareIds } from '../runner/compareIds.js';
 import type { FleetContext, FleetRunOptions } from '../runner/FleetContext.js';
@@ -44,13 +44,30 @@ export interface IndexSyncResult extends SyncSummary<IndexDrift> {
 
 const NAMESPACE_NOT_FOUND = 26;
 
-async function listIndexes(coll: Collection): Promise<Document[]> {
+/**
+ * A collection's indexes, from one `listIndexes` command whose reply is read as a plain document: the driver's cursor
+ * around the same command costs about 6% of a sync's client CPU (BENCHMARKS.md, "Fleet operations"). A collection has
+ * at most 64 indexes, so the first batch holds them all; should a server leave a cursor open anyway, it is closed and
+ * the indexes are read again through the driver's cursor. A missing collection has none.
+ */
+export async function listIndexes(db: Db, collection: string): Promise<Document[]> {
   try {
-    return await coll.listIndexes().toArray();
+    const reply = await db.command({ listIndexes: collection });
+    const cursor = reply.cursor as { id?: unknown; firstBatch?: Document[] } | undefined;
+    if (Array.isArray(cursor?.firstBatch) && isZero(cursor.id)) return cursor.firstBatch;
+    if (cursor?.id !== undefined) await db.command({ killCursors: collection, cursors: [cursor.id] }).catch(() => undefined);
+    return await db.collection(collection).listIndexes().toArray();
   } catch (error) {
     if ((error as { code?: unknown }).code === NAMESPACE_NOT_FOUND) return [];
     throw error;
   }
+}
+
+/** A cursor id of 0 (exhausted), as a Long, a bigint or a number (with `promoteLongs`). */
+function isZero(id: unknown): boolean {
+  if (id === undefined || id === null) return true;
+  if (typeof id === 'number' || typeof id === 'bigint') return Number(id) === 0;
+  return typeof (id as { isZero?: unknown }).isZero === 'function' && (id as { isZero(): boolean }).isZero();
 }
 
 /** Index drift detection and sync across the fleet: one listIndexes per collection per tenant. */
@@ -93,8 +110,7 @@ export class IndexFleet {
       const db = this.ctx.poly.db(tenant);
       const found: IndexDrift[] = [];
       for (const { collection, indexes, descriptions } of collections) {
-        const coll = db.collection(collection);
-        const drift = compareIndexes(indexes, await listIndexes(coll));
+        const drift = compareIndexes(indexes, await listIndexes(db, collection));
         if (drift.missing.length + drift.extra.length + drift.different.length === 0) continue;
         found.push({ tenant, collection, ...drift });
         const replace = replaceDifferent ? drift.different : [];
@@ -113,7 +129,7 @@ export class IndexFleet {
         const dropNames = [...replace.map((d) => d.actual.name), ...drop.map((e) => e.name)];
         if (dropNames.length > 0) await db.command({ dropIndexes: collection, index: dropNames });
         const create = [...drift.missing.map((m) => describe(m.name)), ...replace.map((d) => describe(d.expected.name))];
-        if (create.length > 0) await coll.createIndexes(create);
+        if (create.length > 0) await db.collection(collection).createIndexes(create);
         count();
       }
       result.tenants++;
