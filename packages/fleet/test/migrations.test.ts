@@ -2,6 +2,7 @@ import { startMongo } from '@polymongo/testkit';
 import { type ClientSession, type Db, MongoClient } from 'mongodb';
 import { describe, expect, test, vi } from 'vitest';
 import { createFleet, defineMigration, MIGRATIONS_COLLECTION, type Migration } from '../src/index.js';
+import { readState } from '../src/migrations/TenantLease.js';
 import { seedTenants, unique, useServer } from './helpers.js';
 
 const env = useServer();
@@ -641,5 +642,33 @@ describe('migrations', () => {
     expect(() => defineMigration({ id: '', up: async () => undefined })).toThrow(/needs an id/);
     const names = (await env.observer.db(t).listCollections().toArray()).map((c) => c.name);
     expect(names).toEqual(['seed']);
+  });
+});
+
+describe('reading a tenant state', () => {
+  test('one find read from its reply; a cursor the server leaves open is killed and the state read through the driver', async () => {
+    const [t] = (await seedTenants(env.observer, unique('state'), 1)) as [string];
+    const ids = ['2026-01', '2026-02', '2026-03'];
+    await env.observer
+      .db(t)
+      .collection(MIGRATIONS_COLLECTION)
+      .insertMany(ids.map((id) => ({ _id: id as never, appliedAt: new Date() })));
+    const real = env.observer.db(t);
+    const sent: string[] = [];
+    // With `batch`, a server whose first batch holds that many records (MongoDB's holds up to the batchSize asked for).
+    const watched = (batch?: number) =>
+      Object.create(real, {
+        command: {
+          value: (command: Record<string, unknown>, options?: object) => {
+            sent.push(Object.keys(command)[0] as string);
+            return real.command(batch !== undefined && 'find' in command ? { ...command, batchSize: batch } : command, options);
+          },
+        },
+      }) as Db;
+    expect([...(await readState(watched(), MIGRATIONS_COLLECTION, t)).applied].sort()).toEqual(ids);
+    expect(sent).toEqual(['find']);
+    sent.length = 0;
+    expect([...(await readState(watched(1), MIGRATIONS_COLLECTION, t)).applied].sort()).toEqual(ids);
+    expect(sent).toEqual(['find', 'killCursors']);
   });
 });

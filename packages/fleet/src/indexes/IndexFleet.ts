@@ -2,6 +2,7 @@ import type { Db, Document, IndexDescription } from 'mongodb';
 import { auditFleet } from '../audit/auditFleet.js';
 import { compareIds } from '../runner/compareIds.js';
 import type { FleetContext, FleetRunOptions } from '../runner/FleetContext.js';
+import { firstBatchOnly } from '../runner/firstBatch.js';
 import type { FleetFailure } from '../runner/runTenants.js';
 import { compareIndexes, type IndexDrift } from './compareIndexes.js';
 import { type IndexSpec, normaliseIndexSpec } from './indexSpec.js';
@@ -45,29 +46,17 @@ export interface IndexSyncResult extends SyncSummary<IndexDrift> {
 const NAMESPACE_NOT_FOUND = 26;
 
 /**
- * A collection's indexes, from one `listIndexes` command whose reply is read as a plain document: the driver's cursor
- * around the same command costs about 6% of a sync's client CPU (BENCHMARKS.md, "Fleet operations"). A collection has
- * at most 64 indexes, so the first batch holds them all; should a server leave a cursor open anyway, it is closed and
- * the indexes are read again through the driver's cursor. A missing collection has none.
+ * A collection's indexes, from one `listIndexes` command (see `firstBatchOnly`): a collection has at most 64 indexes,
+ * so the first batch holds them all, and a server that leaves a cursor open anyway is read through the driver's
+ * cursor. A missing collection has none.
  */
 export async function listIndexes(db: Db, collection: string): Promise<Document[]> {
   try {
-    const reply = await db.command({ listIndexes: collection });
-    const cursor = reply.cursor as { id?: unknown; firstBatch?: Document[] } | undefined;
-    if (Array.isArray(cursor?.firstBatch) && isZero(cursor.id)) return cursor.firstBatch;
-    if (cursor?.id !== undefined) await db.command({ killCursors: collection, cursors: [cursor.id] }).catch(() => undefined);
-    return await db.collection(collection).listIndexes().toArray();
+    return (await firstBatchOnly(db, collection, { listIndexes: collection })) ?? (await db.collection(collection).listIndexes().toArray());
   } catch (error) {
     if ((error as { code?: unknown }).code === NAMESPACE_NOT_FOUND) return [];
     throw error;
   }
-}
-
-/** A cursor id of 0 (exhausted), as a Long, a bigint or a number (with `promoteLongs`). */
-function isZero(id: unknown): boolean {
-  if (id === undefined || id === null) return true;
-  if (typeof id === 'number' || typeof id === 'bigint') return Number(id) === 0;
-  return typeof (id as { isZero?: unknown }).isZero === 'function' && (id as { isZero(): boolean }).isZero();
 }
 
 /** Index drift detection and sync across the fleet: one listIndexes per collection per tenant. */

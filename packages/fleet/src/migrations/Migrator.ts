@@ -74,8 +74,8 @@ function checkMigrations(migrations: unknown): Migration[] {
 }
 
 /** The ids of the migrations a tenant has applied. */
-async function appliedIds(records: Collection<Document>, tenant: string): Promise<Set<string>> {
-  return (await readState(records, tenant)).applied;
+async function appliedIds(db: Db, tenant: string): Promise<Set<string>> {
+  return (await readState(db, MIGRATIONS_COLLECTION, tenant)).applied;
 }
 
 /** Whether every one of `steps` is still to do in `state` (another runner may have done some meanwhile). */
@@ -160,7 +160,7 @@ export class Migrator {
         const db = this.ctx.poly.db(tenant);
         const records = db.collection(MIGRATIONS_COLLECTION);
         if (dryRun) {
-          for (const m of this.#steps(sorted, await appliedIds(records, tenant), direction, to)) result.applied.push({ tenant, id: m.id });
+          for (const m of this.#steps(sorted, await appliedIds(db, tenant), direction, to)) result.applied.push({ tenant, id: m.id });
           return;
         }
         const pool = this.ctx.poly.route(tenant).poolKey;
@@ -175,7 +175,7 @@ export class Migrator {
         try {
           for (;;) {
             // A read first, as a hand-written loop does: an up-to-date tenant costs this one command.
-            const state = await readState(records, tenant, session);
+            const state = await readState(db, MIGRATIONS_COLLECTION, tenant, session);
             let steps = this.#steps(sorted, state.applied, direction, to);
             if (direction === 'down' && to === undefined) {
               last ??= steps[0]?.id;
@@ -312,7 +312,7 @@ export class Migrator {
         // Take the lease, then make sure nobody did these steps meanwhile.
         if (!(await lease.write(false, undefined))) return 'contended';
         lease.taken();
-        if (!step.pending(await readState(records, tenant))) return 'contended';
+        if (!step.pending(await readState(db, MIGRATIONS_COLLECTION, tenant))) return 'contended';
       }
       await change(undefined);
       // Record only while the lease is still ours (this write also extends it).
@@ -339,7 +339,7 @@ export class Migrator {
     const run = await this.ctx.run(async (tenant) => {
       let applied: Set<string>;
       try {
-        applied = await appliedIds(this.ctx.poly.db(tenant).collection(MIGRATIONS_COLLECTION), tenant);
+        applied = await appliedIds(this.ctx.poly.db(tenant), tenant);
       } catch (error) {
         out.push({ tenant, applied: [], pending: [...all], error: toFailureInfo(error) });
         throw error; // counted as failed by the runner (progress, stopOnError)

@@ -1,5 +1,6 @@
-import type { ClientSession, Collection, Document } from 'mongodb';
+import type { ClientSession, Collection, Db, Document } from 'mongodb';
 import { MigrationStateError } from '../errors.js';
+import { firstBatchOnly } from '../runner/firstBatch.js';
 
 /**
  * The `_id` of the lease document in `_polymongo_migrations`: `{ _id: '__lease__', owner, expiresAt }`, present while
@@ -25,9 +26,13 @@ export interface TenantState {
  * (MIGRATION_STATE_UNKNOWN) a document that is neither a record nor the lease, such as `{ _id: '__migrations__' }` of
  * an unreleased earlier layout: counting it as an applied id would run every migration again.
  */
-export async function readState(records: Collection<Document>, tenant: string, session?: ClientSession): Promise<TenantState> {
+export async function readState(db: Db, collection: string, tenant: string, session?: ClientSession): Promise<TenantState> {
   const state: TenantState = { applied: new Set(), lease: undefined };
-  for (const doc of await records.find({}, { session }).toArray()) {
+  // One find read from its reply (see firstBatchOnly); the driver's cursor only for a tenant with over 10,000 records.
+  const docs =
+    (await firstBatchOnly(db, collection, { find: collection, filter: {}, batchSize: FIRST_BATCH }, session)) ??
+    (await db.collection(collection).find({}, { session }).toArray());
+  for (const doc of docs) {
     const id = doc._id as unknown;
     if (id === LEASE_ID) state.lease = doc as unknown as LeaseDocument;
     else if (typeof id === 'string' && id.startsWith('__')) throw new MigrationStateError(tenant, id);
@@ -35,6 +40,9 @@ export async function readState(records: Collection<Document>, tenant: string, s
   }
   return state;
 }
+
+/** Records a state read asks for in its first batch (each is about 60 bytes). */
+const FIRST_BATCH = 10_000;
 
 /**
  * A per-tenant lock with an expiry, so two runners do not work through one tenant's steps at once; taken over once
