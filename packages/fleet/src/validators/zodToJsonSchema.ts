@@ -79,8 +79,8 @@ function convert(node: unknown): unknown {
  * int/long), no `$schema`, `format` or `default`, and `_id` allowed when the object is strict.
  */
 export function zodToJsonSchema(schema: z.ZodType): Schema {
-  // zod is loaded here, not when the fleet is imported: its 3 MB of heap would otherwise be carried (and marked by
-  // every full GC) through every fleet run, also by runs that never convert a schema (measured in BENCHMARKS.md).
+  // zod is loaded here, not when the fleet is imported: otherwise every process importing the fleet, also one that
+  // never converts a schema, pays its 2.9 MB of heap and its import time (BENCHMARKS.md, "Fleet operations").
   const { toJSONSchema } = requireLazily<typeof import('zod')>('zod');
   const json = toJSONSchema(schema, {
     target: 'draft-4',
